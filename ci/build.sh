@@ -1,0 +1,43 @@
+#!/bin/bash
+# Build everything a guest boot needs, each step only if its inputs changed,
+# and print the results as shell assignments for eval:
+#   QEMU QTEST KERNEL KVER INITRD
+#
+#   ci/build.sh [KSERIES]
+set -euo pipefail
+ci=$(dirname "$0")
+. "$ci/common.sh"
+
+series=${1:-6.1}
+out=$SGDMA_TOP/build
+mkdir -p "$out"
+
+"$ci/host-deps.sh" >&2
+qemu_build=$("$ci/qemu.sh" default)
+kver=$("$ci/kernel.sh" "$series")
+
+# The module is built in a copy that keeps the repo's driver/ + uapi/
+# layout, one per kernel, so kernels never share objects.
+kmod=$out/kmod-$kver
+for f in "$SGDMA_TOP"/driver/* "$SGDMA_TOP"/uapi/*.h; do
+    install_if_changed "$f" "$kmod/${f#"$SGDMA_TOP"/}"
+done
+log "building the module for $kver"
+make -C "/usr/src/linux-headers-$kver" M="$kmod/driver" modules \
+    >"$kmod/build.log" 2>&1 || { cat "$kmod/build.log" >&2; die "module build failed"; }
+
+log "building user space"
+[ -f "$out/meson/build.ninja" ] || meson setup "$out/meson" "$SGDMA_TOP" >&2
+ninja -C "$out/meson" >&2
+
+initrd=$out/initramfs-$kver.cpio.gz
+"$ci/initramfs.sh" "$initrd" "$SGDMA_CACHE/kernel/$kver" "$kver" \
+    "$kmod/driver/sgdma.ko" "$out/meson"
+
+cat <<EOT
+QEMU=$qemu_build/qemu-system-x86_64
+QTEST=$qemu_build/tests/qtest/sgdma-test
+KVER=$kver
+KERNEL=$SGDMA_CACHE/kernel/$kver/boot/vmlinuz-$kver
+INITRD=$initrd
+EOT

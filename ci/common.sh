@@ -1,0 +1,20 @@
+# Shared settings for the ci/ scripts; sourced, not run.
+# Everything expensive lives under SGDMA_CACHE (outside the git tree) so a
+# second run on the same machine rebuilds only what changed.
+SGDMA_CACHE=${SGDMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sgdma}
+SGDMA_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CCACHE_DIR=${CCACHE_DIR:-$SGDMA_CACHE/ccache}
+mkdir -p "$SGDMA_CACHE"
+
+log() { printf '[sgdma] %s\n' "$*" >&2; }
+die() { printf '[sgdma] error: %s\n' "$*" >&2; exit 1; }
+
+# Atomic "replace if different" so unchanged files keep their mtime and
+# ninja/make do not rebuild them.
+install_if_changed() {
+    local src=$1 dst=$2
+    if ! cmp -s "$src" "$dst"; then
+        mkdir -p "$(dirname "$dst")"
+        cp "$src" "$dst.tmp.$$" && mv -f "$dst.tmp.$$" "$dst"
+    fi
+}

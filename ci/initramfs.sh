@@ -1,0 +1,50 @@
+#!/bin/bash
+# Assemble the guest initramfs: busybox, our init and scripts, the module,
+# the sgdma tool and every guest test program.
+#
+#   ci/initramfs.sh OUTPUT.cpio.gz KERNEL_TREE KVER MODULE.ko MESON_BUILD_DIR
+# KERNEL_TREE is the extracted kernel package (its lib/modules/KVER).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+out=$1 ktree=$2 kver=$3 module=$4 meson=$5
+guest=$SGDMA_TOP/tests/guest
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sgdma/tests}
+cp /bin/busybox "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+# The kernel opens /dev/console before init can mount devtmpfs.
+mknod -m 600 "$stage/dev/console" c 5 1
+cp "$guest/init" "$stage/init"
+cp "$guest/run-tests.sh" "$guest/demo.sh" "$meson/userlib/sgdma" \
+   "$stage/sgdma/"
+
+# Install the module as the kernel would, so modprobe and lspci -k work.
+moddir=$stage/lib/modules/$kver
+mkdir -p "$moddir/extra"
+cp "$ktree/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$moddir/"
+cp "$module" "$moddir/extra/"
+depmod -b "$stage" "$kver"
+for t in "$meson"/tests/guest/sgdma_*; do
+    [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$stage/sgdma/tests/"
+done
+[ -n "$(ls "$stage/sgdma/tests")" ] || die "no guest test programs in $meson"
+
+# The real lspci (busybox has none), with the libraries it loads.
+copy_with_libs() {
+    local lib
+    install -D "$1" "$stage$1"
+    for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+        [ -e "$stage$lib" ] || install -D "$(readlink -f "$lib")" "$stage$lib"
+    done
+}
+copy_with_libs /usr/bin/lspci
+ln -s ../usr/bin/lspci "$stage/bin/lspci"
+[ -f /usr/share/misc/pci.ids ] && install -D -m 644 /usr/share/misc/pci.ids \
+    "$stage/usr/share/misc/pci.ids"
+
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+     cpio --null -o -H newc --quiet | gzip -1 >"$out.tmp")
+mv -f "$out.tmp" "$out"

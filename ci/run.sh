@@ -1,0 +1,13 @@
+#!/bin/bash
+# "make run" / "make shell": build what is missing and boot the guest with
+# the device, either showing a round trip through driver and device (run)
+# or leaving an interactive shell (shell).
+set -euo pipefail
+ci=$(dirname "$0")
+. "$ci/common.sh"
+
+mode=${1:-run}
+eval "$("$ci/build.sh" "${KSERIES:-6.1}")"
+exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" "$mode" \
+    --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
+    --logdir "$SGDMA_TOP/build/logs/$KVER"

@@ -1,0 +1,16 @@
+#!/bin/bash
+# "make test": build what is missing, then run the qtests and boot every
+# cell of the matrix; ends with "N passed, N failed".
+#   CELLS="no-iommu swiotlb" ci/test.sh    runs only those cells
+set -euo pipefail
+ci=$(dirname "$0")
+. "$ci/common.sh"
+
+eval "$("$ci/build.sh" "${KSERIES:-6.1}")"
+cells=()
+for c in ${CELLS:-}; do cells+=(--cell "$c"); done
+exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
+    --qemu "$QEMU" --qtest "$QTEST" --kernel "$KERNEL" --initrd "$INITRD" \
+    --logdir "$SGDMA_TOP/build/logs/$KVER" "${cells[@]}" \
+    --check "checkpatch_kernel=$ci/checkpatch.sh kernel" \
+    --check "checkpatch_qemu=$ci/checkpatch.sh qemu"

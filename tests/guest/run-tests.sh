@@ -1,0 +1,32 @@
+#!/bin/sh
+# Runs in the guest: loads the driver, runs every test program, and prints
+# one KTAP document (each program's cases nested under it), then the kernel
+# log for the host harness to judge.
+cd /sgdma
+progs=$(ls tests)
+set -- $progs
+echo "KTAP version 1"
+echo "1..$(($# + 1))"
+
+if modprobe sgdma; then
+    echo "ok 1 module_load"
+else
+    echo "not ok 1 module_load"
+fi
+
+n=2
+for prog in $progs; do
+    timeout 300 "tests/$prog" >/tmp/out 2>&1
+    status=$?
+    sed 's/^/    /' /tmp/out
+    if [ $status -eq 0 ]; then
+        echo "ok $n $prog"
+    else
+        echo "not ok $n $prog # exit status $status"
+    fi
+    n=$((n + 1))
+done
+
+echo "# sgdma: kernel log follows"
+dmesg | sed 's/^/# kmsg: /'
+echo "# sgdma: done"

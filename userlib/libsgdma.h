@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libsgdma: user-space access to sgdma devices.
+ *
+ * Every call that can fail returns 0 (or a count) on success and a negative
+ * errno value on failure; sgdma_strerror() turns that into a message. There
+ * is no global state: calls on different handles never interfere, and a
+ * handle may be shared between threads unless a call says otherwise.
+ */
+#ifndef LIBSGDMA_H
+#define LIBSGDMA_H
+
+#include <sgdma.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sgdma_dev;
+
+/* Opens a device node by path. Thread-safe. */
+int sgdma_open(const char *path, struct sgdma_dev **devp);
+/* Opens /dev/sgdma<index>. Thread-safe. */
+int sgdma_open_index(unsigned int index, struct sgdma_dev **devp);
+/* Closes the handle; no call on it may be in progress or follow. */
+void sgdma_close(struct sgdma_dev *dev);
+/* The file descriptor behind the handle, for poll() and raw ioctls. */
+int sgdma_fd(const struct sgdma_dev *dev);
+/* Fills @info with the device's identity. Thread-safe. */
+int sgdma_get_info(struct sgdma_dev *dev, struct sgdma_info *info);
+/* A message for a negative errno returned by this library. Thread-safe. */
+const char *sgdma_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBSGDMA_H */
