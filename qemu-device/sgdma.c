@@ -190,8 +190,13 @@ typedef struct SgdmaChannel {
     uint32_t fault_seen;    /* opportunities since FAULT_INJECT was armed */
     uint32_t pending_irqs;  /* completions not yet signalled */
     QEMUTimer *coalesce_timer;
+    QEMUTimer *pace_timer;  /* wakes the engine when the link model allows */
+    int64_t ready_at;       /* QEMU_CLOCK_VIRTUAL ns: no data moves before */
+    uint32_t pf_next;       /* descriptors prefetched up to this index */
+    uint8_t *pf_cache;      /* desc-prefetch slots of SGDMA_DESC_SIZE */
     bool busy;
     bool stalled;
+    bool flushing;          /* c2h-hold: writing the held data out */
 
     /* The transfer in progress, at index @head */
     uint8_t opcode;
@@ -231,6 +236,10 @@ struct SgdmaState {
     uint32_t max_segments;
     uint32_t seg_align;
     uint32_t slice_size;
+    uint32_t desc_prefetch;
+    bool c2h_hold;
+    uint32_t bandwidth;     /* MB/s, 0: unlimited */
+    uint32_t latency;       /* us per transfer */
 };
 
 /* A failure: the status to report and the address that caused it. */
@@ -575,6 +584,37 @@ static void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch,
     sgdma_notify(s, s->channels);
 }
 
+/*
+ * The link model: true if the channel must wait for the virtual clock,
+ * with its timer set to wake the engine then.
+ */
+static bool sgdma_chan_paced(SgdmaState *s, SgdmaChannel *ch)
+{
+    if (!s->bandwidth && !s->latency) {
+        return false;
+    }
+    if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= ch->ready_at) {
+        return false;
+    }
+    timer_mod(ch->pace_timer, ch->ready_at);
+    return true;
+}
+
+static void sgdma_chan_charge(SgdmaState *s, SgdmaChannel *ch, uint64_t ns)
+{
+    if (ns) {
+        ch->ready_at = MAX(ch->ready_at,
+                           qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)) + ns;
+    }
+}
+
+static void sgdma_pace_timer(void *opaque)
+{
+    SgdmaChannel *ch = opaque;
+
+    qemu_bh_schedule(ch->s->bh);
+}
+
 static bool sgdma_chan_runnable(SgdmaChannel *ch)
 {
     if (!(ch->ctrl & SGDMA_CH_CTRL_ENABLE) ||
@@ -589,23 +629,68 @@ static void sgdma_chan_stop(SgdmaChannel *ch)
 {
     ch->busy = false;
     ch->stalled = false;
+    ch->flushing = false;
     ch->pending_irqs = 0;
+    ch->ready_at = 0;
+    ch->pf_next = ch->head;     /* forget prefetched descriptors */
     timer_del(ch->coalesce_timer);
+    timer_del(ch->pace_timer);
 }
 
 static void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch)
 {
-    QEMUTimer *timer = ch->coalesce_timer;
-    uint8_t *pattern = ch->pattern;
+    SgdmaChannel keep = *ch;
 
     trace_sgdma_chan_reset(sgdma_chan_index(s, ch));
     sgdma_chan_stop(ch);
     memset(ch, 0, sizeof(*ch));
     ch->s = s;
-    ch->coalesce_timer = timer;
-    ch->pattern = pattern;
+    ch->coalesce_timer = keep.coalesce_timer;
+    ch->pace_timer = keep.pace_timer;
+    ch->pattern = keep.pattern;
+    ch->pf_cache = keep.pf_cache;
     s->int_status &= ~BIT(sgdma_chan_index(s, ch));
     sgdma_update_intx(s);
+}
+
+static uint64_t sgdma_desc_addr(SgdmaChannel *ch, uint32_t index)
+{
+    return ch->ring + (uint64_t)(index & (ch->ring_size - 1)) *
+           SGDMA_DESC_SIZE;
+}
+
+/*
+ * The prefetch cache: read up to desc-prefetch descriptors ahead of HEAD
+ * as soon as they are handed over, and use those copies, however the
+ * guest changes the ring afterwards. A fetch that fails stops the
+ * prefetch; the descriptor is fetched again, and fails, when its turn
+ * comes.
+ */
+static void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch)
+{
+    unsigned n = sgdma_chan_index(s, ch);
+    SgdmaErr err;
+
+    if (!s->desc_prefetch) {
+        return;
+    }
+    if ((int32_t)(ch->pf_next - ch->head) < 0) {
+        ch->pf_next = ch->head;
+    }
+    while (ch->pf_next != ch->doorbell &&
+           ch->pf_next - ch->head < s->desc_prefetch) {
+        uint64_t addr = sgdma_desc_addr(ch, ch->pf_next);
+        uint8_t *slot = ch->pf_cache +
+            (ch->pf_next % s->desc_prefetch) * SGDMA_DESC_SIZE;
+
+        if (!sgdma_check_host_range(s, addr, SGDMA_DESC_SIZE, &err) ||
+            pci_dma_read(PCI_DEVICE(s), addr, slot,
+                         SGDMA_DESC_SIZE) != MEMTX_OK) {
+            break;
+        }
+        trace_sgdma_prefetch(n, ch->pf_next);
+        ch->pf_next++;
+    }
 }
 
 /* Completion (spec 5.3): body first, then DONE, then HEAD, then the irq. */
@@ -657,6 +742,7 @@ static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
     }
     ch->head++;
     ch->busy = false;
+    sgdma_prefetch(s, ch);
 
     if (err->status != SGDMA_ST_OK) {
         sgdma_chan_halt(s, ch, err);
@@ -749,22 +835,25 @@ static bool sgdma_decode_desc(SgdmaState *s, SgdmaChannel *ch,
 /* Fetch and check the descriptor at HEAD; on success the channel is busy. */
 static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
 {
-    uint8_t d[SGDMA_DESC_SIZE];
-    uint64_t addr = ch->ring +
-        (uint64_t)(ch->head & (ch->ring_size - 1)) * SGDMA_DESC_SIZE;
+    uint8_t buf[SGDMA_DESC_SIZE];
+    const uint8_t *d = buf;
+    uint64_t addr = sgdma_desc_addr(ch, ch->head);
     SgdmaErr err = { SGDMA_ST_OK, 0 };
 
     ch->busy = true;
+    ch->flushing = false;
     ch->done = 0;
     ch->crc = 0;                /* the CRC of nothing, in final form */
     ch->cookie = 0;
     ch->flags = 0;
 
-    if (!sgdma_check_host_range(s, addr, SGDMA_DESC_SIZE, &err)) {
+    if (s->desc_prefetch && (int32_t)(ch->pf_next - ch->head) > 0) {
+        d = ch->pf_cache + (ch->head % s->desc_prefetch) * SGDMA_DESC_SIZE;
+    } else if (!sgdma_check_host_range(s, addr, SGDMA_DESC_SIZE, &err)) {
         sgdma_complete(s, ch, &err);
         return;
-    }
-    if (pci_dma_read(PCI_DEVICE(s), addr, d, sizeof(d)) != MEMTX_OK) {
+    } else if (pci_dma_read(PCI_DEVICE(s), addr, buf, sizeof(buf)) !=
+               MEMTX_OK) {
         sgdma_fail(&err, SGDMA_ST_DESC_FETCH, addr);
         sgdma_complete(s, ch, &err);
         return;
@@ -782,6 +871,7 @@ static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
         trace_sgdma_fault(sgdma_chan_index(s, ch), "stall");
         ch->stalled = true;
     }
+    sgdma_chan_charge(s, ch, (uint64_t)s->latency * SCALE_US);
 }
 
 /* Move one piece of the transfer, at most @budget bytes. */
@@ -812,8 +902,14 @@ static bool sgdma_step(SgdmaState *s, SgdmaChannel *ch, uint64_t budget,
             return false;
         }
         n = MIN(n, ch->dst.seg_left);
-        ok = sgdma_host_rw(s, ch, ch->dst.seg_addr, card, n,
-                           DMA_DIRECTION_FROM_DEVICE, moved, err);
+        if (s->c2h_hold && !ch->flushing) {
+            /* Held back: it reaches the host just before the completion */
+            *moved = n;
+            ok = true;
+        } else {
+            ok = sgdma_host_rw(s, ch, ch->dst.seg_addr, card, n,
+                               DMA_DIRECTION_FROM_DEVICE, moved, err);
+        }
         buf = card;
         sgdma_side_advance(&ch->dst, *moved);
         break;
@@ -848,27 +944,41 @@ static bool sgdma_step(SgdmaState *s, SgdmaChannel *ch, uint64_t budget,
     default:
         g_assert_not_reached();
     }
+    if (ch->flushing) {
+        /* The held data was counted, checksummed and paced already. */
+        ch->done += *moved;
+        return ok;
+    }
     if (ch->flags & SGDMA_DESC_F_CRC) {
         /* QEMU's crc32c() takes the raw state and returns the final form */
         ch->crc = crc32c(ch->crc ^ 0xffffffff, buf, *moved);
+    }
+    if (s->bandwidth) {
+        sgdma_chan_charge(s, ch, *moved * 1000 / s->bandwidth);
     }
     ch->done += *moved;
     return ok;
 }
 
-/* Run one channel for at most one slice; false when it has nothing to do. */
-static void sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
+/*
+ * Run one channel for at most one slice. Returns true if it has more to
+ * do right away; a channel the link model holds back is woken by its timer.
+ */
+static bool sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
 {
     uint64_t budget = s->slice_size;
     unsigned descs = 0;
 
-    while (budget && sgdma_chan_runnable(ch)) {
+    while (sgdma_chan_runnable(ch) && !sgdma_chan_paced(s, ch)) {
         SgdmaErr err = { SGDMA_ST_OK, 0 };
         uint64_t moved;
 
+        if (!budget) {
+            return true;
+        }
         if (!ch->busy) {
             if (descs++ == SGDMA_DESCS_PER_RUN) {
-                break;
+                return true;
             }
             sgdma_start(s, ch);
             continue;
@@ -885,9 +995,18 @@ static void sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
         if (!sgdma_side_exhausted(&ch->src) ||
             !sgdma_side_exhausted(&ch->dst)) {
             sgdma_fail(&err, SGDMA_ST_BAD_LENGTH, 0);
+        } else if (s->c2h_hold && ch->opcode == SGDMA_OP_C2H &&
+                   !ch->flushing) {
+            /* Now write the held data out, then complete. */
+            ch->flushing = true;
+            ch->done = 0;
+            ch->dst.next = 0;
+            ch->dst.seg_left = 0;
+            continue;
         }
         sgdma_complete(s, ch, &err);
     }
+    return false;
 }
 
 static void sgdma_bh(void *opaque)
@@ -897,8 +1016,7 @@ static void sgdma_bh(void *opaque)
     unsigned i;
 
     for (i = 0; i < s->channels; i++) {
-        sgdma_chan_run(s, &s->chan[i]);
-        more |= sgdma_chan_runnable(&s->chan[i]);
+        more |= sgdma_chan_run(s, &s->chan[i]);
     }
     if (more) {
         qemu_bh_schedule(s->bh);
@@ -963,6 +1081,7 @@ static void sgdma_chan_write_doorbell(SgdmaState *s, SgdmaChannel *ch,
         return;
     }
     ch->doorbell = val;
+    sgdma_prefetch(s, ch);
     if (sgdma_chan_runnable(ch)) {
         qemu_bh_schedule(s->bh);
     }
@@ -1274,6 +1393,8 @@ static bool sgdma_check_props(SgdmaState *s, Error **errp)
         error_setg(errp, "seg-align must be a power of two up to 4096");
     } else if (s->slice_size < 4 * KiB || s->slice_size > 64 * MiB) {
         error_setg(errp, "slice-size must be 4K to 64M");
+    } else if (s->desc_prefetch > 64) {
+        error_setg(errp, "desc-prefetch must be 0 to 64");
     } else {
         return true;
     }
@@ -1329,6 +1450,10 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
                                                  sgdma_coalesce_timer,
                                                  &s->chan[i]);
         s->chan[i].pattern = g_malloc(SGDMA_PATTERN_SIZE);
+        s->chan[i].pace_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                             sgdma_pace_timer, &s->chan[i]);
+        s->chan[i].pf_cache = g_malloc0(MAX(s->desc_prefetch, 1) *
+                                        SGDMA_DESC_SIZE);
     }
     /* Guarded: DMA that reaches our own registers must not re-enter them. */
     s->bh = qemu_bh_new_guarded(sgdma_bh, s, &dev->mem_reentrancy_guard);
@@ -1342,7 +1467,9 @@ static void sgdma_exit(PCIDevice *pdev)
     qemu_bh_delete(s->bh);
     for (i = 0; i < SGDMA_MAX_CHANNELS; i++) {
         timer_free(s->chan[i].coalesce_timer);
+        timer_free(s->chan[i].pace_timer);
         g_free(s->chan[i].pattern);
+        g_free(s->chan[i].pf_cache);
     }
     g_free(s->bounce);
     msix_uninit_exclusive_bar(pdev);
@@ -1422,6 +1549,10 @@ static Property sgdma_properties[] = {
     DEFINE_PROP_UINT32("max-segments", SgdmaState, max_segments, 65536),
     DEFINE_PROP_UINT32("seg-align", SgdmaState, seg_align, 1),
     DEFINE_PROP_UINT32("slice-size", SgdmaState, slice_size, 1 * MiB),
+    DEFINE_PROP_UINT32("desc-prefetch", SgdmaState, desc_prefetch, 0),
+    DEFINE_PROP_BOOL("c2h-hold", SgdmaState, c2h_hold, false),
+    DEFINE_PROP_UINT32("bandwidth", SgdmaState, bandwidth, 0),
+    DEFINE_PROP_UINT32("latency", SgdmaState, latency, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -456,7 +456,7 @@ static void test_bad_properties(void)
         { "dma-bits", 31 }, { "dma-bits", 65 }, { "max-seg-size", 100 },
         { "seg-boundary", 0x1234 }, { "seg-boundary", 0xff },
         { "max-segments", 0 }, { "seg-align", 3 }, { "ring-max", 3 },
-        { "slice-size", 1 },
+        { "slice-size", 1 }, { "desc-prefetch", 65 },
     };
     QTestState *qts = qtest_init("-machine q35 -nodefaults "
                                  "-device pcie-root-port,id=rp0,chassis=1");
@@ -1098,6 +1098,132 @@ static void test_coalescing(void)
     sg_stop(&t);
 }
 
+/* Link model, prefetch cache and held completions: virtual time only */
+
+/*
+ * Advance virtual time in small steps: bottom halves run between qtest
+ * commands only, so one big step would skip the work due at a timer.
+ */
+static void advance_us(Sg *t, int64_t us)
+{
+    for (; us > 0; us -= 100) {
+        qtest_clock_step(t->qts, MIN(us, 100) * 1000);
+    }
+}
+
+static void test_link_model(void)
+{
+    Sg t;
+    uint64_t buf;
+    uint32_t index;
+
+    /* 1 MB/s: 65536 bytes take 65.536 ms of virtual time. */
+    sg_start(&t, ",bandwidth=1,latency=1000");
+    chan_setup(&t, 0);
+    buf = galloc(&t, 65536);
+    index = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 65536,
+                                   .src = buf, .src_n = 65536 });
+    advance_us(&t, 60 * 1000);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS) & ST_BUSY, ==, ST_BUSY);
+    advance_us(&t, 10 * 1000);
+    g_assert_cmpuint(wait_chan(&t, 0, index + 1) & ST_HALTED, ==, 0);
+
+    /* Latency alone: 1 ms for one byte. */
+    index = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 1,
+                                   .src = buf, .src_n = 1 });
+    advance_us(&t, 500);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+    advance_us(&t, 1000);
+    g_assert_cmpuint(wait_chan(&t, 0, index + 1) & ST_HALTED, ==, 0);
+    sg_stop(&t);
+}
+
+/*
+ * Edit descriptor 1 after ringing its doorbell, while descriptor 0 is
+ * still moving: with the prefetch cache the stale copy is used.
+ */
+static uint32_t edit_after_doorbell(int prefetch)
+{
+    g_autofree char *props = g_strdup_printf(",bandwidth=1,desc-prefetch=%d",
+                                             prefetch);
+    Sg t;
+    uint64_t big, a, b;
+    uint32_t i0, i1, got;
+
+    sg_start(&t, props);
+    chan_setup(&t, 0);
+    big = galloc(&t, 65536);
+    a = galloc(&t, 4);
+    b = galloc(&t, 4);
+    qtest_writel(t.qts, a, 0xaaaaaaaa);
+    qtest_writel(t.qts, b, 0xbbbbbbbb);
+    i0 = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 65536,
+                                .src = big, .src_n = 65536 });
+    i1 = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 4, .cookie = 7,
+                                .src = a, .src_n = 4, .dst = 0x80000 });
+    put_desc(&t, 0, i1, &(Desc){ .opcode = OP_H2C, .length = 4, .cookie = 7,
+                                 .src = b, .src_n = 4, .dst = 0x80000 });
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, i0);
+    advance_us(&t, 100 * 1000);
+    wait_chan(&t, 0, i1 + 1);
+    g_assert_cmpint(get_compl(&t, 0, i1).status, ==, S_OK);
+    card_read(&t, 0x80000, &got, 4);
+    sg_stop(&t);
+    return le32_to_cpu(got);
+}
+
+static void test_desc_prefetch(void)
+{
+    g_assert_cmphex(edit_after_doorbell(4), ==, 0xaaaaaaaa);
+    g_assert_cmphex(edit_after_doorbell(0), ==, 0xbbbbbbbb);
+}
+
+/* Host bytes visible 1 ms into a 65.5 ms card-to-host transfer */
+static int c2h_visible_early(bool hold)
+{
+    g_autofree char *props = g_strdup_printf(",bandwidth=1,c2h-hold=%s",
+                                             hold ? "on" : "off");
+    uint8_t data[65536], back[65536];
+    Sg t;
+    uint64_t dst;
+    uint32_t index;
+    int i, visible = 0;
+
+    for (i = 0; i < sizeof(data); i++) {
+        data[i] = i % 251 + 1;
+    }
+    sg_start(&t, props);
+    chan_setup(&t, 0);
+    card_write(&t, 0, data, sizeof(data));
+    dst = galloc(&t, sizeof(data));
+    memset(back, 0, sizeof(back));
+    qtest_bufwrite(t.qts, dst, back, sizeof(back));
+    index = submit(&t, 0, &(Desc){ .opcode = OP_C2H, .flags = F_CRC,
+                                   .length = sizeof(data), .dst = dst,
+                                   .dst_n = sizeof(data) });
+    advance_us(&t, 1000);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+    qtest_bufread(t.qts, dst, back, sizeof(back));
+    for (i = 0; i < sizeof(back); i++) {
+        visible += back[i] != 0;
+    }
+    advance_us(&t, 100 * 1000);
+    wait_chan(&t, 0, index + 1);
+    g_assert_cmphex(get_compl(&t, 0, index).crc, ==,
+                    ref_crc32c(data, sizeof(data)));
+    qtest_bufread(t.qts, dst, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), data, sizeof(data));
+    sg_stop(&t);
+    return visible;
+}
+
+static void test_c2h_hold(void)
+{
+    g_assert_cmpint(c2h_visible_early(true), ==, 0);
+    g_assert_cmpint(c2h_visible_early(false), >, 0);
+}
+
 /* Reset */
 
 static void test_resets(void)
@@ -1250,6 +1376,9 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/fault-injection", test_fault_injection);
     qtest_add_func("/sgdma/msix-and-faulty-irqs", test_msix_and_faulty_irqs);
     qtest_add_func("/sgdma/coalescing", test_coalescing);
+    qtest_add_func("/sgdma/link-model", test_link_model);
+    qtest_add_func("/sgdma/desc-prefetch", test_desc_prefetch);
+    qtest_add_func("/sgdma/c2h-hold", test_c2h_hold);
     qtest_add_func("/sgdma/resets", test_resets);
     qtest_add_func("/sgdma/behind-root-port", test_behind_root_port);
     qtest_add_func("/sgdma/two-devices", test_two_devices);
