@@ -1292,6 +1292,188 @@ static void test_two_devices(void)
     qtest_quit(qts);
 }
 
+static void wait_device_deleted(QTestState *qts, const char *id)
+{
+    for (;;) {
+        QDict *resp = qtest_qmp_eventwait_ref(qts, "DEVICE_DELETED");
+        QDict *data = qdict_get_qdict(resp, "data");
+        bool match = data && qdict_haskey(data, "device") &&
+                     !strcmp(qdict_get_str(data, "device"), id);
+
+        qobject_unref(resp);
+        if (match) {
+            return;
+        }
+    }
+}
+
+/*
+ * Open the root port at 00:01.0 onto bus 1 with a window over the MMIO
+ * range libqos allocates from, as firmware would: libqos scans bus 0 only.
+ */
+static void open_root_port(QPCIBus *bus)
+{
+    QPCIDevice *rp = qpci_device_find(bus, QPCI_DEVFN(1, 0));
+
+    g_assert_nonnull(rp);
+    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
+    qpci_config_writew(rp, PCI_MEMORY_BASE, 0xe000);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT, 0xeff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT, 0);
+    qpci_device_enable(rp);
+    g_free(rp);
+}
+
+/* Pull the device out from under a transfer in flight; plug it back. */
+static void test_surprise_removal(void)
+{
+    Sg t;
+    uint64_t buf;
+    uint32_t index;
+    QDict *resp;
+
+    memset(&t, 0, sizeof(t));
+    t.qts = qtest_init("-machine q35 -nodefaults -m 256 "
+                       "-device pcie-root-port,id=rp0,chassis=1,addr=1.0 "
+                       "-device sgdma,bus=rp0,id=dma0,card-size=1M,"
+                       "bandwidth=1");
+    pc_alloc_init(&t.alloc, t.qts, ALLOC_NO_FLAGS);
+    t.bus = qpci_new_pc(t.qts, &t.alloc);
+    open_root_port(t.bus);
+    t.dev = qpci_device_find(t.bus, 1 << 8);
+    g_assert_nonnull(t.dev);
+    qpci_device_enable(t.dev);
+    t.regs = qpci_iomap(t.dev, 0, NULL);
+    t.card = qpci_iomap(t.dev, 2, NULL);
+    g_assert_cmphex(rd(&t, REG_ID), ==, ID_VALUE);
+
+    /* Virtual time stands still: the transfer stays in flight. */
+    chan_setup(&t, 0);
+    buf = galloc(&t, 65536);
+    index = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 65536,
+                                   .src = buf, .src_n = 65536 });
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS) & ST_BUSY, ==, ST_BUSY);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+
+    qtest_qmp_device_del_send(t.qts, "dma0");
+    qtest_qmp_assert_success(t.qts, "{'execute': 'system_reset'}");
+    wait_device_deleted(t.qts, "dma0");
+    advance_us(&t, 200 * 1000);      /* any timer left behind would fire */
+    resp = qtest_qmp(t.qts, "{'execute': 'qom-get', 'arguments': {"
+                     "'path': '/machine/peripheral/dma0', "
+                     "'property': 'realized'}}");
+    g_assert_true(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+
+    qtest_qmp_assert_success(t.qts, "{'execute': 'device_add', 'arguments': "
+                             "{'driver': 'sgdma', 'bus': 'rp0', "
+                             "'id': 'dma0'}}");
+    qtest_qmp_assert_success(t.qts, "{'execute': 'query-status'}");
+    g_free(t.dev);
+    qpci_free_pc(t.bus);
+    alloc_destroy(&t.alloc);
+    qtest_quit(t.qts);
+}
+
+static const char *migration_status(QTestState *qts)
+{
+    static char status[32];
+    QDict *resp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+    QDict *ret = qdict_get_qdict(resp, "return");
+
+    g_strlcpy(status, qdict_haskey(ret, "status") ?
+              qdict_get_str(ret, "status") : "", sizeof(status));
+    qobject_unref(resp);
+    return status;
+}
+
+static void wait_migration(QTestState *qts)
+{
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+    while (strcmp(migration_status(qts), "completed")) {
+        g_assert_cmpstr(migration_status(qts), !=, "failed");
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10000);
+    }
+}
+
+/* An idle, configured device survives a migration (savevm/loadvm). */
+static void test_migration(void)
+{
+    static const uint32_t regs[] = {
+        REG_SCRATCH, REG_INT_STATUS, CH(1) + CH_RING_LO, CH(1) + CH_RING_HI,
+        CH(1) + CH_RING_SIZE, CH(1) + CH_COMPL_LO, CH(1) + CH_COMPL_HI,
+        CH(1) + CH_CTRL, CH(1) + CH_STATUS, CH(1) + CH_HEAD,
+        CH(1) + CH_COALESCE, CH(1) + CH_FAULT_INJECT,
+        CH(0) + CH_STATUS, CH(0) + CH_ERR_ADDR_HI,
+    };
+    g_autofree char *file = g_strdup_printf("%s/sgdma-migration-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+    uint32_t before[ARRAY_SIZE(regs)];
+    uint8_t card[256], back[256];
+    uint64_t buf;
+    Sg a, b;
+    size_t i;
+
+    sg_start(&a, ",channels=2");
+    wr(&a, REG_SCRATCH, 0x12345678);
+    chan_setup(&a, 1);
+    buf = galloc(&a, 256);
+    for (i = 0; i < sizeof(card); i++) {
+        card[i] = i ^ 0x5a;
+    }
+    qtest_memwrite(a.qts, buf, card, sizeof(card));
+    g_assert_cmpint(run(&a, 1, &(Desc){ .opcode = OP_H2C, .flags = F_IRQ,
+                                        .length = 256, .cookie = 1,
+                                        .src = buf, .src_n = 256,
+                                        .dst = 512 }).status, ==, S_OK);
+    wr(&a, CH(1) + CH_COALESCE, 0x00500003);
+    wr(&a, CH(1) + CH_FAULT_INJECT, FI_BAD_COUNT | (5 << 8));
+    chan_setup(&a, 0);
+    expect_error(&a, 0, &(Desc){ .opcode = OP_H2C, .length = 8,
+                                 .src = UNBACKED_ADDR, .src_n = 8 },
+                 S_DMA_FAULT);
+    qtest_qmp_assert_success(a.qts, "{'execute': 'stop'}");
+    for (i = 0; i < ARRAY_SIZE(regs); i++) {
+        before[i] = rd(&a, regs[i]);
+    }
+    qtest_qmp_assert_success(a.qts, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    wait_migration(a.qts);
+
+    memset(&b, 0, sizeof(b));
+    b.qts = qtest_initf("-machine q35 -nodefaults -m 256 "
+                        "-device sgdma,id=dma0,card-size=1M,channels=2 "
+                        "-incoming 'exec:cat %s'", file);
+    wait_migration(b.qts);
+    pc_alloc_init(&b.alloc, b.qts, ALLOC_NO_FLAGS);
+    b.bus = qpci_new_pc(b.qts, &b.alloc);
+    sg_map(&b);
+    for (i = 0; i < ARRAY_SIZE(regs); i++) {
+        g_assert_cmphex(rd(&b, regs[i]), ==, before[i]);
+    }
+    card_read(&b, 512, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), card, sizeof(card));
+
+    /* Channel 1 carries on from where it was, in the migrated ring. */
+    b.ring[1] = a.ring[1];
+    b.compl[1] = a.compl[1];
+    b.tail[1] = a.tail[1];
+    qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    g_assert_cmpint(run(&b, 1, &(Desc){ .opcode = OP_C2H, .length = 256,
+                                        .cookie = 2, .src = 512,
+                                        .dst = buf, .dst_n = 256 }).status,
+                    ==, S_OK);
+    sg_stop(&a);
+    sg_stop(&b);
+    unlink(file);
+}
+
 /* A malicious guest: random registers and descriptors, QEMU must live. */
 static void test_garbage(void)
 {
@@ -1382,6 +1564,8 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/resets", test_resets);
     qtest_add_func("/sgdma/behind-root-port", test_behind_root_port);
     qtest_add_func("/sgdma/two-devices", test_two_devices);
+    qtest_add_func("/sgdma/surprise-removal", test_surprise_removal);
+    qtest_add_func("/sgdma/migration", test_migration);
     qtest_add_func("/sgdma/garbage", test_garbage);
 
     return g_test_run();
