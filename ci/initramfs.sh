@@ -26,6 +26,13 @@ moddir=$stage/lib/modules/$kver
 mkdir -p "$moddir/extra"
 cp "$ktree/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$moddir/"
 cp "$module" "$moddir/extra/"
+# Distribution modules the guest tests use, with what they depend on.
+for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1}; do
+    for ko in $(modprobe -d "$ktree" -S "$kver" --show-depends "$m" |
+                awk '$1 == "insmod" { print $2 }'); do
+        install -D -m 644 "$ko" "$stage${ko#"$ktree"}"
+    done
+done
 depmod -b "$stage" "$kver"
 for t in "$meson"/tests/guest/sgdma_*; do
     [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$stage/sgdma/tests/"

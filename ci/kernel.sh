@@ -35,6 +35,9 @@ if [ ! -f "$dir/boot/vmlinuz-$kver" ]; then
     rm -rf "$dir.dl"
 fi
 [ -f "$dir/boot/vmlinuz-$kver" ] || die "no kernel image in $pkg"
+# The package ships no modules.dep (installing makes it); the initramfs
+# needs it to pick modules with their dependencies.
+[ -f "$dir/lib/modules/$kver/modules.dep" ] || depmod -b "$dir" "$kver"
 
 "$(dirname "$0")/host-deps.sh" "linux-headers-$kver" >&2
 echo "$kver"

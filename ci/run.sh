@@ -7,7 +7,9 @@ ci=$(dirname "$0")
 . "$ci/common.sh"
 
 mode=${1:-run}
-eval "$("$ci/build.sh" "${KSERIES:-6.1}")"
+# Separate from eval, so a failed build stops here.
+built=$("$ci/build.sh" "${KSERIES:-6.1}")
+eval "$built"
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" "$mode" \
     --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
     --logdir "$SGDMA_TOP/build/logs/$KVER"

@@ -6,7 +6,9 @@ set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
 
-eval "$("$ci/build.sh" "${KSERIES:-6.1}")"
+# Separate from eval, so a failed build stops here.
+built=$("$ci/build.sh" "${KSERIES:-6.1}")
+eval "$built"
 # The qtests run twice: on the normal build and on one with ASan+UBSan.
 asan=$("$ci/qemu.sh" asan)
 cells=()

@@ -22,15 +22,25 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-# Cells of the boot matrix: extra QEMU arguments and kernel command line.
-# Two sgdma functions in every cell prove one node per device.
-SGDMA_DEVICES = ["-device", "sgdma", "-device", "sgdma"]
+# Cells of the boot matrix: extra QEMU arguments, kernel command line, and
+# properties for the sgdma devices. Two sgdma functions in every cell prove
+# one node per device. Kernel parameters the kernel does not know (such as
+# sgdma_ats=1) reach the guest tests as environment variables.
 CELLS = {
-    "no-iommu": ([], ""),
-    "iommu-strict": (["-device", "intel-iommu"],
-                     "intel_iommu=on iommu.strict=1"),
-    "swiotlb": ([], "swiotlb=force"),
+    "no-iommu": {},
+    "iommu-strict": {"qemu": ["-device", "intel-iommu"],
+                     "append": "intel_iommu=on iommu.strict=1"},
+    "swiotlb": {"append": "swiotlb=force"},
+    "iommu-ats": {"qemu": ["-device", "intel-iommu,device-iotlb=on"],
+                  "append": "intel_iommu=on iommu.strict=1 sgdma_ats=1",
+                  "sgdma": ",ats=on"},
 }
+
+
+def sgdma_devices(cell):
+    props = cell.get("sgdma", "")
+    return ["-device", "sgdma" + props, "-device", "sgdma" + props]
+
 
 KERNEL_PROBLEMS = re.compile(
     r"(\bOops\b|\bBUG:|kernel BUG at|WARNING:|-+\[ cut here \]-+|Kernel panic"
@@ -139,14 +149,13 @@ def kernel_problems(lines):
     return [line for line in lines if KERNEL_PROBLEMS.search(line)]
 
 
-def qemu_command(args, cell_qemu, append, mode, logdir):
+def qemu_command(args, cell, mode, logdir):
     cmd = [args.qemu, "-M", "q35", "-m", str(args.memory), "-smp", "2",
            "-accel", "tcg,thread=multi", "-display", "none",
            "-no-reboot", "-nic", "none",
            "-kernel", args.kernel, "-initrd", args.initrd]
-    cmdline = "console=ttyS0 loglevel=5 panic=-1 sgdma_mode=%s" % mode
-    if append:
-        cmdline += " " + append
+    cmdline = " ".join(["console=ttyS0 loglevel=5 panic=-1 sgdma_mode=" + mode,
+                        cell.get("append", "")] + args.append)
     cmd += ["-append", cmdline]
     if mode == "test":
         cmd += ["-monitor", "none",
@@ -156,7 +165,7 @@ def qemu_command(args, cell_qemu, append, mode, logdir):
         cmd += ["-monitor", "none", "-serial", "stdio", "-serial", "null"]
     else:
         cmd += ["-serial", "mon:stdio", "-serial", "null"]
-    cmd += cell_qemu + SGDMA_DEVICES + args.qemu_arg
+    cmd += cell.get("qemu", []) + sgdma_devices(cell) + args.qemu_arg
     return cmd
 
 
@@ -170,14 +179,12 @@ def read(path):
 
 def boot_cell(args, name):
     """Boot one cell of the matrix in test mode; return its cases."""
-    cell_qemu, append = CELLS[name]
     logdir = os.path.join(args.logdir, name)
     os.makedirs(logdir, exist_ok=True)
     for f in ("console.log", "results.ktap"):
         if os.path.exists(os.path.join(logdir, f)):
             os.unlink(os.path.join(logdir, f))
-    cmd = qemu_command(args, cell_qemu, " ".join([append] + args.append),
-                       "test", logdir)
+    cmd = qemu_command(args, CELLS[name], "test", logdir)
     with open(os.path.join(logdir, "qemu.cmd"), "w") as f:
         f.write(shlex.join(cmd) + "\n")
 
@@ -306,9 +313,8 @@ def cmd_test(args):
 
 
 def cmd_interactive(args, mode):
-    cell_qemu, append = CELLS[args.cell[0] if args.cell else "no-iommu"]
-    cmd = qemu_command(args, cell_qemu, " ".join([append] + args.append),
-                       mode, args.logdir)
+    cell = CELLS[args.cell[0] if args.cell else "no-iommu"]
+    cmd = qemu_command(args, cell, mode, args.logdir)
     print("# " + shlex.join(cmd), flush=True)
     if mode == "shell":
         return subprocess.call(cmd)
