@@ -7,10 +7,14 @@ ci=$(dirname "$0")
 . "$ci/common.sh"
 
 eval "$("$ci/build.sh" "${KSERIES:-6.1}")"
+# The qtests run twice: on the normal build and on one with ASan+UBSan.
+asan=$("$ci/qemu.sh" asan)
 cells=()
 for c in ${CELLS:-}; do cells+=(--cell "$c"); done
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
-    --qemu "$QEMU" --qtest "$QTEST" --kernel "$KERNEL" --initrd "$INITRD" \
+    --qtest "default=$QEMU,$QTEST" \
+    --qtest "asan=$asan/qemu-system-x86_64,$asan/tests/qtest/sgdma-test" \
+    --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
     --logdir "$SGDMA_TOP/build/logs/$KVER" "${cells[@]}" \
     --check "checkpatch_kernel=$ci/checkpatch.sh kernel" \
     --check "checkpatch_qemu=$ci/checkpatch.sh qemu"

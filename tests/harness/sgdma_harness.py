@@ -225,11 +225,21 @@ def boot_cell(args, name):
     return cases
 
 
-def run_qtests(args):
-    env = dict(os.environ, QTEST_QEMU_BINARY=args.qemu)
+# Sanitizer reports end the QEMU process, so the qtest that drives it fails.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:abort_on_error=1:print_stacktrace=1",
+}
+
+
+def run_qtests(args, spec):
+    """One qtest binary against one QEMU: LABEL=QEMU_BINARY,QTEST_BINARY."""
+    label, _, paths = spec.partition("=")
+    qemu, _, qtest = paths.partition(",")
+    env = dict(os.environ, QTEST_QEMU_BINARY=qemu, **SANITIZER_ENV)
     start = time.monotonic()
     try:
-        proc = subprocess.run([args.qtest, "--tap", "-k"], env=env,
+        proc = subprocess.run([qtest, "--tap", "-k"], env=env,
                               stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace",
@@ -239,14 +249,16 @@ def run_qtests(args):
         out = e.stdout.decode(errors="replace") if e.stdout else ""
         status = "timeout"
     os.makedirs(args.logdir, exist_ok=True)
-    with open(os.path.join(args.logdir, "qtest.log"), "w") as f:
+    with open(os.path.join(args.logdir, "qtest-%s.log" % label), "w") as f:
         f.write(out)
-    cases = tap_cases(out, "qtest: ", "the qtest")
+    prefix = "qtest-%s: " % label
+    cases = tap_cases(out, prefix, "the qtest")
     if status != 0:
-        cases.append(Case("qtest: exit_status", False,
-                          "sgdma-test exited with %s" % status))
-    print("# qtest: %.1f s, %d cases" % (time.monotonic() - start, len(cases)),
-          flush=True)
+        tail = " | ".join(out.splitlines()[-3:])
+        cases.append(Case(prefix + "exit_status", False,
+                          "exited with %s: %s" % (status, tail)))
+    print("# qtest %s: %.1f s, %d cases"
+          % (label, time.monotonic() - start, len(cases)), flush=True)
     return cases
 
 
@@ -286,8 +298,8 @@ def cmd_test(args):
     cases = []
     for spec in args.check:
         cases += run_check(args, spec)
-    if args.qtest:
-        cases += run_qtests(args)
+    for spec in args.qtest:
+        cases += run_qtests(args, spec)
     for c in cells:
         cases += boot_cell(args, c)
     return report(cases)
@@ -326,7 +338,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["test", "run", "shell"])
     p.add_argument("--qemu", required=True)
-    p.add_argument("--qtest", help="sgdma-test binary (test mode)")
+    p.add_argument("--qtest", action="append", default=[],
+                   metavar="LABEL=QEMU,QTEST",
+                   help="run qtest binary QTEST against QEMU (repeatable)")
     p.add_argument("--kernel", required=True)
     p.add_argument("--initrd", required=True)
     p.add_argument("--check", action="append", default=[],
