@@ -92,7 +92,6 @@ static const char *sgdma_hw_strerror(unsigned int code)
 		[SGDMA_ERR_BAD_RING] = "bad ring",
 		[SGDMA_ERR_BAD_DOORBELL] = "bad doorbell",
 		[SGDMA_ERR_DESC_FETCH] = "descriptor fetch",
-		[SGDMA_ERR_INJECTED] = "injected fault",
 	};
 
 	return code < ARRAY_SIZE(names) ? names[code] : "unknown error";
