@@ -413,7 +413,9 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 					    GFP_KERNEL);
 	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
 					    GFP_KERNEL);
-	chan->bounce = devm_kmalloc(dev, SGDMA_BOUNCE_SIZE, GFP_KERNEL);
+	/* Whole pages: the buffer's bus address meets any SEG_ALIGN. */
+	chan->bounce = (void *)devm_get_free_pages(dev, GFP_KERNEL,
+						   get_order(lim->bounce_size));
 	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
 	    !chan->bounce)
 		return -ENOMEM;

@@ -30,6 +30,22 @@ CELLS = {
     "iommu-strict": (["-device", "intel-iommu"],
                      "intel_iommu=on iommu.strict=1"),
     "swiotlb": ([], "swiotlb=force"),
+    # The device at its most demanding, behind a strict IOMMU: 32-bit
+    # DMA, 64 KiB segments that may not cross 64 KiB, short segment lists,
+    # 64-byte segment alignment, a 4-entry ring, 1 MiB per descriptor,
+    # prefetched descriptors, C2H data held until completion, link delay.
+    "strict": (["-device", "intel-iommu",
+                "-global", "sgdma.dma-bits=32",
+                "-global", "sgdma.max-seg-size=65536",
+                "-global", "sgdma.seg-boundary=0xffff",
+                "-global", "sgdma.max-segments=64",
+                "-global", "sgdma.seg-align=64",
+                "-global", "sgdma.ring-max=4",
+                "-global", "sgdma.max-transfer=1048576",
+                "-global", "sgdma.desc-prefetch=4",
+                "-global", "sgdma.c2h-hold=on",
+                "-global", "sgdma.latency=20"],
+               "intel_iommu=on iommu.strict=1"),
 }
 
 KERNEL_PROBLEMS = re.compile(
