@@ -20,12 +20,14 @@
 
 #include <linux/bitfield.h>
 #include <linux/cdev.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
@@ -55,6 +57,7 @@ MODULE_PARM_DESC(irq_mode, "0 best available, 1 INTx only, 2 MSI only, 3 MSI-X o
 
 static dev_t sgdma_devt;
 static DEFINE_IDA(sgdma_ida);
+static struct dentry *sgdma_debugfs;
 
 /**
  * sgdma_get_live() - enter a file operation
@@ -222,6 +225,60 @@ static struct class sgdma_class = {
 	.name = "sgdma",
 	.dev_groups = sgdma_groups,
 };
+
+/*
+ * debugfs fault_inject: "CHANNEL VALUE" writes VALUE to the channel's
+ * FAULT_INJECT register (spec section 7), for the tests of error paths.
+ */
+static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct sgdma_dev *sdev = file->private_data;
+	unsigned int chan;
+	char buf[32];
+	u32 val;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%u %i", &chan, &val) != 2 ||
+	    chan >= sdev->lim.channels)
+		return -EINVAL;
+	chan = array_index_nospec(chan, sdev->lim.channels);
+
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		return ret;
+	writel(val, sdev->chans[chan].regs + SGDMA_CH_FAULT_INJECT);
+	sgdma_put_live(sdev);
+	return count;
+}
+
+static const struct file_operations sgdma_fault_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fault_inject_write,
+	.llseek = noop_llseek,
+};
+
+static void sgdma_debugfs_add(struct sgdma_dev *sdev)
+{
+	struct dentry *dir;
+
+	if (!sdev->lim.fault_inject)
+		return;
+	dir = debugfs_create_dir(dev_name(&sdev->dev), sgdma_debugfs);
+	debugfs_create_file("fault_inject", 0200, dir, sdev,
+			    &sgdma_fault_fops);
+}
+
+static void sgdma_debugfs_del(struct sgdma_dev *sdev)
+{
+	debugfs_lookup_and_remove(dev_name(&sdev->dev), sgdma_debugfs);
+}
 
 static ssize_t sgdma_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -522,6 +579,7 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_hw;
 
 	pci_set_drvdata(pdev, sdev);
+	sgdma_debugfs_add(sdev);
 	dev_info(&pdev->dev, "sgdma%d: device version %u.%u, %u channels, %llu KiB card memory, %u-bit DMA, %s\n",
 		 minor, SGDMA_VERSION_MAJOR(sdev->hw_version),
 		 SGDMA_VERSION_MINOR(sdev->hw_version), sdev->lim.channels,
@@ -541,6 +599,7 @@ static void sgdma_remove(struct pci_dev *pdev)
 {
 	struct sgdma_dev *sdev = pci_get_drvdata(pdev);
 
+	sgdma_debugfs_del(sdev);
 	cdev_device_del(&sdev->cdev, &sdev->dev);
 
 	/* Transfers in flight stop and their callers leave with -ENODEV. */
@@ -593,12 +652,14 @@ static int __init sgdma_init(void)
 	if (ret)
 		goto err_chrdev;
 
+	sgdma_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	ret = pci_register_driver(&sgdma_pci_driver);
 	if (ret)
 		goto err_class;
 	return 0;
 
 err_class:
+	debugfs_remove(sgdma_debugfs);
 	class_unregister(&sgdma_class);
 err_chrdev:
 	unregister_chrdev_region(sgdma_devt, SGDMA_MAX_DEVICES);
@@ -608,6 +669,7 @@ err_chrdev:
 static void __exit sgdma_exit(void)
 {
 	pci_unregister_driver(&sgdma_pci_driver);
+	debugfs_remove(sgdma_debugfs);
 	class_unregister(&sgdma_class);
 	unregister_chrdev_region(sgdma_devt, SGDMA_MAX_DEVICES);
 }
