@@ -14,6 +14,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/crc32c.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
@@ -42,6 +43,10 @@ OBJECT_DECLARE_SIMPLE_TYPE(SgdmaState, SGDMA)
 #define SGDMA_BAR_MSIX          4
 #define SGDMA_REGS_SIZE         0x4000
 #define SGDMA_PCIE_CAP_OFFSET   0x80
+#define SGDMA_ATS_CAP_OFFSET    0x100
+
+/* Address translation cache (ATS): entries, replaced in turn */
+#define SGDMA_ATC_ENTRIES       64
 
 #define SGDMA_MAX_CHANNELS      32
 
@@ -171,6 +176,16 @@ typedef struct SgdmaSide {
     uint32_t inline_len;
 } SgdmaSide;
 
+/* A translation obtained through ATS, kept until the IOMMU invalidates it */
+typedef struct SgdmaAtcEntry {
+    bool valid;
+    uint64_t iova;          /* aligned to mask + 1 */
+    uint64_t mask;
+    hwaddr xlat;            /* translated address of iova */
+    AddressSpace *target;
+    IOMMUAccessFlags perm;
+} SgdmaAtcEntry;
+
 typedef struct SgdmaChannel {
     SgdmaState *s;
 
@@ -221,6 +236,13 @@ struct SgdmaState {
     uint8_t *bounce;
     bool msix_vectors_used;
 
+    /* ATS: the IOMMU in front of us and what we cached from it */
+    MemoryListener atc_listener;
+    IOMMUMemoryRegion *atc_iommu;
+    IOMMUNotifier atc_notifier;
+    SgdmaAtcEntry atc[SGDMA_ATC_ENTRIES];
+    unsigned atc_next;
+
     uint32_t scratch;
     uint32_t int_status;
     SgdmaChannel chan[SGDMA_MAX_CHANNELS];
@@ -240,6 +262,7 @@ struct SgdmaState {
     bool c2h_hold;
     uint32_t bandwidth;     /* MB/s, 0: unlimited */
     uint32_t latency;       /* us per transfer */
+    bool ats;
 };
 
 /* A failure: the status to report and the address that caused it. */
@@ -397,6 +420,148 @@ static bool sgdma_check_segment(SgdmaState *s, uint64_t addr, uint64_t len,
     return sgdma_check_host_range(s, addr, len, err);
 }
 
+/* Address translation cache (PCIe ATS) */
+
+static void sgdma_atc_flush(SgdmaState *s)
+{
+    memset(s->atc, 0, sizeof(s->atc));
+}
+
+/* The IOMMU invalidated a range of our device IOTLB: forget it. */
+static void sgdma_atc_invalidate(IOMMUNotifier *n, IOMMUTLBEntry *e)
+{
+    SgdmaState *s = container_of(n, SgdmaState, atc_notifier);
+    uint64_t last = e->iova + e->addr_mask;
+    unsigned i;
+
+    trace_sgdma_atc_invalidate(e->iova, e->addr_mask);
+    for (i = 0; i < SGDMA_ATC_ENTRIES; i++) {
+        SgdmaAtcEntry *a = &s->atc[i];
+
+        if (a->valid && a->iova <= last && e->iova <= a->iova + a->mask) {
+            a->valid = false;
+        }
+    }
+}
+
+static void sgdma_atc_region_add(MemoryListener *l,
+                                 MemoryRegionSection *section)
+{
+    SgdmaState *s = container_of(l, SgdmaState, atc_listener);
+    IOMMUMemoryRegion *iommu;
+    Error *err = NULL;
+    int idx;
+
+    if (!memory_region_is_iommu(section->mr) || s->atc_iommu ||
+        section->offset_within_address_space ||
+        section->offset_within_region) {
+        return;
+    }
+    iommu = IOMMU_MEMORY_REGION(section->mr);
+    idx = memory_region_iommu_attrs_to_index(iommu, MEMTXATTRS_UNSPECIFIED);
+    iommu_notifier_init(&s->atc_notifier, sgdma_atc_invalidate,
+                        IOMMU_NOTIFIER_DEVIOTLB_UNMAP, 0, HWADDR_MAX, idx);
+    /* Without invalidations a cache would be unsafe: then we keep none. */
+    if (memory_region_register_iommu_notifier(section->mr, &s->atc_notifier,
+                                              &err)) {
+        warn_report_err(err);
+        return;
+    }
+    s->atc_iommu = iommu;
+    sgdma_atc_flush(s);
+}
+
+static void sgdma_atc_region_del(MemoryListener *l,
+                                 MemoryRegionSection *section)
+{
+    SgdmaState *s = container_of(l, SgdmaState, atc_listener);
+
+    if (s->atc_iommu && section->mr == MEMORY_REGION(s->atc_iommu)) {
+        memory_region_unregister_iommu_notifier(section->mr,
+                                                &s->atc_notifier);
+        s->atc_iommu = NULL;
+        sgdma_atc_flush(s);
+    }
+}
+
+/* ATS is used when the guest enabled it and an IOMMU can invalidate us. */
+static bool sgdma_atc_active(SgdmaState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    return s->atc_iommu &&
+           (pci_get_word(pdev->config + pdev->exp.ats_cap + PCI_ATS_CTRL) &
+            PCI_ATS_CTRL_ENABLE) &&
+           (pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
+/* Translate @addr, from the cache or by asking the IOMMU. */
+static SgdmaAtcEntry *sgdma_atc_lookup(SgdmaState *s, uint64_t addr,
+                                       IOMMUAccessFlags need)
+{
+    IOMMUMemoryRegionClass *imrc;
+    SgdmaAtcEntry *a;
+    IOMMUTLBEntry e;
+    unsigned i;
+
+    for (i = 0; i < SGDMA_ATC_ENTRIES; i++) {
+        a = &s->atc[i];
+        if (a->valid && (addr & ~a->mask) == a->iova &&
+            (a->perm & need) == need) {
+            return a;
+        }
+    }
+    imrc = IOMMU_MEMORY_REGION_GET_CLASS(s->atc_iommu);
+    e = imrc->translate(s->atc_iommu, addr & ~(SGDMA_FAULT_GRANULE - 1),
+                        need, memory_region_iommu_attrs_to_index(
+                            s->atc_iommu, MEMTXATTRS_UNSPECIFIED));
+    trace_sgdma_atc_translate(addr, e.translated_addr, e.addr_mask, e.perm);
+    if ((e.perm & need) != need || !e.target_as) {
+        return NULL;
+    }
+    a = &s->atc[s->atc_next++ % SGDMA_ATC_ENTRIES];
+    a->valid = true;
+    a->mask = e.addr_mask;
+    a->iova = addr & ~e.addr_mask;
+    a->xlat = e.translated_addr & ~e.addr_mask;
+    a->target = e.target_as;
+    a->perm = e.perm;
+    return a;
+}
+
+/*
+ * Move data with translated requests: addresses come from the cache, and
+ * only a miss asks the IOMMU, as a device with ATS does.
+ */
+static bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf,
+                         uint64_t len, DMADirection dir, uint64_t *moved,
+                         SgdmaErr *err)
+{
+    bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
+    uint64_t off = 0;
+
+    while (off < len) {
+        uint64_t a = addr + off;
+        SgdmaAtcEntry *e = sgdma_atc_lookup(s, a, is_write ? IOMMU_WO :
+                                                           IOMMU_RO);
+        uint64_t chunk;
+
+        if (!e) {
+            *moved = off;
+            return sgdma_fail(err, SGDMA_ST_DMA_FAULT, a);
+        }
+        chunk = MIN(len - off, e->mask + 1 - (a & e->mask));
+        if (dma_memory_rw(e->target, e->xlat | (a & e->mask), buf + off,
+                          chunk, dir, MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            *moved = off;
+            return sgdma_fail(err, SGDMA_ST_DMA_FAULT, a);
+        }
+        off += chunk;
+    }
+    *moved = len;
+    return true;
+}
+
 /*
  * Move @len bytes between host memory at bus address @addr and @buf.
  * Stops at the first page that cannot be accessed, so nothing is written
@@ -416,6 +581,9 @@ static bool sgdma_host_rw(SgdmaState *s, SgdmaChannel *ch, uint64_t addr,
     if (sgdma_fault_fires(ch, SGDMA_FI_DMA_ERROR)) {
         trace_sgdma_fault(sgdma_chan_index(s, ch), "dma-error");
         return sgdma_fail(err, SGDMA_ST_DMA_FAULT, addr);
+    }
+    if (sgdma_atc_active(s)) {
+        return sgdma_atc_rw(s, addr, buf, len, dir, moved, err);
     }
     if (address_space_access_valid(as, addr, len, is_write,
                                    MEMTXATTRS_UNSPECIFIED) &&
@@ -1412,8 +1580,15 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     pci_config_set_interrupt_pin(pdev->config, 1);
+    if (s->ats && !pci_bus_is_express(pci_get_bus(pdev))) {
+        error_setg(errp, "ats needs a PCI Express bus");
+        return;
+    }
     if (pci_is_express(pdev)) {
         pcie_endpoint_cap_init(pdev, SGDMA_PCIE_CAP_OFFSET);
+        if (s->ats) {
+            pcie_ats_init(pdev, SGDMA_ATS_CAP_OFFSET, true);
+        }
     }
     if (msi_init(pdev, 0, 1, true, false, errp)) {
         return;
@@ -1457,6 +1632,16 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
     }
     /* Guarded: DMA that reaches our own registers must not re-enter them. */
     s->bh = qemu_bh_new_guarded(sgdma_bh, s, &dev->mem_reentrancy_guard);
+
+    if (s->ats) {
+        s->atc_listener = (MemoryListener) {
+            .name = "sgdma-atc",
+            .region_add = sgdma_atc_region_add,
+            .region_del = sgdma_atc_region_del,
+        };
+        memory_listener_register(&s->atc_listener,
+                                 pci_device_iommu_address_space(pdev));
+    }
 }
 
 static void sgdma_exit(PCIDevice *pdev)
@@ -1464,6 +1649,9 @@ static void sgdma_exit(PCIDevice *pdev)
     SgdmaState *s = SGDMA(pdev);
     unsigned i;
 
+    if (s->ats) {
+        memory_listener_unregister(&s->atc_listener);
+    }
     qemu_bh_delete(s->bh);
     for (i = 0; i < SGDMA_MAX_CHANNELS; i++) {
         timer_free(s->chan[i].coalesce_timer);
@@ -1484,6 +1672,7 @@ static void sgdma_reset_hold(Object *obj)
     SgdmaState *s = SGDMA(obj);
 
     sgdma_device_reset(s);
+    sgdma_atc_flush(s);
     s->msix_vectors_used = false;
 }
 
@@ -1553,6 +1742,7 @@ static Property sgdma_properties[] = {
     DEFINE_PROP_BOOL("c2h-hold", SgdmaState, c2h_hold, false),
     DEFINE_PROP_UINT32("bandwidth", SgdmaState, bandwidth, 0),
     DEFINE_PROP_UINT32("latency", SgdmaState, latency, 0),
+    DEFINE_PROP_BOOL("ats", SgdmaState, ats, false),
     DEFINE_PROP_END_OF_LIST(),
 };
 

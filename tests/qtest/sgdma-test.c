@@ -1224,6 +1224,62 @@ static void test_c2h_hold(void)
     g_assert_cmpint(c2h_visible_early(false), >, 0);
 }
 
+/*
+ * The translation cache needs an IOMMU to be of use (a guest test covers
+ * it under intel-iommu); here: the capability, and DMA without an IOMMU.
+ */
+#define Q35_PCIEXBAR            0x60
+#define ECAM_BASE               0xb0000000ULL
+
+/* Extended config space through ECAM, which q35 firmware would enable. */
+static uint64_t ecam(Sg *t, unsigned off)
+{
+    QPCIDevice *host = qpci_device_find(t->bus, 0);
+
+    qpci_config_writel(host, Q35_PCIEXBAR + 4, 0);
+    qpci_config_writel(host, Q35_PCIEXBAR, ECAM_BASE | 1);
+    g_free(host);
+    return ECAM_BASE + ((uint64_t)t->dev->devfn << 12) + off;
+}
+
+static void test_ats_capability(void)
+{
+    QTestState *qts;
+    QDict *resp;
+    uint64_t buf;
+    uint32_t hdr;
+    Sg t;
+
+    sg_start(&t, ",ats=on");
+    hdr = qtest_readl(t.qts, ecam(&t, 0x100));
+    g_assert_cmphex(hdr & 0xffff, ==, 0x000f);              /* ATS */
+    /* Guest enables ATS; with no IOMMU, requests stay untranslated. */
+    qtest_writew(t.qts, ecam(&t, 0x106), 0x8000);
+    g_assert_cmphex(qtest_readw(t.qts, ecam(&t, 0x106)), ==, 0x8000);
+    chan_setup(&t, 0);
+    buf = galloc(&t, 4096);
+    g_assert_cmpint(run(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 4096,
+                                        .src = buf,
+                                        .src_n = 4096 }).status, ==, S_OK);
+    sg_stop(&t);
+
+    /* Without it, no capability. */
+    sg_start(&t, NULL);
+    g_assert_cmphex(qtest_readl(t.qts, ecam(&t, 0x100)) & 0xffff, !=,
+                    0x000f);
+    sg_stop(&t);
+
+    /* ATS is PCI Express only. */
+    qts = qtest_init("-machine pc -nodefaults");
+    resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                     "{'driver': 'sgdma', 'ats': true}}");
+    g_assert_true(qdict_haskey(resp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                          "desc"), "Express"));
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
 /* Reset */
 
 static void test_resets(void)
@@ -1561,6 +1617,7 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/link-model", test_link_model);
     qtest_add_func("/sgdma/desc-prefetch", test_desc_prefetch);
     qtest_add_func("/sgdma/c2h-hold", test_c2h_hold);
+    qtest_add_func("/sgdma/ats-capability", test_ats_capability);
     qtest_add_func("/sgdma/resets", test_resets);
     qtest_add_func("/sgdma/behind-root-port", test_behind_root_port);
     qtest_add_func("/sgdma/two-devices", test_two_devices);
