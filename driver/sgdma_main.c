@@ -475,11 +475,9 @@ static int sgdma_setup_dma(struct sgdma_dev *sdev)
 			lim->max_seg_size, lim->seg_align);
 		return -ENODEV;
 	}
-	ret = dma_set_max_seg_size(dev, lim->seg_max);
-	if (!ret)
-		ret = dma_set_seg_boundary(dev, lim->seg_boundary);
-	if (ret)
-		return ret;
+	/* PCI devices have dma_parms: these cannot fail (void since 6.11). */
+	dma_set_max_seg_size(dev, lim->seg_max);
+	dma_set_seg_boundary(dev, lim->seg_boundary);
 	/* Keep swiotlb from breaking the alignment of aligned buffers. */
 	if (lim->seg_align > 1)
 		dma_set_min_align_mask(dev, lim->seg_align - 1);
