@@ -200,9 +200,55 @@ static bool test_signal(void)
 	return ok;
 }
 
+static bool write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return false;
+	fputs(val, f);
+	return fclose(f) == 0;
+}
+
+/* A failing pinned transfer passes every tracepoint of the hot path. */
+static bool test_tracepoints(void)
+{
+	static const char *const events[] = {
+		"sgdma_pin:", "sgdma_map:", "sgdma_submit:", "sgdma_complete:",
+		"sgdma_error:",
+	};
+	const char *tr = "/sys/kernel/debug/tracing";
+	char path[128], line[512];
+	bool seen[5] = { false }, ok = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events/sgdma/enable", tr);
+	if (!EXPECT(write_file(path, "1\n")))
+		return false;
+	snprintf(path, sizeof(path), "%s/trace", tr);
+	ok &= EXPECT(write_file(path, ""));	/* clear */
+	ok &= EXPECT(arm(FAULT_DMA_ERROR, 1));
+	ok &= EXPECT(on_chan(SGDMA_OP_C2H, SGDMA_XFER_PINNED) == EIO);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < ARRAY_LEN(events); i++)
+			if (strstr(line, events[i]))
+				seen[i] = true;
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < ARRAY_LEN(events); i++)
+		if (!seen[i]) {
+			ktap_diag("no %s event in the trace", events[i]);
+			ok = false;
+		}
+	snprintf(path, sizeof(path), "%s/events/sgdma/enable", tr);
+	ok &= EXPECT(write_file(path, "0\n"));
+	return ok && recovered(SGDMA_XFER_PINNED);
+}
+
 int main(void)
 {
-	ktap_plan(5);
+	ktap_plan(6);
 	if (!t_open(0) || !arm(0, 0) ||
 	    !(src = unbacked(LEN)) || !(dst = unbacked(LEN))) {
 		ktap_diag("no device, no fault_inject in debugfs, or no memory");
@@ -215,6 +261,7 @@ int main(void)
 	RUN(test_stall_timeout(), "stall_etimedout");
 	RUN(test_lost_and_duplicate_irq(), "lost_and_duplicate_irq");
 	RUN(test_signal(), "signal_eintr");
+	RUN(test_tracepoints(), "tracepoints");
 	set_timeout_ms(5000);
 	sgdma_close(dev);
 	return ktap_finish();
