@@ -10,6 +10,9 @@
 #ifndef LIBSGDMA_H
 #define LIBSGDMA_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <sgdma.h>
 
 #ifdef __cplusplus
@@ -28,6 +31,28 @@ void sgdma_close(struct sgdma_dev *dev);
 int sgdma_fd(const struct sgdma_dev *dev);
 /* Fills @info with the device's identity. Thread-safe. */
 int sgdma_get_info(struct sgdma_dev *dev, struct sgdma_info *info);
+/*
+ * SGDMA_IOC_XFER as is: sets @x->size, returns 0 or -errno and leaves the
+ * kernel's answers (bytes, crc, path) in @x. Thread-safe.
+ */
+int sgdma_xfer(struct sgdma_dev *dev, struct sgdma_xfer *x);
+/*
+ * One buffer to card memory at @off, card memory to one buffer, and one
+ * buffer to another through the device. @flags are SGDMA_XFER_*; with
+ * SGDMA_XFER_CRC, *@crc receives the device's CRC32C (@crc may be NULL
+ * otherwise). Thread-safe.
+ */
+int sgdma_write_card(struct sgdma_dev *dev, uint64_t off, const void *buf,
+		     size_t len, uint32_t flags, uint32_t *crc);
+int sgdma_read_card(struct sgdma_dev *dev, uint64_t off, void *buf,
+		    size_t len, uint32_t flags, uint32_t *crc);
+int sgdma_copy(struct sgdma_dev *dev, void *dst, const void *src, size_t len,
+	       uint32_t flags, uint32_t *crc);
+/*
+ * CRC32C (Castagnoli, as iSCSI and the device) in software, to check the
+ * device's: start with @crc 0, feed pieces in order. Thread-safe.
+ */
+uint32_t sgdma_crc32c(uint32_t crc, const void *buf, size_t len);
 /* A message for a negative errno returned by this library. Thread-safe. */
 const char *sgdma_strerror(int err);
 

@@ -16,6 +16,14 @@ ls -l /dev/sgdma*
 step "identity through the INFO ioctl"
 sgdma -d 0 info
 
+step "DMA through card memory: dd to /dev/sgdma0 and back"
+dd if=/dev/urandom of=/tmp/a bs=64k count=16 2>/dev/null
+dd if=/tmp/a of=/dev/sgdma0 bs=64k 2>/dev/null
+dd if=/dev/sgdma0 of=/tmp/b bs=64k count=16 2>/dev/null
+if cmp /tmp/a /tmp/b; then echo "1 MiB DMA round trip: identical"; fi
+echo "device counters: $(cat /sys/class/sgdma/sgdma0/transfers) transfers," \
+     "$(cat /sys/class/sgdma/sgdma0/bytes) bytes"
+
 step "scratch register round trip through the driver"
 f=/sys/class/sgdma/sgdma0/scratch
 echo "before:  $(cat $f)"

@@ -31,6 +31,16 @@ CELLS = {
     "iommu-strict": {"qemu": ["-device", "intel-iommu"],
                      "append": "intel_iommu=on iommu.strict=1"},
     "swiotlb": {"append": "swiotlb=force"},
+    # The device at its most demanding, behind a strict IOMMU: 32-bit
+    # DMA, 64 KiB segments that may not cross 64 KiB, short segment lists,
+    # 64-byte segment alignment, a 4-entry ring, 1 MiB per descriptor,
+    # prefetched descriptors, C2H data held until completion, link delay.
+    "strict": {"qemu": ["-device", "intel-iommu"],
+               "append": "intel_iommu=on iommu.strict=1",
+               "sgdma": ",dma-bits=32,max-seg-size=65536,seg-boundary=0xffff"
+                        ",max-segments=64,seg-align=64,ring-max=4"
+                        ",max-transfer=1048576,desc-prefetch=4,c2h-hold=on"
+                        ",latency=20"},
     "iommu-ats": {"qemu": ["-device", "intel-iommu,device-iotlb=on"],
                   "append": "intel_iommu=on iommu.strict=1 sgdma_ats=1",
                   "sgdma": ",ats=on"},

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sgdma driver internals, shared by its files:
+ *   sgdma_main.c   probe/remove, character device, read/write, sysfs
+ *   sgdma_chan.c   channels: rings, interrupts, submit and wait, recovery
+ *   sgdma_xfer.c   transfers: the copy path and the pinned path
+ *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
+ *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
+ */
+#ifndef SGDMA_H
+#define SGDMA_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+
+#include <sgdma.h>
+
+#include "sgdma_hw.h"
+
+#define SGDMA_MAX_DEVICES	64
+
+/* Descriptor ring entries per channel (capped by RING_MAX). */
+#define SGDMA_RING_ENTRIES	64
+/* Segment list entries per side and channel (capped by MAX_SEGMENTS). */
+#define SGDMA_LIST_ENTRIES	4096
+/* Per-channel bounce buffer of the copy path (capped by the DMA layer). */
+#define SGDMA_BOUNCE_SIZE	SZ_128K
+/* Most memory the pinned path pins per side and descriptor. */
+#define SGDMA_PIN_CHUNK		SZ_2M
+
+/**
+ * struct sgdma_seglist - a segment list in coherent memory
+ * @seg: the entries
+ * @dma: bus address of @seg
+ * @n: entries in use
+ */
+struct sgdma_seglist {
+	struct sgdma_hw_seg *seg;
+	dma_addr_t dma;
+	unsigned int n;
+};
+
+/**
+ * struct sgdma_side - one host side of a descriptor being built
+ * @list: where its segments go
+ * @bytes: total length of its segments
+ */
+struct sgdma_side {
+	struct sgdma_seglist *list;
+	u64 bytes;
+};
+
+struct sgdma_dev;
+
+/**
+ * struct sgdma_chan - one DMA channel
+ * @sdev: the device
+ * @index: channel number
+ * @regs: the channel's register window
+ * @lock: serialises the users of the channel
+ * @wq: waiters for a completion or an error
+ * @ring: descriptor ring (coherent)
+ * @ring_dma: its bus address
+ * @compl: completion ring (coherent)
+ * @compl_dma: its bus address
+ * @src: source segment list
+ * @dst: destination segment list
+ * @bounce: copy path buffer; first half source, second half destination
+ *          for H2H, all of it for H2C and C2H
+ * @bounce_dma: its bus address (streaming mapping, bidirectional)
+ * @tail: producer index: descriptors handed to the device since reset
+ * @cookie: last cookie handed out
+ * @needs_reset: a failed transfer left the channel stopped
+ * @irq: the channel's MSI-X vector, or 0
+ */
+struct sgdma_chan {
+	struct sgdma_dev *sdev;
+	unsigned int index;
+	void __iomem *regs;
+	struct mutex lock;	/* serialises the channel's users */
+	wait_queue_head_t wq;
+	struct sgdma_hw_desc *ring;
+	dma_addr_t ring_dma;
+	struct sgdma_hw_compl *compl;
+	dma_addr_t compl_dma;
+	struct sgdma_seglist src;
+	struct sgdma_seglist dst;
+	void *bounce;
+	dma_addr_t bounce_dma;
+	u32 tail;
+	u64 cookie;
+	bool needs_reset;
+	int irq;
+};
+
+/**
+ * struct sgdma_limits - what the device accepts and how the driver uses it
+ * @channels: DMA channels
+ * @dma_bits: bus address width
+ * @card_size: bytes of card memory
+ * @seg_boundary: segment boundary mask
+ * @max_seg_size: MAX_SEG_SIZE as reported
+ * @seg_max: longest segment the driver builds (aligned to @seg_align)
+ * @max_segments: MAX_SEGMENTS as reported
+ * @list_entries: entries per segment list (<= @max_segments)
+ * @seg_align: SEG_ALIGN
+ * @ring_entries: descriptor ring entries
+ * @max_desc_len: MAX_XFER as reported
+ * @bounce_size: bytes of each channel's copy path buffer
+ * @copy_chunk: copy path bytes per H2C/C2H descriptor
+ * @copy_half: copy path bytes per H2H descriptor
+ * @pin_pages: pinned path pages per side and descriptor (0: no pinned path)
+ * @crc: the device computes CRC32C
+ * @fault_inject: the device has FAULT_INJECT
+ */
+struct sgdma_limits {
+	unsigned int channels;
+	unsigned int dma_bits;
+	u64 card_size;
+	u64 seg_boundary;
+	u32 max_seg_size;
+	u32 seg_max;
+	u32 max_segments;
+	u32 list_entries;
+	u32 seg_align;
+	u32 ring_entries;
+	u32 max_desc_len;
+	u32 bounce_size;
+	u32 copy_chunk;
+	u32 copy_half;
+	u32 pin_pages;
+	bool crc;
+	bool fault_inject;
+};
+
+/**
+ * struct sgdma_stats - per-device counters shown in sysfs
+ * @transfers: descriptors completed successfully
+ * @bytes: bytes moved by them
+ * @errors: descriptors that failed: device error, timeout, bad completion
+ * @timeouts: descriptors that timed out (also counted in @errors)
+ * @lost_irqs: completions found only when the wait timed out
+ * @pages_pinned: user pages pinned right now
+ */
+struct sgdma_stats {
+	atomic64_t transfers;
+	atomic64_t bytes;
+	atomic64_t errors;
+	atomic64_t timeouts;
+	atomic64_t lost_irqs;
+	atomic_long_t pages_pinned;
+};
+
+/**
+ * struct sgdma_dev - one sgdma PCI function
+ * @pdev: the PCI function, NULL once removed
+ * @regs: BAR0 mapping, NULL once removed
+ * @lock: read-held by file operations, write-held by removal
+ * @dying: removal has begun: waits end, new work is refused
+ * @dev: the class device behind /dev/sgdmaN; holds the reference count
+ * @cdev: the character device
+ * @minor: the N of /dev/sgdmaN
+ * @hw_version: the VERSION register as read at probe
+ * @lim: device limits and derived driver limits
+ * @irq_mode: SGDMA_IRQ_* in use
+ * @nvecs: interrupt vectors allocated
+ * @irq: the error vector (MSI-X) or the only vector, once requested
+ * @next_chan: rotates the first channel tried by callers
+ * @chans: the channels (@lim.channels of them)
+ * @stats: counters
+ */
+struct sgdma_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct rw_semaphore lock;
+	bool dying;
+	struct device dev;
+	struct cdev cdev;
+	int minor;
+	u32 hw_version;
+	struct sgdma_limits lim;
+	unsigned int irq_mode;
+	unsigned int nvecs;
+	int irq;
+	atomic_t next_chan;
+	struct sgdma_chan *chans;
+	struct sgdma_stats stats;
+};
+
+static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
+{
+	return &sdev->pdev->dev;
+}
+
+static inline u32 sgdma_read(struct sgdma_dev *sdev, unsigned int reg)
+{
+	return readl(sdev->regs + reg);
+}
+
+static inline void sgdma_write(struct sgdma_dev *sdev, unsigned int reg,
+			       u32 val)
+{
+	writel(val, sdev->regs + reg);
+}
+
+/* Parameters (sgdma_main.c) */
+extern unsigned int sgdma_timeout_ms;
+extern unsigned int sgdma_copy_threshold;
+
+/* Channels (sgdma_chan.c) */
+int sgdma_chans_init(struct sgdma_dev *sdev);
+void sgdma_chans_fini(struct sgdma_dev *sdev);
+int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);
+void sgdma_irqs_fini(struct sgdma_dev *sdev);
+void sgdma_chans_wake_all(struct sgdma_dev *sdev);
+struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
+void sgdma_chan_put(struct sgdma_chan *chan);
+void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);
+int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
+		   dma_addr_t addr, u64 len);
+int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
+		   struct sgdma_side *src, u64 card_src,
+		   struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc);
+
+/* Transfers (sgdma_xfer.c) */
+
+/**
+ * struct sgdma_req - a validated transfer request
+ * @op: SGDMA_OP_*
+ * @flags: SGDMA_XFER_* from the caller
+ * @channel: channel requested, or -1 for any
+ * @card_offset: card side, for H2C and C2H
+ * @len: total bytes
+ * @src: source iovecs (kernel copy, validated), H2C and H2H
+ * @nr_src: entries in @src
+ * @dst: destination iovecs (kernel copy, validated), C2H and H2H
+ * @nr_dst: entries in @dst
+ * @crc: out: CRC32C of the data moved
+ * @path: out: SGDMA_PATH_*
+ */
+struct sgdma_req {
+	unsigned int op;
+	u32 flags;
+	int channel;
+	u64 card_offset;
+	u64 len;
+	const struct iovec *src;
+	unsigned int nr_src;
+	const struct iovec *dst;
+	unsigned int nr_dst;
+	u32 crc;
+	unsigned int path;
+};
+
+int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req);
+ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
+		      u64 card_offset, bool to_card);
+
+/* ioctls (sgdma_ioctl.c) */
+long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* CRC32C (sgdma_crc.c); all values are final (complemented) CRCs */
+u32 sgdma_crc32c(const void *buf, size_t len);
+u32 sgdma_crc32c_combine(u32 crc1, u32 crc2, size_t len2);
+u32 sgdma_crc32c_strip(u32 crc, const void *head, size_t head_len,
+		       size_t mid_len, const void *tail, size_t tail_len);
+
+/* Lifetime (sgdma_main.c) */
+int sgdma_get_live(struct sgdma_dev *sdev);
+void sgdma_put_live(struct sgdma_dev *sdev);
+
+#endif /* SGDMA_H */

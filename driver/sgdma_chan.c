@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgdma channels: descriptor and completion rings, interrupts, submission,
+ * waiting and recovery.
+ *
+ * A channel runs one descriptor at a time for the caller that holds its
+ * mutex; callers pick any free channel, so up to "channels" transfers run
+ * in parallel per device. After anything but a verified completion the
+ * channel is stopped at once (RESET, flushed by a STATUS read), so the
+ * device no longer touches the caller's buffers when the caller unmaps
+ * them; the channel is brought up again when it is released.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interrupt.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "sgdma.h"
+#include "sgdma_trace.h"
+
+static u32 chan_read(struct sgdma_chan *chan, unsigned int reg)
+{
+	return readl(chan->regs + reg);
+}
+
+static void chan_write(struct sgdma_chan *chan, unsigned int reg, u32 val)
+{
+	writel(val, chan->regs + reg);
+}
+
+/*
+ * Stop the channel: once the STATUS read returns, the device performs no
+ * further DMA for it (spec 4.2, "Stopping"), whatever it was doing.
+ */
+static void sgdma_chan_stop(struct sgdma_chan *chan)
+{
+	chan_write(chan, SGDMA_CH_CTRL, SGDMA_CH_CTRL_RESET);
+	chan_read(chan, SGDMA_CH_STATUS);
+	chan->needs_reset = true;
+}
+
+/* Reset the channel and hand it its (empty) rings again. */
+static int sgdma_chan_start(struct sgdma_chan *chan)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	u32 status;
+
+	sgdma_chan_stop(chan);
+	memset(chan->compl, 0, sdev->lim.ring_entries * sizeof(*chan->compl));
+	chan->tail = 0;
+
+	chan_write(chan, SGDMA_CH_RING_LO, lower_32_bits(chan->ring_dma));
+	chan_write(chan, SGDMA_CH_RING_HI, upper_32_bits(chan->ring_dma));
+	chan_write(chan, SGDMA_CH_RING_SIZE, sdev->lim.ring_entries);
+	chan_write(chan, SGDMA_CH_COMPL_LO, lower_32_bits(chan->compl_dma));
+	chan_write(chan, SGDMA_CH_COMPL_HI, upper_32_bits(chan->compl_dma));
+	chan_write(chan, SGDMA_CH_COALESCE, 0);
+	/* The ring writes above are ordered before ENABLE by writel(). */
+	chan_write(chan, SGDMA_CH_CTRL,
+		   SGDMA_CH_CTRL_ENABLE | SGDMA_CH_CTRL_IRQ_ENABLE);
+
+	status = chan_read(chan, SGDMA_CH_STATUS);
+	if ((status & (SGDMA_CH_STATUS_ENABLED | SGDMA_CH_STATUS_HALTED)) !=
+	    SGDMA_CH_STATUS_ENABLED) {
+		dev_err(&sdev->pdev->dev, "channel %u does not start: status %#x\n",
+			chan->index, status);
+		return -EIO;
+	}
+	chan->needs_reset = false;
+	return 0;
+}
+
+/* The device's own description of an error code, for the log. */
+static const char *sgdma_hw_strerror(unsigned int code)
+{
+	static const char * const names[] = {
+		[SGDMA_ERR_OK] = "ok",
+		[SGDMA_ERR_BAD_DESC] = "bad descriptor",
+		[SGDMA_ERR_BAD_LENGTH] = "bad length",
+		[SGDMA_ERR_CARD_RANGE] = "card range",
+		[SGDMA_ERR_DMA_FAULT] = "DMA fault",
+		[SGDMA_ERR_ADDR_RANGE] = "address beyond DMA mask",
+		[SGDMA_ERR_SEG_SIZE] = "segment too long",
+		[SGDMA_ERR_SEG_BOUNDARY] = "segment crosses boundary",
+		[SGDMA_ERR_SEG_COUNT] = "segment count",
+		[SGDMA_ERR_SEG_ALIGN] = "segment alignment",
+		[SGDMA_ERR_SELF_TARGET] = "access to own BAR",
+		[SGDMA_ERR_BAD_RING] = "bad ring",
+		[SGDMA_ERR_BAD_DOORBELL] = "bad doorbell",
+		[SGDMA_ERR_DESC_FETCH] = "descriptor fetch",
+	};
+
+	return code < ARRAY_SIZE(names) ? names[code] : "unknown error";
+}
+
+/**
+ * sgdma_seglist_reset() - start an empty host side on segment list @l
+ * @side: the side
+ * @l: the channel's list that will hold its segments
+ */
+void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l)
+{
+	l->n = 0;
+	side->list = l;
+	side->bytes = 0;
+}
+
+/**
+ * sgdma_side_add() - append a bus address range to a host side
+ * @sdev: the device
+ * @side: the side
+ * @addr: bus address
+ * @len: bytes
+ *
+ * Splits the range into segments the device accepts: no longer than its
+ * maximum segment size, not crossing its boundary mask.
+ *
+ * Return: 0; -EINVAL if a segment would break the device's alignment rule;
+ * -E2BIG if the list is full.
+ */
+int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
+		   dma_addr_t addr, u64 len)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	struct sgdma_seglist *l = side->list;
+
+	while (len) {
+		u64 piece = min_t(u64, len, lim->seg_max);
+		struct sgdma_hw_seg *seg;
+
+		/* Bytes up to the next boundary; none with an all-ones mask. */
+		if (lim->seg_boundary != U64_MAX)
+			piece = min_t(u64, piece,
+				      (addr | lim->seg_boundary) - addr + 1);
+		if (!IS_ALIGNED(addr | piece, lim->seg_align))
+			return -EINVAL;
+		if (l->n >= lim->list_entries)
+			return -E2BIG;
+
+		seg = &l->seg[l->n++];
+		seg->addr = cpu_to_le64(addr);
+		seg->len = cpu_to_le32(piece);
+		seg->rsvd = 0;
+		side->bytes += piece;
+		addr += piece;
+		len -= piece;
+	}
+	return 0;
+}
+
+/* Describe a host side in a descriptor: inline if one segment, else list. */
+static u8 sgdma_desc_side(struct sgdma_side *side, __le64 *addr, __le32 *n)
+{
+	struct sgdma_seglist *l = side->list;
+
+	if (l->n == 1) {
+		*addr = l->seg[0].addr;
+		*n = l->seg[0].len;
+		return 0;
+	}
+	*addr = cpu_to_le64(l->dma);
+	*n = cpu_to_le32(l->n);
+	return 1;
+}
+
+static bool sgdma_chan_done(struct sgdma_hw_compl *c)
+{
+	return READ_ONCE(c->flags) & cpu_to_le16(SGDMA_COMPL_DONE);
+}
+
+static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
+{
+	return sgdma_chan_done(c) || READ_ONCE(chan->sdev->dying) ||
+	       (chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED);
+}
+
+/*
+ * Wait for the completion in @c. Returns 0 when it is there, else the
+ * reason it is not: -EINTR, -ETIMEDOUT, -ENODEV (removal) or -EIO (the
+ * channel halted without posting it).
+ */
+static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
+{
+	unsigned long timeout = msecs_to_jiffies(READ_ONCE(sgdma_timeout_ms));
+	unsigned long deadline = jiffies + timeout;
+	long ret;
+
+	ret = wait_event_interruptible_timeout(chan->wq,
+					       sgdma_chan_event(chan, c),
+					       timeout);
+	if (sgdma_chan_done(c)) {
+		/* Completion posted, but its interrupt never came. */
+		if (time_after_eq(jiffies, deadline)) {
+			atomic64_inc(&chan->sdev->stats.lost_irqs);
+			dev_warn_ratelimited(&chan->sdev->pdev->dev,
+					     "channel %u: lost interrupt\n",
+					     chan->index);
+		}
+		return 0;
+	}
+	if (ret < 0)
+		return -EINTR;
+	if (READ_ONCE(chan->sdev->dying))
+		return -ENODEV;
+	if (!ret) {
+		atomic64_inc(&chan->sdev->stats.timeouts);
+		return -ETIMEDOUT;
+	}
+	return -EIO;
+}
+
+/*
+ * Check a posted completion against what was asked. The device is not
+ * trusted: a completion that is not exactly the one expected fails.
+ */
+static int sgdma_chan_check(struct sgdma_chan *chan, struct sgdma_hw_compl *c,
+			    u64 cookie, u32 index, u32 len, u32 *crc)
+{
+	struct device *dev = &chan->sdev->pdev->dev;
+	u16 status;
+	u32 bytes;
+
+	/* Read the rest of the completion only after seeing DONE. */
+	dma_rmb();
+	status = le16_to_cpu(c->status);
+	bytes = le32_to_cpu(c->bytes);
+	trace_sgdma_complete(chan->sdev->minor, chan->index, index,
+			     le64_to_cpu(c->cookie), status, bytes,
+			     le32_to_cpu(c->crc));
+
+	if (status) {
+		dev_err_ratelimited(dev, "channel %u: %s (%u) after %u of %u bytes at %#llx\n",
+				    chan->index, sgdma_hw_strerror(status),
+				    status, bytes, len,
+				    le64_to_cpu(c->err_addr));
+		return -EIO;
+	}
+	if (le64_to_cpu(c->cookie) != cookie ||
+	    le32_to_cpu(c->index) != index || bytes != len) {
+		dev_err_ratelimited(dev, "channel %u: bogus completion: cookie %#llx index %u bytes %u, expected %#llx %u %u\n",
+				    chan->index, le64_to_cpu(c->cookie),
+				    le32_to_cpu(c->index), bytes, cookie, index,
+				    len);
+		return -EIO;
+	}
+	*crc = le32_to_cpu(c->crc);
+	return 0;
+}
+
+/**
+ * sgdma_chan_run() - run one descriptor and wait for it
+ * @chan: the channel, held by the caller
+ * @opcode: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
+ * @want_crc: ask the device for the CRC32C of the data
+ * @src: host source side (H2C, H2H), else NULL
+ * @card_src: card offset of the source (C2H)
+ * @dst: host destination side (C2H, H2H), else NULL
+ * @card_dst: card offset of the destination (H2C)
+ * @len: bytes; the host sides must add up to it
+ * @crc: out: the CRC32C the device computed, if @want_crc
+ *
+ * On any failure the channel is stopped before this returns: the device no
+ * longer accesses the buffers the sides describe.
+ *
+ * Return: 0, -EINTR, -ETIMEDOUT, -EIO or -ENODEV.
+ */
+int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
+		   struct sgdma_side *src, u64 card_src,
+		   struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	struct sgdma_hw_desc *d;
+	struct sgdma_hw_compl *c;
+	unsigned int slot;
+	u32 index, dummy;
+	u8 flags;
+	int ret;
+
+	if (READ_ONCE(sdev->dying))
+		return -ENODEV;
+	if (WARN_ON_ONCE((src && src->bytes != len) ||
+			 (dst && dst->bytes != len)))
+		return -EIO;
+	if (chan->needs_reset) {
+		ret = sgdma_chan_start(chan);
+		if (ret)
+			return ret;
+	}
+
+	index = chan->tail;
+	slot = index & (sdev->lim.ring_entries - 1);
+	d = &chan->ring[slot];
+	c = &chan->compl[slot];
+
+	/* The slot is ours: its previous descriptor has completed. */
+	memset(c, 0, sizeof(*c));
+	memset(d, 0, sizeof(*d));
+	flags = SGDMA_DESC_IRQ | (want_crc ? SGDMA_DESC_CRC : 0);
+	if (src) {
+		if (sgdma_desc_side(src, &d->src, &d->src_n))
+			flags |= SGDMA_DESC_SRC_LIST;
+	} else {
+		d->src = cpu_to_le64(card_src);
+	}
+	if (dst) {
+		if (sgdma_desc_side(dst, &d->dst, &d->dst_n))
+			flags |= SGDMA_DESC_DST_LIST;
+	} else {
+		d->dst = cpu_to_le64(card_dst);
+	}
+	d->opcode = opcode;
+	d->flags = flags;
+	d->length = cpu_to_le32(len);
+	d->cookie = cpu_to_le64(++chan->cookie);
+
+	trace_sgdma_submit(sdev->minor, chan->index, index, chan->cookie,
+			   opcode, flags, len, le32_to_cpu(d->src_n),
+			   le32_to_cpu(d->dst_n));
+
+	chan->tail = index + 1;
+	/*
+	 * The descriptor, its segment lists and the cleared completion must
+	 * be visible to the device before it sees the doorbell.
+	 */
+	wmb();
+	writel_relaxed(chan->tail, chan->regs + SGDMA_CH_DOORBELL);
+
+	ret = sgdma_chan_wait(chan, c);
+	if (!ret)
+		ret = sgdma_chan_check(chan, c, chan->cookie, index, len,
+				       crc ? crc : &dummy);
+	if (ret) {
+		trace_sgdma_error(sdev->minor, chan->index, index, ret,
+				  chan_read(chan, SGDMA_CH_STATUS));
+		sgdma_chan_stop(chan);
+		if (ret == -EIO || ret == -ETIMEDOUT)
+			atomic64_inc(&sdev->stats.errors);
+		return ret;
+	}
+	atomic64_inc(&sdev->stats.transfers);
+	atomic64_add(len, &sdev->stats.bytes);
+	return 0;
+}
+
+/**
+ * sgdma_chan_get() - take a channel for a transfer
+ * @sdev: the device, live
+ * @index: the channel wanted (already bounds-checked), or -1 for any
+ *
+ * Return: the channel, locked, or ERR_PTR(-EINTR).
+ */
+struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index)
+{
+	unsigned int n = sdev->lim.channels, first, i;
+	struct sgdma_chan *chan;
+
+	if (index < 0) {
+		first = (unsigned int)atomic_inc_return(&sdev->next_chan) % n;
+		for (i = 0; i < n; i++) {
+			chan = &sdev->chans[(first + i) % n];
+			if (mutex_trylock(&chan->lock))
+				return chan;
+		}
+		index = first;
+	}
+	chan = &sdev->chans[index];
+	if (mutex_lock_interruptible(&chan->lock))
+		return ERR_PTR(-EINTR);
+	return chan;
+}
+
+/**
+ * sgdma_chan_put() - release a channel taken with sgdma_chan_get()
+ * @chan: the channel
+ *
+ * A channel a failure left stopped is reset and started again here, once
+ * its last user has unmapped its buffers.
+ */
+void sgdma_chan_put(struct sgdma_chan *chan)
+{
+	if (chan->needs_reset && !READ_ONCE(chan->sdev->dying))
+		sgdma_chan_start(chan);
+	mutex_unlock(&chan->lock);
+}
+
+static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
+			    unsigned int index)
+{
+	struct device *dev = &sdev->pdev->dev;
+	const struct sgdma_limits *lim = &sdev->lim;
+	size_t list_size = lim->list_entries * sizeof(struct sgdma_hw_seg);
+
+	chan->sdev = sdev;
+	chan->index = index;
+	chan->regs = sdev->regs + SGDMA_CHAN_BASE(index);
+	mutex_init(&chan->lock);
+	init_waitqueue_head(&chan->wq);
+	/* Completions of an earlier life of the channel will not match. */
+	chan->cookie = get_random_u64();
+
+	/* Coherent allocations are page aligned: enough for every ring. */
+	chan->ring = dmam_alloc_coherent(dev, lim->ring_entries *
+					 sizeof(*chan->ring), &chan->ring_dma,
+					 GFP_KERNEL);
+	chan->compl = dmam_alloc_coherent(dev, lim->ring_entries *
+					  sizeof(*chan->compl),
+					  &chan->compl_dma, GFP_KERNEL);
+	chan->src.seg = dmam_alloc_coherent(dev, list_size, &chan->src.dma,
+					    GFP_KERNEL);
+	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
+					    GFP_KERNEL);
+	/* Whole pages: the buffer's bus address meets any SEG_ALIGN. */
+	chan->bounce = (void *)devm_get_free_pages(dev, GFP_KERNEL,
+						   get_order(lim->bounce_size));
+	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
+	    !chan->bounce)
+		return -ENOMEM;
+
+	chan->bounce_dma = dma_map_single(dev, chan->bounce, lim->bounce_size,
+					  DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(dev, chan->bounce_dma)) {
+		chan->bounce_dma = DMA_MAPPING_ERROR;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Bytes from @addr that fit in one list of segments the device accepts. */
+static u64 sgdma_coverable(struct sgdma_dev *sdev, dma_addr_t addr, u64 max)
+{
+	struct sgdma_seglist l = { .seg = NULL };
+	const struct sgdma_limits *lim = &sdev->lim;
+	u64 done = 0;
+
+	while (done < max && l.n < lim->list_entries) {
+		u64 piece = min_t(u64, max - done, lim->seg_max);
+
+		if (lim->seg_boundary != U64_MAX)
+			piece = min_t(u64, piece, (addr | lim->seg_boundary) -
+				      addr + 1);
+		l.n++;
+		done += piece;
+		addr += piece;
+	}
+	return ALIGN_DOWN(done, lim->seg_align);
+}
+
+/**
+ * sgdma_chans_init() - allocate and start every channel
+ * @sdev: the device, limits read
+ *
+ * Return: 0 or a negative errno; on failure sgdma_chans_fini() cleans up.
+ */
+int sgdma_chans_init(struct sgdma_dev *sdev)
+{
+	struct sgdma_limits *lim = &sdev->lim;
+	u32 half = lim->bounce_size / 2;
+	u64 whole, split;
+	unsigned int i;
+	int ret;
+
+	sdev->chans = kcalloc(lim->channels, sizeof(*sdev->chans), GFP_KERNEL);
+	if (!sdev->chans)
+		return -ENOMEM;
+	for (i = 0; i < lim->channels; i++)
+		sdev->chans[i].bounce_dma = DMA_MAPPING_ERROR;
+
+	/*
+	 * What one descriptor can move through the buffer: all of it for H2C
+	 * and C2H, each half for H2H, as far as one segment list covers.
+	 */
+	whole = ALIGN_DOWN(lim->max_desc_len, lim->seg_align);
+	split = whole;
+	for (i = 0; i < lim->channels; i++) {
+		struct sgdma_chan *chan = &sdev->chans[i];
+
+		ret = sgdma_chan_alloc(sdev, chan, i);
+		if (ret)
+			return ret;
+		whole = min(whole, sgdma_coverable(sdev, chan->bounce_dma,
+						   lim->bounce_size));
+		split = min(split, sgdma_coverable(sdev, chan->bounce_dma,
+						   half));
+		split = min(split, sgdma_coverable(sdev, chan->bounce_dma +
+						   half, half));
+		ret = sgdma_chan_start(chan);
+		if (ret)
+			return ret;
+	}
+	if (!split) {
+		dev_err(&sdev->pdev->dev, "device limits leave no usable transfer size\n");
+		return -ENODEV;
+	}
+	lim->copy_chunk = whole;
+	lim->copy_half = split;
+	return 0;
+}
+
+/**
+ * sgdma_chans_fini() - stop every channel and release what it holds
+ * @sdev: the device; no channel is in use
+ */
+void sgdma_chans_fini(struct sgdma_dev *sdev)
+{
+	struct device *dev = &sdev->pdev->dev;
+	unsigned int i;
+
+	if (!sdev->chans)
+		return;
+	for (i = 0; i < sdev->lim.channels; i++) {
+		struct sgdma_chan *chan = &sdev->chans[i];
+
+		if (chan->regs)
+			sgdma_chan_stop(chan);
+		if (chan->bounce_dma != DMA_MAPPING_ERROR)
+			dma_unmap_single(dev, chan->bounce_dma,
+					 sdev->lim.bounce_size,
+					 DMA_BIDIRECTIONAL);
+		mutex_destroy(&chan->lock);
+	}
+	/* Rings, lists and buffers are device-managed: freed after this. */
+	kfree(sdev->chans);
+	sdev->chans = NULL;
+}
+
+/**
+ * sgdma_chans_wake_all() - wake every waiter so it rechecks its state
+ * @sdev: the device
+ */
+void sgdma_chans_wake_all(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->lim.channels; i++)
+		wake_up_all(&sdev->chans[i].wq);
+}
+
+/* MSI-X: one vector per channel... */
+static irqreturn_t sgdma_chan_irq(int irq, void *data)
+{
+	struct sgdma_chan *chan = data;
+
+	wake_up(&chan->wq);
+	return IRQ_HANDLED;
+}
+
+/* ...and one for errors: the waiters find out which channel halted. */
+static irqreturn_t sgdma_err_irq(int irq, void *data)
+{
+	sgdma_chans_wake_all(data);
+	return IRQ_HANDLED;
+}
+
+/* MSI or INTx: one vector; INT_STATUS says why. */
+static irqreturn_t sgdma_shared_irq(int irq, void *data)
+{
+	struct sgdma_dev *sdev = data;
+	unsigned long pending;
+	unsigned int i;
+	u32 status;
+
+	status = sgdma_read(sdev, SGDMA_REG_INT_STATUS);
+	if (!status || status == ~0U)
+		return IRQ_NONE;
+	sgdma_write(sdev, SGDMA_REG_INT_STATUS, status);
+
+	if (status & SGDMA_INT_ERROR) {
+		sgdma_chans_wake_all(sdev);
+		return IRQ_HANDLED;
+	}
+	pending = status & GENMASK(sdev->lim.channels - 1, 0);
+	for_each_set_bit(i, &pending, sdev->lim.channels)
+		wake_up(&sdev->chans[i].wq);
+	return IRQ_HANDLED;
+}
+
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
+/**
+ * sgdma_irqs_init() - allocate interrupt vectors and request them
+ * @sdev: the device, channels initialised
+ * @force_mode: 0 for the best available, else SGDMA_IRQ_* to use only
+ *
+ * MSI-X with a vector per channel and one for errors; else MSI; else INTx.
+ *
+ * Return: 0 or a negative errno; on failure sgdma_irqs_fini() cleans up.
+ */
+int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode)
+{
+	struct pci_dev *pdev = sdev->pdev;
+	unsigned int nch = sdev->lim.channels, i;
+	unsigned int types;
+	int nvecs, ret;
+
+	if (!force_mode || force_mode == SGDMA_IRQ_MSIX) {
+		nvecs = pci_alloc_irq_vectors(pdev, nch + 1, nch + 1,
+					      PCI_IRQ_MSIX);
+		if (nvecs > 0) {
+			sdev->irq_mode = SGDMA_IRQ_MSIX;
+			sdev->nvecs = nvecs;
+			for (i = 0; i < nch; i++) {
+				ret = request_irq(pci_irq_vector(pdev, i),
+						  sgdma_chan_irq, 0,
+						  KBUILD_MODNAME,
+						  &sdev->chans[i]);
+				if (ret)
+					return ret;
+				sdev->chans[i].irq = pci_irq_vector(pdev, i);
+			}
+			ret = request_irq(pci_irq_vector(pdev, nch),
+					  sgdma_err_irq, 0, KBUILD_MODNAME, sdev);
+			if (ret)
+				return ret;
+			sdev->irq = pci_irq_vector(pdev, nch);
+			return 0;
+		}
+		if (force_mode)
+			return nvecs;
+	}
+
+	types = force_mode == SGDMA_IRQ_MSI ? PCI_IRQ_MSI :
+		force_mode == SGDMA_IRQ_INTX ? PCI_IRQ_INTX :
+		PCI_IRQ_MSI | PCI_IRQ_INTX;
+	nvecs = pci_alloc_irq_vectors(pdev, 1, 1, types);
+	if (nvecs < 0)
+		return nvecs;
+	sdev->nvecs = nvecs;
+	sdev->irq_mode = pdev->msi_enabled ? SGDMA_IRQ_MSI : SGDMA_IRQ_INTX;
+	ret = request_irq(pci_irq_vector(pdev, 0), sgdma_shared_irq,
+			  sdev->irq_mode == SGDMA_IRQ_INTX ? IRQF_SHARED : 0,
+			  KBUILD_MODNAME, sdev);
+	if (ret)
+		return ret;
+	sdev->irq = pci_irq_vector(pdev, 0);
+	return 0;
+}
+
+/**
+ * sgdma_irqs_fini() - free what sgdma_irqs_init() set up
+ * @sdev: the device; its channels no longer interrupt
+ */
+void sgdma_irqs_fini(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->lim.channels; i++) {
+		if (sdev->chans[i].irq)
+			free_irq(sdev->chans[i].irq, &sdev->chans[i]);
+		sdev->chans[i].irq = 0;
+	}
+	if (sdev->irq)
+		free_irq(sdev->irq, sdev);
+	sdev->irq = 0;
+	if (sdev->nvecs)
+		pci_free_irq_vectors(sdev->pdev);
+	sdev->nvecs = 0;
+	sdev->irq_mode = 0;
+}

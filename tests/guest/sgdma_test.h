@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers shared by the guest test programs: the device under test, guarded
+ * buffers, random data, and the pinned-page balance every case ends with.
+ */
+#ifndef SGDMA_TEST_H
+#define SGDMA_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "libsgdma.h"
+
+#define KiB		1024UL
+#define MiB		(1024UL * KiB)
+#define PAGE		4096UL
+#define GUARD		PAGE
+#define GUARD_BYTE	0xa5
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+static struct sgdma_dev *dev;
+static int fd;
+static struct sgdma_info info;
+
+/* Opens /dev/sgdma<index> into dev/fd/info; false (with a diag) if not. */
+static inline bool t_open(unsigned int index)
+{
+	int ret = sgdma_open_index(index, &dev);
+
+	if (ret) {
+		ktap_diag("cannot open sgdma%u: %s", index,
+			  sgdma_strerror(ret));
+		return false;
+	}
+	fd = sgdma_fd(dev);
+	ret = sgdma_get_info(dev, &info);
+	if (ret) {
+		ktap_diag("INFO: %s", sgdma_strerror(ret));
+		return false;
+	}
+	ktap_diag("sgdma%u: %u channels, card %llu KiB, dma_bits %u, max_seg %u, boundary %#llx, max_segs %u, align %u, max_desc %u, copy_chunk %u, pin_chunk %u, threshold %u, irq %u",
+		  index, info.channels,
+		  (unsigned long long)info.card_size / 1024, info.dma_bits,
+		  info.max_seg_size, (unsigned long long)info.seg_boundary,
+		  info.max_segments, info.seg_align, info.max_desc_len,
+		  info.copy_chunk, info.pin_chunk, info.copy_threshold,
+		  info.irq_mode);
+	return true;
+}
+
+/* ---- random data ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static inline uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static inline void fill_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v = rnd();
+
+		memcpy(p + i, &v, 8);
+	}
+	for (; i < len; i++)
+		p[i] = (unsigned char)rnd();
+}
+
+/* ---- guarded buffers ---- */
+
+/*
+ * @len bytes at @p, @misalign bytes into a fresh anonymous mapping that is
+ * never touched except for the guard bytes around the buffer, so the
+ * buffer's own pages start unbacked (unless they share a page with a
+ * guard byte).
+ */
+struct gbuf {
+	unsigned char *map;
+	size_t maplen;
+	unsigned char *p;
+	size_t len;
+	size_t misalign;
+};
+
+static inline bool gbuf_alloc(struct gbuf *b, size_t len, size_t misalign)
+{
+	b->maplen = GUARD + misalign + len + GUARD + PAGE;
+	b->maplen = (b->maplen + PAGE - 1) & ~(PAGE - 1);
+	b->map = mmap(NULL, b->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->map == MAP_FAILED) {
+		ktap_diag("mmap %zu: %s", b->maplen, strerror(errno));
+		b->map = NULL;
+		return false;
+	}
+	b->misalign = misalign;
+	b->len = len;
+	b->p = b->map + GUARD + misalign;
+	memset(b->p - 64, GUARD_BYTE, 64);
+	memset(b->p + len, GUARD_BYTE, 64);
+	return true;
+}
+
+static inline bool gbuf_guards_ok(const struct gbuf *b)
+{
+	for (int i = 1; i <= 64; i++)
+		if (b->p[-i] != GUARD_BYTE) {
+			ktap_diag("guard byte %d before the buffer changed", i);
+			return false;
+		}
+	for (int i = 0; i < 64; i++)
+		if (b->p[b->len + i] != GUARD_BYTE) {
+			ktap_diag("guard byte %d after the buffer changed", i);
+			return false;
+		}
+	return true;
+}
+
+static inline void gbuf_free(struct gbuf *b)
+{
+	if (b->map)
+		munmap(b->map, b->maplen);
+	b->map = NULL;
+}
+
+/* Fresh, never-touched anonymous memory. */
+static inline void *unbacked(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline bool same(const void *a, const void *b, size_t len)
+{
+	const unsigned char *x = a, *y = b;
+
+	if (!memcmp(a, b, len))
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (x[i] != y[i]) {
+			ktap_diag("data differs at byte %zu of %zu: %#x != %#x",
+				  i, len, x[i], y[i]);
+			break;
+		}
+	return false;
+}
+
+/* ---- pinned-page balance ---- */
+
+struct pins {
+	long long acquired;
+	long long released;
+};
+
+static inline long long vmstat(const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long long val = -1;
+	FILE *f;
+
+	/* Fold the per-CPU deltas so the counters are exact. */
+	f = fopen("/proc/sys/vm/stat_refresh", "w");
+	if (f) {
+		fputs("1\n", f);
+		fclose(f);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			val = atoll(line + n + 1);
+	fclose(f);
+	return val;
+}
+
+static inline void pins_snapshot(struct pins *p)
+{
+	p->acquired = vmstat("nr_foll_pin_acquired");
+	p->released = vmstat("nr_foll_pin_released");
+}
+
+static inline long sysfs_long(const char *fmt, unsigned int index)
+{
+	char path[128], buf[64] = "";
+	long val = -1;
+	int f;
+
+	snprintf(path, sizeof(path), fmt, index);
+	f = open(path, O_RDONLY);
+	if (f >= 0) {
+		if (read(f, buf, sizeof(buf) - 1) > 0)
+			val = strtol(buf, NULL, 0);
+		close(f);
+	}
+	return val;
+}
+
+static inline long dev_stat(unsigned int index, const char *name)
+{
+	char fmt[128];
+
+	snprintf(fmt, sizeof(fmt), "/sys/class/sgdma/sgdma%%u/%s", name);
+	return sysfs_long(fmt, index);
+}
+
+/* Every pin since @before was released, and the driver holds none. */
+static inline bool pins_balanced(const struct pins *before)
+{
+	struct pins now;
+	bool ok = true;
+
+	pins_snapshot(&now);
+	if (now.acquired < 0 || now.released < 0) {
+		ktap_diag("no nr_foll_pin_* in /proc/vmstat");
+		return false;
+	}
+	if (now.acquired - now.released != before->acquired - before->released) {
+		ktap_diag("pins: %lld acquired, %lld released since the case began",
+			  now.acquired - before->acquired,
+			  now.released - before->released);
+		ok = false;
+	}
+	for (unsigned int i = 0; i < 64; i++) {
+		long pinned = dev_stat(i, "pages_pinned");
+
+		if (pinned < 0)
+			break;
+		if (pinned) {
+			ktap_diag("sgdma%u holds %ld pinned pages", i, pinned);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* Runs one case and reports it, failing it if pins do not balance. */
+#define RUN(fn, name)							\
+	do {								\
+		struct pins before_;					\
+		bool ok_;						\
+									\
+		pins_snapshot(&before_);				\
+		ok_ = (fn);						\
+		ok_ &= EXPECT(pins_balanced(&before_));			\
+		ktap_result(ok_, (name));				\
+	} while (0)
+
+/* ---- transfers ---- */
+
+static inline int xfer_raw(struct sgdma_xfer *x)
+{
+	x->size = sizeof(*x);
+	return ioctl(fd, SGDMA_IOC_XFER, x) < 0 ? errno : 0;
+}
+
+static inline int h2c(uint64_t off, const void *buf, size_t len,
+		      uint32_t flags, uint32_t *crc)
+{
+	return -sgdma_write_card(dev, off, buf, len, flags, crc);
+}
+
+static inline int c2h(uint64_t off, void *buf, size_t len, uint32_t flags,
+		      uint32_t *crc)
+{
+	return -sgdma_read_card(dev, off, buf, len, flags, crc);
+}
+
+static inline int h2h(void *dst, const void *src, size_t len, uint32_t flags,
+		      uint32_t *crc)
+{
+	return -sgdma_copy(dev, dst, src, len, flags, crc);
+}
+
+static inline bool aligned_to(uintptr_t v, uint32_t align)
+{
+	return !(v & (align - 1));
+}
+
+#endif /* SGDMA_TEST_H */
