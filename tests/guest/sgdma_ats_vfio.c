@@ -305,6 +305,8 @@ int main(void)
 
 	ok = find_function(v.bdf, sizeof(v.bdf)) &&
 	     EXPECT(system("modprobe vfio-pci") == 0) &&
+	     /* a soft dependency of vfio, which busybox modprobe ignores */
+	     EXPECT(system("modprobe vfio_iommu_type1") == 0) &&
 	     EXPECT(set_driver(v.bdf, "vfio-pci") == 0) && vfio_open(&v) &&
 	     setup_channel(&v);
 	ktap_diag("device %s", v.bdf);
