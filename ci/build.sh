@@ -12,9 +12,9 @@ series=${1:-6.1}
 out=$SGDMA_TOP/build
 mkdir -p "$out"
 
-"$ci/host-deps.sh" >&2
-qemu_build=$("$ci/qemu.sh" default)
-kver=$("$ci/kernel.sh" "$series")
+with_cache_lock apt "$ci/host-deps.sh" >&2
+qemu_build=$(with_cache_lock qemu "$ci/qemu.sh" default)
+kver=$(with_cache_lock kernel "$ci/kernel.sh" "$series")
 
 # The module is built in a copy that keeps the repo's driver/ + uapi/
 # layout, one per kernel, so kernels never share objects.

@@ -9,7 +9,7 @@ ci=$(dirname "$0")
 
 kernel_checkpatch() {
     local dir=$SGDMA_CACHE/checkpatch-6.1 tarball=/usr/src/linux-source-6.1.tar.xz
-    [ -f "$tarball" ] || "$ci/host-deps.sh" linux-source-6.1 >&2
+    [ -f "$tarball" ] || with_cache_lock apt "$ci/host-deps.sh" linux-source-6.1 >&2
     if [ ! -f "$dir/scripts/checkpatch.pl" ]; then
         rm -rf "$dir" && mkdir -p "$dir"
         tar -xf "$tarball" -C "$dir" --strip-components=1 \
@@ -24,7 +24,7 @@ kernel_checkpatch() {
 qemu_checkpatch() {
     local src
     src=$(ls -d "$SGDMA_CACHE"/qemu/*/src 2>/dev/null | head -n1)
-    [ -n "$src" ] || { "$ci/qemu.sh" default >/dev/null; src=$(ls -d "$SGDMA_CACHE"/qemu/*/src | head -n1); }
+    [ -n "$src" ] || { with_cache_lock qemu "$ci/qemu.sh" default >/dev/null; src=$(ls -d "$SGDMA_CACHE"/qemu/*/src | head -n1); }
     # Relative paths: QEMU's rules depend on where a file lives (tests/).
     (cd "$SGDMA_TOP" && perl "$src/scripts/checkpatch.pl" --no-tree --terse \
         -f qemu-device/*.[ch] tests/qtest/*.c)

@@ -18,3 +18,12 @@ install_if_changed() {
         cp "$src" "$dst.tmp.$$" && mv -f "$dst.tmp.$$" "$dst"
     fi
 }
+
+# Serialises use of the shared cache (QEMU tree and builds, kernels, apt):
+# several checkouts of the project may build at once on one machine.
+#   with_cache_lock NAME CMD...
+with_cache_lock() {
+    local name=$1
+    shift
+    flock "$SGDMA_CACHE/.lock-$name" "$@"
+}

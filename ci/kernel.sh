@@ -39,5 +39,5 @@ fi
 # needs it to pick modules with their dependencies.
 [ -f "$dir/lib/modules/$kver/modules.dep" ] || depmod -b "$dir" "$kver"
 
-"$(dirname "$0")/host-deps.sh" "linux-headers-$kver" >&2
+with_cache_lock apt "$(dirname "$0")/host-deps.sh" "linux-headers-$kver" >&2
 echo "$kver"

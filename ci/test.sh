@@ -10,7 +10,7 @@ ci=$(dirname "$0")
 built=$("$ci/build.sh" "${KSERIES:-6.1}")
 eval "$built"
 # The qtests run twice: on the normal build and on one with ASan+UBSan.
-asan=$("$ci/qemu.sh" asan)
+asan=$(with_cache_lock qemu "$ci/qemu.sh" asan)
 cells=()
 for c in ${CELLS:-}; do cells+=(--cell "$c"); done
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
