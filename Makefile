@@ -5,10 +5,11 @@
 #   make shell    boot the VM and leave an interactive guest shell
 #
 # Variables: KSERIES (guest kernel series: 6.1 or 6.12), CELLS (boot only
-# these cells of the matrix, e.g. CELLS=iommu-strict).
+# these cells of the matrix, e.g. CELLS=iommu-strict), TESTS (run only these
+# guest programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks).
 
 KSERIES ?= 6.1
-export KSERIES CELLS
+export KSERIES CELLS TESTS HOST
 
 .PHONY: all build run shell test clean checkpatch
 

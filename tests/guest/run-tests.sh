@@ -3,7 +3,12 @@
 # one KTAP document (each program's cases nested under it), then the kernel
 # log for the host harness to judge.
 cd /sgdma
-progs=$(ls tests)
+# sgdma_tests=a,b (from the kernel command line) runs only those programs.
+if [ -n "$sgdma_tests" ]; then
+    progs=$(echo "$sgdma_tests" | tr , ' ')
+else
+    progs=$(ls tests)
+fi
 set -- $progs
 echo "KTAP version 1"
 echo "1..$(($# + 1))"
