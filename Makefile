@@ -3,6 +3,8 @@
 #   make run      build what is missing, boot the VM, show a transfer
 #   make test     build what is missing, run every test
 #   make shell    boot the VM and leave an interactive guest shell
+#   make bench    measure every data path against its peers (report.md,
+#                 CSV, plot in build/bench/)
 #
 # Variables: KSERIES (guest kernel series: 6.1 or 6.12), CELLS (boot only
 # these cells of the matrix, e.g. CELLS=iommu-strict), TESTS (run only these
@@ -11,7 +13,7 @@
 KSERIES ?= 6.1
 export KSERIES CELLS TESTS HOST
 
-.PHONY: all build run shell test clean checkpatch
+.PHONY: all build run shell test bench clean checkpatch
 
 all: build
 
@@ -26,6 +28,9 @@ shell:
 
 test:
 	@ci/test.sh
+
+bench:
+	@ci/bench.sh
 
 checkpatch:
 	@ci/checkpatch.sh

@@ -8,7 +8,7 @@ PKGS=(build-essential ccache dpkg-dev ninja-build meson pkg-config
       libglib2.0-dev libpixman-1-dev libfdt-dev flex bison python3
       python3-venv
       busybox-static cpio gzip kmod pciutils
-      seabios qemu-system-data)
+      seabios qemu-system-data gnuplot-nox)
 
 need_sudo() { if [ "$(id -u)" -ne 0 ]; then echo sudo; fi; }
 SUDO=$(need_sudo)

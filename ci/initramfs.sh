@@ -12,7 +12,7 @@ guest=$SGDMA_TOP/tests/guest
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
-mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sgdma/tests}
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sgdma/tests,sgdma/bench}
 cp /bin/busybox "$stage/bin/busybox"
 ln -s busybox "$stage/bin/sh"
 # The kernel opens /dev/console before init can mount devtmpfs.
@@ -26,8 +26,9 @@ moddir=$stage/lib/modules/$kver
 mkdir -p "$moddir/extra"
 cp "$ktree/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$moddir/"
 cp "$module" "$moddir/extra/"
-# Distribution modules the guest tests use, with what they depend on.
-for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1}; do
+# Distribution modules the guest tests and benchmarks use, with what they
+# depend on.
+for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1 nvme}; do
     for ko in $(modprobe -d "$ktree" -S "$kver" --show-depends "$m" |
                 awk '$1 == "insmod" { print $2 }'); do
         install -D -m 644 "$ko" "$stage${ko#"$ktree"}"
@@ -38,6 +39,10 @@ for t in "$meson"/tests/guest/sgdma_*; do
     [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$stage/sgdma/tests/"
 done
 [ -n "$(ls "$stage/sgdma/tests")" ] || die "no guest test programs in $meson"
+cp "$SGDMA_TOP/tests/bench/bench.sh" "$stage/sgdma/"
+for b in sgdma_xferbench sgdma_diobench sgdma_membench; do
+    cp "$meson/tests/bench/$b" "$stage/sgdma/bench/"
+done
 
 # The real lspci (busybox has none), with the libraries it loads.
 copy_with_libs() {

@@ -20,7 +20,8 @@ if [ "${HOST:-1}" != 0 ]; then
     opts+=(--qtest "default=$QEMU,$QTEST"
            --qtest "asan=$asan/qemu-system-x86_64,$asan/tests/qtest/sgdma-test"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
-           --check "checkpatch_qemu=$ci/checkpatch.sh qemu")
+           --check "checkpatch_qemu=$ci/checkpatch.sh qemu"
+           --check "bench_smoke=$ci/bench.sh --smoke")
 fi
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
     --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \

@@ -167,7 +167,7 @@ def qemu_command(args, cell, mode, logdir):
     cmdline = " ".join(["console=ttyS0 loglevel=5 panic=-1 sgdma_mode=" + mode,
                         cell.get("append", "")] + args.append)
     cmd += ["-append", cmdline]
-    if mode == "test":
+    if mode not in ("run", "shell"):   # results on ttyS1, into a file
         cmd += ["-monitor", "none",
                 "-serial", "file:" + os.path.join(logdir, "console.log"),
                 "-serial", "file:" + os.path.join(logdir, "results.ktap")]

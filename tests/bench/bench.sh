@@ -1,0 +1,92 @@
+#!/bin/sh
+# Runs in the guest for "make bench": every data path of sgdma, the NVMe
+# O_DIRECT peer and memcpy at the same sizes, as CSV rows ("csv: ..."), then
+# the cost breakdown of one pinned transfer ("cost: ..."), then the kernel
+# log. Parameters come from the kernel command line:
+#   sgdma_bench_sizes=4k,64k,... sgdma_bench_reps=N sgdma_bench_ms=MS
+#   sgdma_bench_costs=SIZES (breakdown sizes; empty: none)
+cd /sgdma/bench
+sizes=${sgdma_bench_sizes:-4k,64k,256k,1m,4m,16m,64m}
+reps=${sgdma_bench_reps:-5}
+ms=${sgdma_bench_ms:-200}
+common="-s $sizes -r $reps -t $ms"
+
+# Rows of a program, prefixed; a failing program is reported, not fatal.
+rows() {
+    name=$1
+    shift
+    if "$@" >/tmp/rows 2>/tmp/err; then
+        sed 's/^/csv: /' /tmp/rows
+    else
+        sed 's/^/csv: /' /tmp/rows
+        echo "# error: $name failed: $(head -c 300 /tmp/err)"
+    fi
+}
+
+modprobe sgdma || echo "# error: modprobe sgdma failed"
+modprobe nvme || echo "# error: modprobe nvme failed"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    [ -b /dev/nvme0n1 ] && break
+    sleep 1
+done
+
+echo "csv: path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps"
+rows sgdma ./sgdma_xferbench $common
+if [ -b /dev/nvme0n1 ]; then
+    rows nvme ./sgdma_diobench $common -l nvme-odirect /dev/nvme0n1
+else
+    echo "# error: no NVMe namespace"
+fi
+rows memcpy ./sgdma_membench $common -l guest
+
+# Cost breakdown: the kernel's function_graph tracer times each step of
+# the pinned path (durations include the tracer's own overhead). The sg
+# table build is not among them: lib/scatterlist.c has no ftrace hooks.
+costs() {
+    t=/sys/kernel/tracing
+    mount -t tracefs nodev $t 2>/dev/null
+    [ -w $t/current_tracer ] || { echo "# error: no tracefs"; return; }
+    : >$t/set_ftrace_filter
+    for f in sgdma_xfer pin_user_pages_fast \
+             dma_map_sgtable dma_sync_sg_for_device sgdma_chan_run \
+             dma_sync_sg_for_cpu dma_unmap_sg_attrs \
+             unpin_user_pages_dirty_lock; do
+        echo $f >>$t/set_ftrace_filter 2>/dev/null ||
+            echo "# error: cannot trace $f"
+    done
+    echo function_graph >$t/current_tracer
+    echo funcgraph-tail >$t/trace_options
+    echo 8192 >$t/buffer_size_kb
+    for size in $(echo "$sgdma_bench_costs" | tr , ' '); do
+        for dir in h2c c2h; do
+            : >$t/trace
+            echo 1 >$t/tracing_on
+            ./sgdma_xferbench -s "$size" -r 1 -t 1 -p pinned -o $dir >/dev/null
+            echo 0 >$t/tracing_on
+            # A leaf: " 1)  + 12.345 us   |  pin_user_pages_fast();"
+            # a caller's end: " 1)  ! 345.6 us  |  } /* sgdma_xfer [sgdma] */"
+            awk -v size="$size" -v dir="$dir" '
+                match($0, /[0-9.]+ us/) {
+                    us = substr($0, RSTART, RLENGTH - 3)
+                    if (match($0, /\| +[a-z_0-9]+( \[[a-z_0-9]+\])?\(\);/))
+                        f = substr($0, RSTART, RLENGTH)
+                    else if (match($0, /\/\* [a-z_0-9]+( \[[a-z_0-9]+\])? \*\//))
+                        f = substr($0, RSTART, RLENGTH)
+                    else
+                        next
+                    gsub(/[|\/*();]|\[[a-z_0-9]+\]/, "", f)
+                    gsub(/ /, "", f)
+                    sum[f] += us; n[f]++
+                }
+                END { for (f in sum) printf "cost: %s,%s,%s,%d,%.2f\n",
+                        size, dir, f, n[f], sum[f] }' $t/trace
+        done
+    done
+    echo nop >$t/current_tracer
+}
+echo "cost: size,direction,function,calls,total_us"
+[ -z "$sgdma_bench_costs" ] || costs
+
+echo "# sgdma: kernel log follows"
+dmesg | sed 's/^/# kmsg: /'
+echo "# sgdma: done"
