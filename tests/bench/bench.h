@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Shared measuring loop of the benchmark programs: every program times one
- * operation at a list of sizes and prints one CSV row per size:
+ * operation at a list of sizes and prints one CSV row per size, after a
+ * header line (the same columns as "sgdma bench -f csv" has):
  *
  *   path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps
  *
@@ -13,12 +14,14 @@
 #define SGDMA_BENCH_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #define BENCH_MAX_SIZES	32
 #define BENCH_MAX_REPS	64
@@ -28,6 +31,7 @@ struct bench_opts {
 	unsigned int nr_sizes;
 	unsigned int reps;
 	unsigned int min_ms;
+	const char *label;	/* the CSV rows' path */
 };
 
 /* One call of the measured operation; returns 0 or a negative errno. */
@@ -83,12 +87,16 @@ static inline size_t bench_max_size(const struct bench_opts *o)
 }
 
 /*
- * Measures @fn at every size of @o and prints the rows; returns 0 or the
- * first error of @fn (after printing what was measured before it).
+ * Measures @fn at every size of @o and prints the rows (direction @dir);
+ * returns 0 or the first error of @fn (after the rows measured before it).
  */
-static inline int bench_run(const struct bench_opts *o, const char *path,
-			    const char *dir, bench_fn fn, void *ctx)
+static inline int bench_run(const struct bench_opts *o, const char *dir,
+			    bench_fn fn, void *ctx)
 {
+	static int header_done;
+
+	if (!header_done++)
+		printf("path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps\n");
 	for (unsigned int s = 0; s < o->nr_sizes; s++) {
 		double mbps[BENCH_MAX_REPS], sum = 0, var = 0;
 		size_t len = o->sizes[s];
@@ -113,7 +121,7 @@ static inline int bench_run(const struct bench_opts *o, const char *path,
 		for (r = 0; r < o->reps; r++)
 			var += (mbps[r] - sum / o->reps) * (mbps[r] - sum / o->reps);
 		qsort(mbps, o->reps, sizeof(mbps[0]), bench_cmp_double);
-		printf("%s,%s,%zu,%u,%.1f,%.1f,%.1f,%.1f\n", path, dir, len,
+		printf("%s,%s,%zu,%u,%.1f,%.1f,%.1f,%.1f\n", o->label, dir, len,
 		       o->reps,
 		       o->reps % 2 ? mbps[o->reps / 2] :
 		       (mbps[o->reps / 2 - 1] + mbps[o->reps / 2]) / 2,
@@ -123,30 +131,72 @@ static inline int bench_run(const struct bench_opts *o, const char *path,
 	return 0;
 }
 
-/* Common options: -s SIZES, -r REPS, -t MIN_MS; returns optind or -1. */
-static inline int bench_parse_common(struct bench_opts *o, int c,
-				     const char *arg)
+/* Options -s, -r, -t of bench_parse_args(). */
+static inline int bench_parse_number(unsigned int *v, const char *arg,
+				     unsigned long max)
 {
 	char *end;
-	unsigned long v;
+	unsigned long n;
 
-	switch (c) {
-	case 's':
-		return bench_parse_sizes(o, arg);
-	case 'r':
-	case 't':
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || *end || !v ||
-		    (c == 'r' && v > BENCH_MAX_REPS) || v > 600000)
-			return -EINVAL;
-		if (c == 'r')
-			o->reps = v;
-		else
-			o->min_ms = v;
-		return 0;
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || *end || !n || n > max)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+/*
+ * Parses "[-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL] OPERANDS" into @o
+ * (whose fields hold the defaults) and returns the index of the first
+ * operand, or -1 when the program should exit with status *@status (help
+ * printed: 0; usage error: 2).
+ */
+static inline int bench_parse_args(int argc, char **argv, struct bench_opts *o,
+				   const char *operands, int *status)
+{
+	int c, err = 0;
+
+	*status = 2;
+	while (!err && (c = getopt(argc, argv, "s:r:t:l:h")) != -1) {
+		switch (c) {
+		case 's':
+			err = bench_parse_sizes(o, optarg);
+			break;
+		case 'r':
+			err = bench_parse_number(&o->reps, optarg,
+						 BENCH_MAX_REPS);
+			break;
+		case 't':
+			err = bench_parse_number(&o->min_ms, optarg, 600000);
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
+		default:
+			err = c == 'h' ? 1 : -EINVAL;
+		}
 	}
-	return -EINVAL;
+	if (!err)
+		return optind;
+	fprintf(err > 0 ? stdout : stderr,
+		"usage: %s [-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL]%s%s\n",
+		argv[0], *operands ? " " : "", operands);
+	if (err > 0)
+		*status = 0;
+	return -1;
+}
+
+/* A pre-faulted buffer filled with @byte, or NULL. */
+static inline void *bench_alloc(size_t len, int byte)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, byte, len);
+	return p;
 }
 
 #endif /* SGDMA_BENCH_H */

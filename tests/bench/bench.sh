@@ -1,15 +1,17 @@
 #!/bin/sh
-# Runs in the guest for "make bench": every data path of sgdma, the NVMe
-# O_DIRECT peer and memcpy at the same sizes, as CSV rows ("csv: ..."), then
+# Runs in the guest for "make bench": every data path of sgdma ("sgdma
+# bench"), the NVMe O_DIRECT peer and memcpy at the same sizes, as CSV
+# ("csv: ...", each program's rows after its header line), then
 # the cost breakdown of one pinned transfer ("cost: ..."), then the kernel
 # log. Parameters come from the kernel command line:
 #   sgdma_bench_sizes=4k,64k,... sgdma_bench_reps=N sgdma_bench_ms=MS
 #   sgdma_bench_costs=SIZES (breakdown sizes; empty: none)
 cd /sgdma/bench
-sizes=${sgdma_bench_sizes:-4k,64k,256k,1m,4m,16m,64m}
+sizes=${sgdma_bench_sizes:-4k,64k,256k,1M,4M,16M,64M}
 reps=${sgdma_bench_reps:-5}
 ms=${sgdma_bench_ms:-200}
 common="-s $sizes -r $reps -t $ms"
+sec=$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')
 
 # Rows of a program, prefixed; a failing program is reported, not fatal.
 rows() {
@@ -30,14 +32,14 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     sleep 1
 done
 
-echo "csv: path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps"
-rows sgdma ./sgdma_xferbench $common
+rows sgdma /sgdma/sgdma bench -d /dev/sgdma0 -s "$sizes" -P copy,pinned \
+    -D all -r "$reps" --rep-time "$sec" -f csv --no-progress
 if [ -b /dev/nvme0n1 ]; then
     rows nvme ./sgdma_diobench $common -l nvme-odirect /dev/nvme0n1
 else
     echo "# error: no NVMe namespace"
 fi
-rows memcpy ./sgdma_membench $common -l guest
+rows memcpy ./sgdma_membench $common -l memcpy-guest
 
 # Cost breakdown: the kernel's function_graph tracer times each step of
 # the pinned path (durations include the tracer's own overhead). The sg
@@ -61,7 +63,8 @@ costs() {
         for dir in h2c c2h; do
             : >$t/trace
             echo 1 >$t/tracing_on
-            ./sgdma_xferbench -s "$size" -r 1 -t 1 -p pinned -o $dir >/dev/null
+            /sgdma/sgdma bench -d /dev/sgdma0 -s "$size" -P pinned -D $dir \
+                -r 1 --warmup 0 --iters 10 -f csv --no-progress >/dev/null
             echo 0 >$t/tracing_on
             # A leaf: " 1)  + 12.345 us   |  pin_user_pages_fast();"
             # a caller's end: " 1)  ! 345.6 us  |  } /* sgdma_xfer [sgdma] */"

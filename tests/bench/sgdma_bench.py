@@ -30,8 +30,8 @@ import sgdma_harness as harness  # noqa: E402
 BENCH_CELLS = ["no-iommu", "iommu-strict", "iommu-lazy", "swiotlb"]
 LAZY = {"qemu": ["-device", "intel-iommu"],
         "append": "intel_iommu=on iommu.strict=0"}
-FULL = {"sizes": "4k,16k,64k,256k,1m,4m,16m,64m", "reps": 5, "ms": 200,
-        "costs": "4k,64k,1m,16m"}
+FULL = {"sizes": "4k,16k,64k,256k,1M,4M,16M,64M", "reps": 5, "ms": 200,
+        "costs": "4k,64k,1M,16M"}
 SMOKE = {"sizes": "64k", "reps": 1, "ms": 10, "costs": "64k"}
 # What a run must report for each cell (path, direction).
 EXPECTED = [(p, d) for p in ("copy", "pinned") for d in ("h2c", "c2h", "h2h")]
@@ -44,14 +44,23 @@ NVME_BYTES = 96 << 20
 
 
 def parse_guest(text, cell):
-    rows, costs, errors = [], [], []
+    """Figures, cost steps and errors from the guest's output.
+
+    CSV blocks come from different programs; each starts with its header.
+    """
+    rows, costs, errors, header = [], [], [], None
     for line in text.splitlines():
-        if line.startswith("csv: ") and not line.startswith("csv: path,"):
-            r = next(csv.reader([line[5:]]))
-            rows.append({"cell": cell, "path": r[0], "direction": r[1],
-                         "size": int(r[2]), "reps": int(r[3]),
-                         "median": float(r[4]), "min": float(r[5]),
-                         "max": float(r[6]), "stddev": float(r[7])})
+        if line.startswith("csv: path,"):
+            header = line[5:].split(",")
+        elif line.startswith("csv: ") and header:
+            r = dict(zip(header, next(csv.reader([line[5:]]))))
+            rows.append({"cell": cell, "path": r["path"],
+                         "direction": r["direction"], "size": int(r["size"]),
+                         "reps": int(r["reps"]),
+                         "median": float(r["median_MBps"]),
+                         "min": float(r["min_MBps"]),
+                         "max": float(r["max_MBps"]),
+                         "stddev": float(r["stddev_MBps"])})
         elif line.startswith("cost: ") and not line.startswith("cost: size,"):
             size, d, func, calls, total = line[6:].split(",")
             costs.append({"cell": cell, "size": parse_size(size),
@@ -117,7 +126,7 @@ def boot(args, name, params):
 def host_memcpy(args, params):
     out = subprocess.run([args.membench, "-s", params["sizes"], "-r",
                           str(params["reps"]), "-t", str(params["ms"]),
-                          "-l", "host"], check=True, capture_output=True,
+                          "-l", "memcpy-host"], check=True, capture_output=True,
                          text=True).stdout
     return parse_guest("".join("csv: " + l + "\n" for l in out.splitlines()),
                        "host")[0]

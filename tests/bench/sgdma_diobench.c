@@ -12,8 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <getopt.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -37,44 +35,32 @@ static int do_io(void *ctx, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct bench_opts o = { .reps = 5, .min_ms = 100 };
-	const char *label = "odirect";
+	struct bench_opts o = { .reps = 5, .min_ms = 100, .label = "odirect" };
+	int ret, status, arg;
 	struct dio d;
-	int c, ret;
 
 	bench_parse_sizes(&o, "4k,64k,1m,16m,64m");
-	while ((c = getopt(argc, argv, "s:r:t:l:h")) != -1) {
-		if (c == 'l') {
-			label = optarg;
-			continue;
-		}
-		if (c == 'h' || bench_parse_common(&o, c, optarg)) {
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: %s [-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL] DEVICE\n",
-				argv[0]);
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (optind != argc - 1) {
+	arg = bench_parse_args(argc, argv, &o, "DEVICE", &status);
+	if (arg < 0)
+		return status;
+	if (arg != argc - 1) {
 		fprintf(stderr, "%s: one block device expected\n", argv[0]);
 		return 2;
 	}
-	d.fd = open(argv[optind], O_RDWR | O_DIRECT);
+	d.fd = open(argv[arg], O_RDWR | O_DIRECT);
 	if (d.fd < 0) {
-		perror(argv[optind]);
+		perror(argv[arg]);
 		return 1;
 	}
-	d.buf = mmap(NULL, bench_max_size(&o), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (d.buf == MAP_FAILED) {
+	d.buf = bench_alloc(bench_max_size(&o), 0x3c);
+	if (!d.buf) {
 		perror("mmap");
 		return 1;
 	}
-	memset(d.buf, 0x3c, bench_max_size(&o));
 	for (d.write = 1; d.write >= 0; d.write--) {
-		ret = bench_run(&o, label, d.write ? "h2c" : "c2h", do_io, &d);
+		ret = bench_run(&o, d.write ? "h2c" : "c2h", do_io, &d);
 		if (ret) {
-			fprintf(stderr, "%s: %s: %s\n", argv[0], argv[optind],
+			fprintf(stderr, "%s: %s: %s\n", argv[0], argv[arg],
 				strerror(-ret));
 			return 1;
 		}
