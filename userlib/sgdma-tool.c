@@ -205,8 +205,8 @@ static int check_range(const char *cmd, const struct sgdma_info *info,
 		       uint64_t off, uint64_t len)
 {
 	if (off > info->card_size || len > info->card_size - off)
-		return usage_err(cmd, "offset %#" PRIx64 " + length %#" PRIx64
-				 " is outside card memory (%#" PRIx64 " bytes)",
+		return usage_err(cmd, "offset 0x%" PRIx64 " + length 0x%" PRIx64
+				 " is outside card memory (0x%" PRIx64 " bytes)",
 				 off, len, (uint64_t)info->card_size);
 	return 0;
 }
@@ -602,7 +602,7 @@ static int cmd_info(int argc, char **argv)
 	       i.caps & SGDMA_CAP_PINNED ? " pinned" : "",
 	       i.caps & SGDMA_CAP_FAULT_INJECT ? " fault-inject" : "");
 	printf("dma bits:       %u\n", i.dma_bits);
-	printf("segments:       max %u of %u bytes, boundary %#" PRIx64
+	printf("segments:       max %u of %u bytes, boundary 0x%" PRIx64
 	       ", align %u\n", i.max_segments, i.max_seg_size,
 	       (uint64_t)i.seg_boundary, i.seg_align);
 	printf("descriptor:     max %u bytes\n", i.max_desc_len);
@@ -720,7 +720,7 @@ static int check_crc(const char *what, uint64_t off, uint32_t dev_crc,
 {
 	if (dev_crc == sw_crc)
 		return 0;
-	msg("%s at %#" PRIx64 ": device CRC32C %#010x, data's %#010x", what,
+	msg("%s at 0x%" PRIx64 ": device CRC32C %#010x, data's %#010x", what,
 	    off, dev_crc, sw_crc);
 	return EXIT_MISMATCH;
 }
@@ -769,7 +769,7 @@ static int cmd_write(int argc, char **argv)
 
 		/* From stdin without -l: one byte past the card is an error. */
 		if (!want && !o.have_len && read_full(fd, buf, 1) > 0) {
-			ret = usage_err(argv[0], "the input is longer than card memory from offset %#" PRIx64,
+			ret = usage_err(argv[0], "the input is longer than card memory from offset 0x%" PRIx64,
 					o.off);
 			goto out;
 		}
@@ -792,7 +792,7 @@ static int cmd_write(int argc, char **argv)
 		if (err) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "write at %#" PRIx64,
+			snprintf(what, sizeof(what), "write at 0x%" PRIx64,
 				 o.off + done);
 			ret = fail(what, err);
 			goto out;
@@ -811,7 +811,7 @@ static int cmd_write(int argc, char **argv)
 		if ((size_t)n < want)
 			break;
 	}
-	printf("wrote %" PRIu64 " bytes at %#" PRIx64, done, o.off);
+	printf("wrote %" PRIu64 " bytes at 0x%" PRIx64, done, o.off);
 	if (o.crc)
 		printf(", crc32c %#010x", total_crc);
 	printf("\n");
@@ -865,7 +865,7 @@ static int cmd_read(int argc, char **argv)
 		if (err) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "read at %#" PRIx64,
+			snprintf(what, sizeof(what), "read at 0x%" PRIx64,
 				 o.off + done);
 			ret = fail(what, err);
 			goto out;
@@ -889,7 +889,7 @@ static int cmd_read(int argc, char **argv)
 	}
 	/* The data may be on stdout: the summary goes to stderr. */
 	if (!quiet && o.crc)
-		fprintf(stderr, "read %" PRIu64 " bytes at %#" PRIx64
+		fprintf(stderr, "read %" PRIu64 " bytes at 0x%" PRIx64
 			", crc32c %#010x\n", done, o.off, total_crc);
 	ret = EXIT_OK;
 out:
@@ -1043,14 +1043,14 @@ static int cmd_fill(int argc, char **argv)
 		if (err) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "fill at %#" PRIx64,
+			snprintf(what, sizeof(what), "fill at 0x%" PRIx64,
 				 o.off + done);
 			ret = fail(what, err);
 			goto out;
 		}
 		done += n;
 	}
-	printf("filled %" PRIu64 " bytes at %#" PRIx64 "\n", done, o.off);
+	printf("filled %" PRIu64 " bytes at 0x%" PRIx64 "\n", done, o.off);
 	ret = EXIT_OK;
 out:
 	buf_free(buf, o.chunk);
@@ -1104,13 +1104,13 @@ static int cmd_verify(int argc, char **argv)
 		if (err) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "verify at %#" PRIx64,
+			snprintf(what, sizeof(what), "verify at 0x%" PRIx64,
 				 off);
 			ret = fail(what, err);
 			goto out;
 		}
 		if (first_difference(wbuf, rbuf, n, &at)) {
-			msg("verify: data differs at card offset %#" PRIx64
+			msg("verify: data differs at card offset 0x%" PRIx64
 			    ": wrote %#04x, read %#04x", off + at, wbuf[at],
 			    rbuf[at]);
 			ret = EXIT_MISMATCH;
@@ -1126,7 +1126,7 @@ static int cmd_verify(int argc, char **argv)
 		}
 		done += n;
 	}
-	printf("verified %" PRIu64 " bytes at %#" PRIx64 " (%s path%s)\n",
+	printf("verified %" PRIu64 " bytes at 0x%" PRIx64 " (%s path%s)\n",
 	       done, o.off, com.path_name, com.node ? "" : ", crc32c");
 	ret = EXIT_OK;
 out:
