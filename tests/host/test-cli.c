@@ -42,6 +42,17 @@ static void run(void (*fn)(void), const char *name)
 	fflush(stdout);
 }
 
+/* Prints @s as TAP diagnostics, one "# " line per line. */
+static void diag_text(const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		printf("#   %.*s\n", (int)n, s);
+		s += n + (s[n] == '\n');
+	}
+}
+
 static uint64_t size_of(const char *s)
 {
 	uint64_t v = 12345;
@@ -241,7 +252,7 @@ static void t_csv(void)
 		"copy,h2c,4096,2,4,5,100,123.457,100.000,150.500,125.000,12.250,33.125,1\n"
 		"copy,h2c,4096,2,4,5,100,123.457,100.000,150.500,125.000,12.250,33.125,1\n"));
 	if (!case_ok)
-		printf("# got:\n%s", s);
+		diag_text(s);
 	free(s);
 }
 
@@ -289,7 +300,7 @@ static void t_table(void)
 	CHECK(nl && !strcmp(nl + 1,
 		"copy    h2c        4096   2   4    5      100      123.5      100.0      150.5      12.2      33.12\n"));
 	if (!case_ok)
-		printf("# got:\n%s", s);
+		diag_text(s);
 	free(s);
 }
 
