@@ -112,8 +112,17 @@ struct common {
 	bool own_P;		/* -P is the command's own option */
 };
 
-enum { OPT_CRC = 0x100, OPT_FORMAT, OPT_WARMUP, OPT_VERIFY, OPT_PROGRESS,
-       OPT_NO_PROGRESS, OPT_REP_TIME, OPT_ITERS, OPT_JSON };
+/* Long options without a short form. */
+enum {
+	OPT_CRC = 0x100,
+	OPT_WARMUP,
+	OPT_VERIFY,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_REP_TIME,
+	OPT_ITERS,
+	OPT_JSON,
+};
 
 static int parse_path(const char *cmd, const char *s, struct common *c)
 {
