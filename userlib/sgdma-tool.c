@@ -110,6 +110,7 @@ struct common {
 	bool node;		/* --path node */
 	const char *path_name;
 	bool own_P;		/* -P is the command's own option */
+	uint32_t seg_align;	/* the device's, once open */
 };
 
 /* Long options without a short form. */
@@ -218,6 +219,20 @@ static int check_range(const char *cmd, const struct sgdma_info *info,
 				 " is outside card memory (0x%" PRIx64 " bytes)",
 				 off, len, (uint64_t)info->card_size);
 	return 0;
+}
+
+/*
+ * The pinned path needs buffer addresses (ours are page-aligned) and
+ * lengths aligned to the device's seg_align; say so rather than pass on
+ * the driver's EINVAL. An exit code.
+ */
+static int check_pinned(const char *cmd, const struct common *c, uint64_t len)
+{
+	if (!(c->flags & SGDMA_XFER_PINNED) || c->seg_align <= 1 ||
+	    !(len % c->seg_align))
+		return 0;
+	return usage_err(cmd, "the pinned path of this device moves multiples of %u bytes (its seg_align), not %" PRIu64 "; use -P copy or auto",
+			 c->seg_align, len);
 }
 
 /* Page-aligned anonymous memory, suitable for the pinned path. */
@@ -754,6 +769,10 @@ static int cmd_write(int argc, char **argv)
 	ret = open_device(com.device, &dev, &info);
 	if (ret)
 		return ret;
+	com.seg_align = info.seg_align;
+	ret = check_pinned(argv[0], &com, o.chunk);
+	if (ret)
+		goto out;
 	ret = open_input(o.input, &fd);
 	if (ret)
 		goto out;
@@ -764,6 +783,8 @@ static int cmd_write(int argc, char **argv)
 	limit = o.have_len ? o.len : info.card_size - (o.off < info.card_size ?
 						       o.off : info.card_size);
 	ret = check_range(argv[0], &info, o.off, limit);
+	if (!ret && o.have_len)
+		ret = check_pinned(argv[0], &com, limit % o.chunk);
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;
@@ -796,6 +817,10 @@ static int cmd_write(int argc, char **argv)
 			    o.input, done + n, limit);
 			goto out;
 		}
+		ret = check_pinned(argv[0], &com, n);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 		err = card_io(dev, &com, true, o.off + done, buf, n,
 			      o.crc ? &crc : NULL);
 		if (err) {
@@ -854,7 +879,12 @@ static int cmd_read(int argc, char **argv)
 		return ret;
 	if (!o.have_len)
 		o.len = o.off < info.card_size ? info.card_size - o.off : 0;
+	com.seg_align = info.seg_align;
 	ret = check_range(argv[0], &info, o.off, o.len);
+	if (!ret)
+		ret = check_pinned(argv[0], &com, o.chunk);
+	if (!ret)
+		ret = check_pinned(argv[0], &com, o.len % o.chunk);
 	if (ret)
 		goto out;
 	ret = open_output(o.output, &fd);
@@ -928,6 +958,10 @@ static int cmd_copy(int argc, char **argv)
 	ret = open_device(com.device, &dev, &info);
 	if (ret)
 		return ret;
+	com.seg_align = info.seg_align;
+	ret = check_pinned(argv[0], &com, o.chunk);
+	if (ret)
+		goto out;
 	ret = open_input(o.input, &in);
 	if (!ret)
 		ret = open_output(o.output, &out);
@@ -951,6 +985,10 @@ static int cmd_copy(int argc, char **argv)
 		}
 		if (!n)
 			break;
+		ret = check_pinned(argv[0], &com, n);
+		if (ret)
+			goto out;
+		ret = EXIT_FAIL;
 		err = sgdma_copy(dev, dst, src, n,
 				 com.flags | (o.crc ? SGDMA_XFER_CRC : 0),
 				 o.crc ? &crc : NULL);
@@ -1016,7 +1054,12 @@ static int pattern_setup(int argc, char **argv, struct common *com,
 		return ret;
 	if (!o->have_len)
 		o->len = o->off < info->card_size ? info->card_size - o->off : 0;
+	com->seg_align = info->seg_align;
 	ret = check_range(argv[0], info, o->off, o->len);
+	if (!ret)
+		ret = check_pinned(argv[0], com, o->chunk);
+	if (!ret)
+		ret = check_pinned(argv[0], com, o->len % o->chunk);
 	if (ret) {
 		sgdma_close(*dev);
 		return ret;
@@ -1616,6 +1659,14 @@ static int cmd_bench(int argc, char **argv)
 	ret = check_range(argv[0], &info, o.off, maxsize * o.threads);
 	if (ret)
 		goto out;
+	for (int i = 0; i < o.nsizes && (o.paths & 1u << BP_PINNED); i++) {
+		struct common pinned = { .flags = SGDMA_XFER_PINNED,
+					 .seg_align = info.seg_align };
+
+		ret = check_pinned(argv[0], &pinned, o.sizes[i]);
+		if (ret)
+			goto out;
+	}
 	if ((o.paths & 1u << BP_PINNED) && !(info.caps & SGDMA_CAP_PINNED)) {
 		msg("bench: the driver has no pinned path; skipping it");
 		o.paths &= ~(1u << BP_PINNED);

@@ -9,7 +9,7 @@ T=/tmp/sgdma_tool.$$
 mkdir -p $T
 n=0
 failed=0
-PLAN=20
+PLAN=21
 echo "KTAP version 1"
 echo "1..$PLAN"
 
@@ -87,13 +87,20 @@ write_read_file() {
 		head -c $len $T/c >$T/d && cmp $T/a $T/d
 }
 
+# The pinned path needs lengths in multiples of seg_align (64 in the strict
+# cell): $T/a64 is $T/a cut to a multiple of 4 KiB.
+head -c 299008 $T/a >$T/a64
+
 paths_stdin_stdout() {
 	for p in copy pinned auto node; do
-		sgdma write -P $p -o 8192 -l $len <$T/a >$T/out 2>&1 ||
+		f=$T/a
+		[ $p = pinned ] && f=$T/a64
+		l=$(wc -c <$f)
+		sgdma write -P $p -o 8192 -l $l <$f >$T/out 2>&1 ||
 			{ echo "write -P $p failed:"; cat $T/out; return 1; }
-		sgdma read -P $p -o 8192 -l $len >$T/b 2>$T/out ||
+		sgdma read -P $p -o 8192 -l $l >$T/b 2>$T/out ||
 			{ echo "read -P $p failed:"; cat $T/out; return 1; }
-		cmp $T/a $T/b || { echo "path $p: data differs"; return 1; }
+		cmp $f $T/b || { echo "path $p: data differs"; return 1; }
 		# Only the data on stdout: no summary mixed in.
 		[ ! -s $T/out ] || { echo "read wrote to stderr:"; cat $T/out; return 1; }
 	done
@@ -117,7 +124,7 @@ copy_files() {
 		has '^copied 300001 bytes, crc32c 0x[0-9a-f]{8}$' &&
 		cmp $T/a $T/c || return 1
 	for p in copy pinned auto; do
-		sgdma -Q copy -P $p <$T/a >$T/c && cmp $T/a $T/c ||
+		sgdma -Q copy -P $p <$T/a64 >$T/c && cmp $T/a64 $T/c ||
 			{ echo "copy -P $p"; return 1; }
 	done
 	x 0 sgdma copy -i $T/a -O $T/c -l 1000 && [ "$(wc -c <$T/c)" = 1000 ] &&
@@ -129,7 +136,7 @@ fill_patterns() {
 		has '^filled 65536 bytes at 0x1000$' || return 1
 	head -c 65536 /dev/zero | tr '\0' 'Z' >$T/z
 	sgdma read -o 4096 -l 65536 | cmp - $T/z || return 1
-	x 0 sgdma fill -o 4096 -l 16 -p incr -P pinned || return 1
+	x 0 sgdma fill -o 4096 -l 4096 -p incr -P pinned || return 1
 	[ "$(sgdma read -o 4096 -l 16 | hexdump -v -e '16/1 "%02x"')" = \
 	  00000000010000000200000003000000 ] || { echo "incr wrong"; return 1; }
 	# Chunks do not restart the pattern: word 16384 sits at byte 65536.
@@ -200,6 +207,21 @@ bench_table_progress() {
 	has '^path +dir +size +thr +qd +reps +iters +MB/s med' &&
 		has '^copy +h2c +4096 +1 +1 +1 +2 ' &&
 		grep -q '\[' $T/err
+}
+
+align=$(sgdma info --json 2>/dev/null | sed -n 's/.*"seg_align": \([0-9]*\).*/\1/p')
+
+# Where the device wants aligned segments, the tool says why pinned fails.
+pinned_alignment() {
+	x 2 sgdma write -P pinned -l 100 -i $T/a &&
+		has "pinned path of this device moves multiples of $align bytes" ||
+		return 1
+	x 2 sgdma verify -P pinned -l 4097 && has "multiples of $align bytes" ||
+		return 1
+	x 2 sgdma bench -P pinned -s 100 && has "multiples of $align bytes" ||
+		return 1
+	cat $T/a | sgdma copy -P pinned -O $T/c >$T/out 2>&1
+	[ $? = 2 ] && has "not 300001; use -P copy or auto"
 }
 
 missing_node() {
@@ -288,6 +310,11 @@ case_ bench_csv
 [ -f $T/bench.csv ] && awk '{ print "# " $0 }' $T/bench.csv
 case_ bench_json_threads_qd
 case_ bench_table_progress
+if [ "${align:-1}" -gt 1 ]; then
+	case_ pinned_alignment
+else
+	skip pinned_alignment "seg_align is ${align:-unknown} in this cell"
+fi
 case_ missing_node
 case_ not_a_device
 case_ out_of_range
