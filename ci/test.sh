@@ -3,7 +3,7 @@
 # cell of the matrix; ends with "N passed, N failed".
 #   CELLS="no-iommu swiotlb" ci/test.sh    boots only those cells
 #   TESTS="sgdma_data sgdma_rw" ci/test.sh runs only those guest programs
-#   HOST=0 ci/test.sh                      skips qtests and style checks
+#   HOST=0 ci/test.sh                      skips qtests, host tests and style checks
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
@@ -19,6 +19,9 @@ if [ "${HOST:-1}" != 0 ]; then
     asan=$(with_cache_lock qemu "$ci/qemu.sh" asan)
     opts+=(--qtest "default=$QEMU,$QTEST"
            --qtest "asan=$asan/qemu-system-x86_64,$asan/tests/qtest/sgdma-test"
+           --tap-check "libsgdma=$SGDMA_TOP/build/meson/tests/host/test-cli"
+           --tap-check "sgdma_cli=$SGDMA_TOP/tests/host/tool-cli.sh $SGDMA_TOP/build/meson"
+           --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
            --check "checkpatch_qemu=$ci/checkpatch.sh qemu"
            --check "bench_smoke=$ci/bench.sh --smoke")

@@ -2,35 +2,66 @@
 /*
  * libsgdma: user-space access to sgdma devices.
  *
- * Every call that can fail returns 0 (or a count) on success and a negative
- * errno value on failure; sgdma_strerror() turns that into a message. There
- * is no global state: calls on different handles never interfere, and a
- * handle may be shared between threads unless a call says otherwise.
+ * Conventions:
+ *  - every call that can fail returns 0 (or a count) on success and a
+ *    negative errno value on failure; sgdma_strerror() turns it into a
+ *    message. errno itself is left as the system calls leave it;
+ *  - there is no global state: calls on different handles never interfere;
+ *  - each declaration states its thread safety. "Thread-safe" means the call
+ *    may run concurrently with any other thread-safe call on the same
+ *    handle; sgdma_close() and the *_destroy() calls never may;
+ *  - buffers are the caller's; the library never keeps a pointer to one
+ *    after a synchronous call returns. Asynchronous requests (struct
+ *    sgdma_queue) use the caller's buffers and iovec arrays until their
+ *    completion has been reaped, as io_uring does;
+ *  - this header compiles as C (C99 and later) and as C++.
+ *
+ * Installed, this header lives next to the ABI header it includes, in
+ * <includedir>/sgdma/; pkg-config --cflags libsgdma puts that directory on
+ * the include path, so programs write #include <libsgdma.h>.
  */
 #ifndef LIBSGDMA_H
 #define LIBSGDMA_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
-#include <sgdma.h>
+#include "sgdma.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* ---- devices ---- */
+
+/* An open sgdma device node. */
 struct sgdma_dev;
 
-/* Opens a device node by path. Thread-safe. */
+/*
+ * Opens a device node by path, read-write. Errors are those of open(2):
+ * -ENOENT no such node, -EACCES no permission, -ENODEV no device behind it.
+ * Thread-safe.
+ */
 int sgdma_open(const char *path, struct sgdma_dev **devp);
-/* Opens /dev/sgdma<index>. Thread-safe. */
+/* Opens /dev/sgdma<index>, as sgdma_open(). Thread-safe. */
 int sgdma_open_index(unsigned int index, struct sgdma_dev **devp);
 /* Closes the handle; no call on it may be in progress or follow. */
 void sgdma_close(struct sgdma_dev *dev);
-/* The file descriptor behind the handle, for poll() and raw ioctls. */
+/*
+ * The file descriptor behind the handle, for raw ioctls and for read(2)
+ * and write(2) on the node. Owned by the handle. Thread-safe.
+ */
 int sgdma_fd(const struct sgdma_dev *dev);
-/* Fills @info with the device's identity. Thread-safe. */
+/*
+ * Fills @info with the device's identity, capabilities and limits (as much
+ * of struct sgdma_info as the driver knows; the rest is zero). Thread-safe.
+ */
 int sgdma_get_info(struct sgdma_dev *dev, struct sgdma_info *info);
+
+/* ---- synchronous transfers ---- */
+
 /*
  * SGDMA_IOC_XFER as is: sets @x->size, returns 0 or -errno and leaves the
  * kernel's answers (bytes, crc, path) in @x. Thread-safe.
@@ -40,7 +71,9 @@ int sgdma_xfer(struct sgdma_dev *dev, struct sgdma_xfer *x);
  * One buffer to card memory at @off, card memory to one buffer, and one
  * buffer to another through the device. @flags are SGDMA_XFER_*; with
  * SGDMA_XFER_CRC, *@crc receives the device's CRC32C (@crc may be NULL
- * otherwise). Thread-safe.
+ * otherwise). One call moves at most sgdma_info.max_xfer_len bytes
+ * (SGDMA_XFER_MAX_LEN); -EINVAL beyond it, or outside card memory.
+ * Thread-safe.
  */
 int sgdma_write_card(struct sgdma_dev *dev, uint64_t off, const void *buf,
 		     size_t len, uint32_t flags, uint32_t *crc);
@@ -49,12 +82,108 @@ int sgdma_read_card(struct sgdma_dev *dev, uint64_t off, void *buf,
 int sgdma_copy(struct sgdma_dev *dev, void *dst, const void *src, size_t len,
 	       uint32_t flags, uint32_t *crc);
 /*
+ * Vectored forms of the above: up to sgdma_info.max_iovecs entries per side
+ * (SGDMA_XFER_MAX_IOVECS), zero-length entries allowed. For sgdma_copyv()
+ * both sides must add up to the same length. Thread-safe.
+ */
+int sgdma_writev_card(struct sgdma_dev *dev, uint64_t off,
+		      const struct iovec *iov, unsigned int iovcnt,
+		      uint32_t flags, uint32_t *crc);
+int sgdma_readv_card(struct sgdma_dev *dev, uint64_t off,
+		     const struct iovec *iov, unsigned int iovcnt,
+		     uint32_t flags, uint32_t *crc);
+int sgdma_copyv(struct sgdma_dev *dev,
+		const struct iovec *dst, unsigned int dstcnt,
+		const struct iovec *src, unsigned int srccnt,
+		uint32_t flags, uint32_t *crc);
+/*
+ * Card memory through read(2)/write(2) on the node (the copy path), at
+ * offset @off, retrying short transfers: returns the bytes moved, which is
+ * less than @len only when card memory ends (reads), or -errno (-ENOSPC:
+ * a write starts at or past the end). Thread-safe.
+ */
+ssize_t sgdma_pread(struct sgdma_dev *dev, void *buf, size_t len,
+		    uint64_t off);
+ssize_t sgdma_pwrite(struct sgdma_dev *dev, const void *buf, size_t len,
+		     uint64_t off);
+
+/* ---- asynchronous transfers ---- */
+
+/*
+ * A submission queue of up to @depth transfers in flight on one device,
+ * with completions reaped in the order they finish, and a file descriptor
+ * that becomes readable when completions are waiting, for poll(2)/epoll(7)
+ * event loops. Shaped like io_uring: submit, then reap.
+ *
+ * With the current ABI (2) the kernel only offers synchronous transfers, so
+ * a queue runs them on @depth worker threads of its own; a driver with
+ * native asynchronous submission can back the same interface without a
+ * change to callers. Requests on one queue may complete in any order.
+ */
+struct sgdma_queue;
+
+/* One completed request. */
+struct sgdma_cqe {
+	uint64_t user_data;	/* as given to sgdma_queue_submit() */
+	int32_t res;		/* 0 or -errno, as sgdma_xfer() */
+	uint32_t crc;		/* with SGDMA_XFER_CRC, the device's CRC32C */
+	uint64_t bytes;		/* bytes moved */
+	uint32_t path;		/* SGDMA_PATH_* */
+	uint32_t reserved;
+};
+
+/*
+ * Creates a queue of @depth (1 to 256) slots on @dev; @flags must be 0.
+ * The device handle must outlive the queue. Thread-safe.
+ */
+int sgdma_queue_create(struct sgdma_dev *dev, unsigned int depth,
+		       unsigned int flags, struct sgdma_queue **qp);
+/*
+ * Waits for every submitted request to finish, then frees the queue;
+ * completions not reaped are dropped. No other call on @q may be in
+ * progress or follow.
+ */
+void sgdma_queue_destroy(struct sgdma_queue *q);
+/*
+ * Queues a copy of *@x (its iovec arrays and buffers are used in place
+ * until the completion is reaped). -EBUSY when @depth requests are in
+ * flight or waiting to be reaped. Thread-safe.
+ */
+int sgdma_queue_submit(struct sgdma_queue *q, const struct sgdma_xfer *x,
+		       uint64_t user_data);
+/*
+ * Moves up to @max completions into @cqes, waiting until at least @min
+ * (at most @max) are there or @timeout_ms passes (-1: no limit). Returns
+ * the number moved (possibly fewer than @min after the timeout) or -errno:
+ * -EINVAL if @min exceeds the requests in flight plus those completed.
+ * Thread-safe.
+ */
+int sgdma_queue_reap(struct sgdma_queue *q, struct sgdma_cqe *cqes,
+		     unsigned int max, unsigned int min, int timeout_ms);
+/*
+ * A file descriptor (an eventfd) that polls readable while completions wait
+ * to be reaped; it may also wake once spuriously, so reap with @min 0 from
+ * an event loop. Owned by the queue. Thread-safe.
+ */
+int sgdma_queue_fd(const struct sgdma_queue *q);
+/* Requests submitted and not yet reaped. Thread-safe. */
+unsigned int sgdma_queue_pending(struct sgdma_queue *q);
+
+/* ---- utilities ---- */
+
+/*
  * CRC32C (Castagnoli, as iSCSI and the device) in software, to check the
  * device's: start with @crc 0, feed pieces in order. Thread-safe.
  */
 uint32_t sgdma_crc32c(uint32_t crc, const void *buf, size_t len);
-/* A message for a negative errno returned by this library. Thread-safe. */
+/*
+ * A message for a negative errno returned by this library, worded for
+ * sgdma devices where the plain strerror() text would mislead. Never NULL.
+ * Thread-safe.
+ */
 const char *sgdma_strerror(int err);
+/* The library's version, "MAJOR.MINOR.PATCH". Thread-safe. */
+const char *sgdma_version(void);
 
 #ifdef __cplusplus
 }

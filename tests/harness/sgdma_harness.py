@@ -296,6 +296,35 @@ def run_check(args, spec):
     return [Case("host: " + name, proc.returncode == 0, detail)]
 
 
+def run_tap_check(args, spec):
+    """A host-side check that prints TAP: NAME=COMMAND, one case per test.
+
+    Every TAP case becomes a case of its own; a missing plan, a short run
+    or a non-zero exit status adds a failing case.
+    """
+    name, _, command = spec.partition("=")
+    prefix = "host: %s: " % name
+    try:
+        proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              errors="replace", timeout=args.timeout)
+        out, status = proc.stdout, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if e.stdout else ""
+        status = "timeout"
+    os.makedirs(args.logdir, exist_ok=True)
+    log = os.path.join(args.logdir, re.sub(r"\W+", "_", name) + ".log")
+    with open(log, "w") as f:
+        f.write(out)
+    cases = tap_cases(out, prefix, name)
+    if status != 0 and all(c.ok for c in cases):
+        tail = " | ".join(out.splitlines()[-3:])
+        cases.append(Case(prefix + "exit_status", False,
+                          "exited with %s: %s" % (status, tail)))
+    return cases
+
+
 def report(cases):
     print("TAP version 13")
     print("1..%d" % len(cases))
@@ -315,6 +344,8 @@ def cmd_test(args):
     cases = []
     for spec in args.check:
         cases += run_check(args, spec)
+    for spec in args.tap_check:
+        cases += run_tap_check(args, spec)
     for spec in args.qtest:
         cases += run_qtests(args, spec)
     for c in cells:
@@ -362,6 +393,9 @@ def main():
     p.add_argument("--check", action="append", default=[],
                    metavar="NAME=COMMAND",
                    help="host check that passes when COMMAND exits 0")
+    p.add_argument("--tap-check", action="append", default=[],
+                   metavar="NAME=COMMAND",
+                   help="host check whose TAP output counts case by case")
     p.add_argument("--cell", action="append",
                    help="boot only this cell (repeatable): %s"
                    % ", ".join(CELLS))
