@@ -260,7 +260,7 @@ def run_qtests(args, spec):
                               stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace",
-                              timeout=args.timeout)
+                              timeout=args.host_timeout)
         out, status = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if e.stdout else ""
@@ -282,18 +282,23 @@ def run_qtests(args, spec):
 def run_check(args, spec):
     """A host-side check: NAME=COMMAND, passing when COMMAND exits 0."""
     name, _, command = spec.partition("=")
-    proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors="replace", timeout=args.timeout)
+    try:
+        proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              errors="replace", timeout=args.host_timeout)
+        out, status = proc.stdout, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if e.stdout else ""
+        status = "timeout"
     os.makedirs(args.logdir, exist_ok=True)
     log = os.path.join(args.logdir, re.sub(r"\W+", "_", name) + ".log")
     with open(log, "w") as f:
-        f.write(proc.stdout)
+        f.write(out)
     detail = ""
-    if proc.returncode:
-        detail = "exit %d: %s" % (proc.returncode,
-                                  " | ".join(proc.stdout.splitlines()[-5:]))
-    return [Case("host: " + name, proc.returncode == 0, detail)]
+    if status != 0:
+        detail = "exit %s: %s" % (status, " | ".join(out.splitlines()[-5:]))
+    return [Case("host: " + name, status == 0, detail)]
 
 
 def run_tap_check(args, spec):
@@ -308,7 +313,7 @@ def run_tap_check(args, spec):
         proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True,
-                              errors="replace", timeout=args.timeout)
+                              errors="replace", timeout=args.host_timeout)
         out, status = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if e.stdout else ""
@@ -404,8 +409,11 @@ def main():
     p.add_argument("--qemu-arg", action="append", default=[],
                    help="extra QEMU argument (repeatable)")
     p.add_argument("--memory", type=int, default=512, help="guest MiB")
+    p.add_argument("--host-timeout", type=int, default=1200,
+                   help="hard limit per qtest run or host check, seconds "
+                   "(the ASan qtests take minutes on a loaded machine)")
     p.add_argument("--timeout", type=int, default=300,
-                   help="hard limit per boot or qtest run, seconds")
+                   help="hard limit per boot, seconds")
     p.add_argument("--logdir", default="build/logs")
     args = p.parse_args()
     if args.mode == "test":
