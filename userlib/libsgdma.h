@@ -56,6 +56,48 @@ uint32_t sgdma_crc32c(uint32_t crc, const void *buf, size_t len);
 /* A message for a negative errno returned by this library. Thread-safe. */
 const char *sgdma_strerror(int err);
 
+/*
+ * ---- Buffers, mmap and asynchronous queues (ABI 3) ----
+ *
+ * Thin wrappers of the ioctls of uapi/sgdma.h: each returns 0 (or a count,
+ * or a descriptor) on success and a negative errno on failure. All are
+ * thread-safe.
+ */
+
+/* Pins and maps [@addr, @addr + @len) once; *@handle names it. */
+int sgdma_buf_register(struct sgdma_dev *dev, void *addr, size_t len,
+		       uint32_t flags, uint32_t *handle);
+/*
+ * A coherent buffer of @len bytes (rounded up to pages); *@mmap_offset (if
+ * not NULL) is what sgdma_buf_mmap() passes to mmap.
+ */
+int sgdma_buf_alloc(struct sgdma_dev *dev, size_t len, uint32_t *handle,
+		    uint64_t *mmap_offset);
+/* Drops a handle; -EBUSY while a transfer in flight uses it. */
+int sgdma_buf_free(struct sgdma_dev *dev, uint32_t handle);
+/* SGDMA_IOC_BUF_XFER as is: sets @x->size; results in @x. */
+int sgdma_buf_xfer(struct sgdma_dev *dev, struct sgdma_buf_xfer *x);
+/* Maps @len bytes of a coherent buffer (shared, read and write). */
+int sgdma_buf_mmap(struct sgdma_dev *dev, uint32_t handle, size_t len,
+		   void **addr);
+/* Maps @len bytes of card memory from @off (shared, write-combined). */
+int sgdma_card_mmap(struct sgdma_dev *dev, uint64_t off, size_t len,
+		    void **addr);
+/*
+ * A queue of @depth (SGDMA_QUEUE_* @flags; @eventfd or -1): returns its
+ * file descriptor, which the caller closes.
+ */
+int sgdma_queue_create(struct sgdma_dev *dev, uint32_t depth, uint32_t flags,
+		       int eventfd);
+/* Starts @x on queue @qfd (sets @x->size). */
+int sgdma_queue_submit(int qfd, struct sgdma_buf_xfer *x);
+/*
+ * Collects up to @max completions into @c; with SGDMA_REAP_WAIT waits for
+ * one while any is in flight. Returns how many.
+ */
+int sgdma_queue_reap(int qfd, struct sgdma_completion *c, unsigned int max,
+		     uint32_t flags);
+
 #ifdef __cplusplus
 }
 #endif
