@@ -208,6 +208,8 @@ static bool test_coherent_lifetime(void)
 		return false;
 	fill_random(want, len);
 	memcpy(m1, want, len);
+	/* Both mappings see the same memory (and have it mapped). */
+	ok &= EXPECT(same(m2, want, len));
 	ok &= EXPECT(unreg(h) == 0);
 	munmap(m1, len);
 	/* The file goes too: only m2 holds the buffer now. */
