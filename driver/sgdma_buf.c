@@ -366,6 +366,19 @@ static int sgdma_buf_insert(struct sgdma_file *sf, struct sgdma_buf *buf,
 	return 0;
 }
 
+/* Publish a buffer set up with result @ret, or undo it. */
+static int sgdma_buf_publish(struct sgdma_file *sf, struct sgdma_buf *buf,
+			     int ret, u32 *handle)
+{
+	if (!ret)
+		ret = sgdma_buf_insert(sf, buf, handle);
+	if (ret) {
+		sgdma_buf_teardown(buf);
+		sgdma_buf_destroy(buf);
+	}
+	return ret;
+}
+
 /**
  * sgdma_buf_register() - pin and map user memory (SGDMA_IOC_BUF_REGISTER)
  * @sf: the file, its device live
@@ -397,13 +410,7 @@ int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
 	ret = sgdma_buf_pin(buf, addr);
 	if (!ret)
 		ret = sgdma_buf_map(buf);
-	if (!ret)
-		ret = sgdma_buf_insert(sf, buf, handle);
-	if (ret) {
-		sgdma_buf_teardown(buf);
-		sgdma_buf_destroy(buf);
-	}
-	return ret;
+	return sgdma_buf_publish(sf, buf, ret, handle);
 }
 
 /**
@@ -417,21 +424,13 @@ int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
 int sgdma_buf_alloc(struct sgdma_file *sf, u64 len, u32 *handle)
 {
 	struct sgdma_buf *buf;
-	int ret;
 
 	if (!len || len > SGDMA_BUF_MAX_LEN)
 		return -EINVAL;
 	buf = sgdma_buf_new(sf, SGDMA_BUF_COHERENT, PAGE_ALIGN(len));
 	if (!buf)
 		return -ENOMEM;
-	ret = sgdma_buf_coherent(buf);
-	if (!ret)
-		ret = sgdma_buf_insert(sf, buf, handle);
-	if (ret) {
-		sgdma_buf_teardown(buf);
-		sgdma_buf_destroy(buf);
-	}
-	return ret;
+	return sgdma_buf_publish(sf, buf, sgdma_buf_coherent(buf), handle);
 }
 
 /* The buffer behind @handle, for the calling process; @sf->lock held. */

@@ -34,13 +34,25 @@ static uint64_t wrnd(uint64_t *s)
 	return *s;
 }
 
-/* Write @len bytes of @src (registered as @hs) to the card one way. */
-static int put_card(struct worker *w, int q, unsigned int way,
-		    unsigned char *src, uint32_t hs, uint64_t off, size_t len)
+/* Run @x on queue @q and wait for its completion. */
+static int queued(struct worker *w, int q, struct sgdma_buf_xfer *x)
 {
 	struct sgdma_completion c;
 	int ret;
 
+	x->user_data = w->id;
+	ret = -sgdma_queue_submit(q, x);
+	if (ret)
+		return ret;
+	if (sgdma_queue_reap(q, &c, 1, SGDMA_REAP_WAIT) != 1)
+		return EIO;
+	return c.user_data == w->id ? -c.status : EIO;
+}
+
+/* Write @len bytes of @src (registered as @hs) to the card one way. */
+static int put_card(struct worker *w, int q, unsigned int way,
+		    unsigned char *src, uint32_t hs, uint64_t off, size_t len)
+{
 	switch (way) {
 	case 0:
 		return h2c(off, src, len, SGDMA_XFER_COPY, NULL);
@@ -54,15 +66,10 @@ static int put_card(struct worker *w, int q, unsigned int way,
 	default: {
 		struct sgdma_buf_xfer x = {
 			.op = SGDMA_OP_H2C, .card_offset = off,
-			.src_handle = hs, .len = len, .user_data = w->id,
+			.src_handle = hs, .len = len,
 		};
 
-		ret = -sgdma_queue_submit(q, &x);
-		if (ret)
-			return ret;
-		if (sgdma_queue_reap(q, &c, 1, SGDMA_REAP_WAIT) != 1)
-			return EIO;
-		return c.user_data == w->id ? -c.status : EIO;
+		return queued(w, q, &x);
 	}
 	}
 }
@@ -72,9 +79,6 @@ static int get_card(struct worker *w, int q, unsigned int way,
 		    unsigned char *dst, uint32_t hd, uint64_t off, size_t len,
 		    volatile unsigned char *card_map)
 {
-	struct sgdma_completion c;
-	int ret;
-
 	switch (way) {
 	case 0:
 		return c2h(off, dst, len, SGDMA_XFER_COPY, NULL);
@@ -93,15 +97,10 @@ static int get_card(struct worker *w, int q, unsigned int way,
 	default: {
 		struct sgdma_buf_xfer x = {
 			.op = SGDMA_OP_C2H, .card_offset = off,
-			.dst_handle = hd, .len = len, .user_data = w->id,
+			.dst_handle = hd, .len = len,
 		};
 
-		ret = -sgdma_queue_submit(q, &x);
-		if (ret)
-			return ret;
-		if (sgdma_queue_reap(q, &c, 1, SGDMA_REAP_WAIT) != 1)
-			return EIO;
-		return c.user_data == w->id ? -c.status : EIO;
+		return queued(w, q, &x);
 	}
 	}
 }
