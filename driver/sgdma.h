@@ -6,12 +6,18 @@
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
+ *   sgdma_buf.c    open files, registered and coherent buffers, transfers
+ *                  on them
+ *   sgdma_mmap.c   mmap of card memory and coherent buffers
+ *   sgdma_async.c  asynchronous queues
  */
 #ifndef SGDMA_H
 #define SGDMA_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
+#include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/mutex.h>
@@ -20,6 +26,7 @@
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <sgdma.h>
 
@@ -176,6 +183,15 @@ struct sgdma_stats {
  * @next_chan: rotates the first channel tried by callers
  * @chans: the channels (@lim.channels of them)
  * @stats: counters
+ * @files: open files (struct sgdma_file), for revocation at removal
+ * @files_lock: protects @files
+ * @map_lock: write-held by removal while it revokes user mappings; faults
+ *            read-hold it (never @lock: faults run under mmap_lock, and
+ *            file operations take mmap_lock under @lock)
+ * @unmapped: mappings are revoked: faults fail with SIGBUS
+ * @card_phys: bus address of card memory (BAR2), 0 if it cannot be mapped
+ * @card_map_size: bytes of card memory mmap may map
+ * @wq: runs queued (asynchronous) transfers, at most one per channel
  */
 struct sgdma_dev {
 	struct pci_dev *pdev;
@@ -193,6 +209,13 @@ struct sgdma_dev {
 	atomic_t next_chan;
 	struct sgdma_chan *chans;
 	struct sgdma_stats stats;
+	struct list_head files;
+	struct mutex files_lock;	/* protects @files */
+	struct rw_semaphore map_lock;
+	bool unmapped;
+	phys_addr_t card_phys;
+	u64 card_map_size;
+	struct workqueue_struct *wq;
 };
 
 static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
@@ -226,6 +249,8 @@ void sgdma_chan_put(struct sgdma_chan *chan);
 void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);
 int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
 		   dma_addr_t addr, u64 len);
+int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
+			dma_addr_t addr, u64 len, u64 *added);
 int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
 		   struct sgdma_side *src, u64 card_src,
 		   struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc);
@@ -264,8 +289,90 @@ int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req);
 ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 		      u64 card_offset, bool to_card);
 
+/* Open files and buffers (sgdma_buf.c) */
+
+struct sgdma_buf;
+
+/**
+ * struct sgdma_file - one open file of /dev/sgdmaN
+ * @sdev: the device (a reference is held)
+ * @file: the file
+ * @node: in @sdev->files
+ * @lock: protects @bufs, @next and @list; never held while taking
+ *        mmap_lock (it is taken under it, when a mapping goes)
+ * @bufs: the handle table: handle h is @bufs[h - 1]
+ * @next: where the search for a free handle starts
+ * @list: every buffer of the file still alive, with or without a handle
+ */
+struct sgdma_file {
+	struct sgdma_dev *sdev;
+	struct file *file;
+	struct list_head node;
+	struct mutex lock;	/* the handle table and the buffer list */
+	struct sgdma_buf *bufs[SGDMA_MAX_BUFS];
+	unsigned int next;
+	struct list_head list;
+};
+
+/**
+ * struct sgdma_bufreq - a validated transfer on buffers
+ * @op: SGDMA_OP_*
+ * @flags: SGDMA_XFER_CRC, SGDMA_XFER_CHANNEL
+ * @channel: channel requested, or -1 for any
+ * @card_offset: card side, for H2C and C2H
+ * @src: source buffer (a reference and a busy count held), or NULL
+ * @src_off: first byte in @src
+ * @dst: destination buffer, likewise, or NULL
+ * @dst_off: first byte in @dst
+ * @len: bytes
+ * @crc: out: CRC32C of the data moved
+ */
+struct sgdma_bufreq {
+	unsigned int op;
+	u32 flags;
+	int channel;
+	u64 card_offset;
+	struct sgdma_buf *src;
+	u64 src_off;
+	struct sgdma_buf *dst;
+	u64 dst_off;
+	u64 len;
+	u32 crc;
+};
+
+struct sgdma_file *sgdma_file_open(struct sgdma_dev *sdev, struct file *file);
+void sgdma_file_release(struct sgdma_file *sf);
+void sgdma_files_revoke(struct sgdma_dev *sdev);
+int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
+		       u32 *handle);
+int sgdma_buf_alloc(struct sgdma_file *sf, u64 len, u32 *handle);
+int sgdma_buf_free(struct sgdma_file *sf, u32 handle);
+int sgdma_bufreq_get(struct sgdma_file *sf, struct sgdma_bufreq *r,
+		     u32 src_handle, u32 dst_handle);
+void sgdma_bufreq_put(struct sgdma_bufreq *r);
+int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r,
+		     const bool *cancel);
+struct sgdma_buf *sgdma_buf_get_mappable(struct sgdma_file *sf, u32 handle);
+void sgdma_buf_get(struct sgdma_buf *buf);
+void sgdma_buf_put(struct sgdma_buf *buf);
+u64 sgdma_buf_len(const struct sgdma_buf *buf);
+unsigned long sgdma_buf_pfn(const struct sgdma_buf *buf, pgoff_t pgoff);
+
+/* mmap (sgdma_mmap.c) */
+int sgdma_mmap_init(struct sgdma_dev *sdev);
+int sgdma_mmap(struct file *file, struct vm_area_struct *vma);
+void sgdma_mmap_revoke(struct sgdma_dev *sdev);
+
+/* Asynchronous queues (sgdma_async.c) */
+long sgdma_ioctl_queue_create(struct sgdma_file *sf, void __user *uarg);
+
 /* ioctls (sgdma_ioctl.c) */
 long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int sgdma_copy_struct_in(void *dst, size_t ksize, size_t ver0,
+			 const void __user *uarg, u32 *usize);
+int sgdma_buf_xfer_check(struct sgdma_dev *sdev,
+			 const struct sgdma_buf_xfer *x,
+			 struct sgdma_bufreq *r);
 
 /* CRC32C (sgdma_crc.c); all values are final (complemented) CRCs */
 u32 sgdma_crc32c(const void *buf, size_t len);

@@ -110,24 +110,26 @@ void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l)
 }
 
 /**
- * sgdma_side_add() - append a bus address range to a host side
+ * sgdma_side_add_upto() - append as much of a bus address range as fits
  * @sdev: the device
  * @side: the side
  * @addr: bus address
  * @len: bytes
+ * @added: out: bytes appended, a multiple of the device's alignment
  *
  * Splits the range into segments the device accepts: no longer than its
  * maximum segment size, not crossing its boundary mask.
  *
- * Return: 0; -EINVAL if a segment would break the device's alignment rule;
- * -E2BIG if the list is full.
+ * Return: 0 when all of it was appended; -E2BIG if the list filled up
+ * first; -EINVAL if a segment would break the device's alignment rule.
  */
-int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
-		   dma_addr_t addr, u64 len)
+int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
+			dma_addr_t addr, u64 len, u64 *added)
 {
 	const struct sgdma_limits *lim = &sdev->lim;
 	struct sgdma_seglist *l = side->list;
 
+	*added = 0;
 	while (len) {
 		u64 piece = min_t(u64, len, lim->seg_max);
 		struct sgdma_hw_seg *seg;
@@ -146,10 +148,29 @@ int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
 		seg->len = cpu_to_le32(piece);
 		seg->rsvd = 0;
 		side->bytes += piece;
+		*added += piece;
 		addr += piece;
 		len -= piece;
 	}
 	return 0;
+}
+
+/**
+ * sgdma_side_add() - append a bus address range to a host side
+ * @sdev: the device
+ * @side: the side
+ * @addr: bus address
+ * @len: bytes
+ *
+ * Return: 0; -EINVAL if a segment would break the device's alignment rule;
+ * -E2BIG if the list is full.
+ */
+int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
+		   dma_addr_t addr, u64 len)
+{
+	u64 added;
+
+	return sgdma_side_add_upto(sdev, side, addr, len, &added);
 }
 
 /* Describe a host side in a descriptor: inline if one segment, else list. */

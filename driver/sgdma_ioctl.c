@@ -14,19 +14,30 @@
 
 #include "sgdma.h"
 
-static_assert(sizeof(struct sgdma_info) == SGDMA_INFO_SIZE_VER1);
+static_assert(sizeof(struct sgdma_info) == SGDMA_INFO_SIZE_VER2);
+static_assert(sizeof(struct sgdma_buf_reg) == SGDMA_BUF_REG_SIZE_VER0);
+static_assert(sizeof(struct sgdma_buf_alloc) == SGDMA_BUF_ALLOC_SIZE_VER0);
+static_assert(sizeof(struct sgdma_buf_free) == SGDMA_BUF_FREE_SIZE_VER0);
+static_assert(sizeof(struct sgdma_buf_xfer) == SGDMA_BUF_XFER_SIZE_VER0);
 static_assert(sizeof(struct sgdma_xfer) == SGDMA_XFER_SIZE_VER0);
 static_assert(sizeof(struct sgdma_iovec) == 16);
 
 #define SGDMA_XFER_FLAGS	(SGDMA_XFER_CRC | SGDMA_XFER_COPY | \
 				 SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL)
 
-/*
- * Copy an extensible structure in: @usize is what the caller claims,
- * @ver0 the smallest size ever published.
+/**
+ * sgdma_copy_struct_in() - copy an extensible structure in
+ * @dst: kernel copy
+ * @ksize: its size
+ * @ver0: the smallest size ever published
+ * @uarg: user address; its first __u32 is the size the caller claims
+ * @usize: out: that size
+ *
+ * Return: 0, -EFAULT, -EINVAL (below @ver0) or -E2BIG (unknown non-zero
+ * tail).
  */
-static int sgdma_copy_struct_in(void *dst, size_t ksize, size_t ver0,
-				const void __user *uarg, u32 *usize)
+int sgdma_copy_struct_in(void *dst, size_t ksize, size_t ver0,
+			 const void __user *uarg, u32 *usize)
 {
 	if (get_user(*usize, (const u32 __user *)uarg))
 		return -EFAULT;
@@ -77,6 +88,12 @@ static long sgdma_ioctl_info(struct sgdma_dev *sdev, void __user *uarg)
 	info.copy_chunk = lim->copy_chunk;
 	info.pin_chunk = lim->pin_pages * PAGE_SIZE;
 	info.irq_mode = sdev->irq_mode;
+	info.caps |= SGDMA_CAP_BUFS |
+		     (sdev->card_map_size ? SGDMA_CAP_MMAP_CARD : 0);
+	info.max_bufs = SGDMA_MAX_BUFS;
+	info.max_queue_depth = SGDMA_QUEUE_MAX_DEPTH;
+	info.max_buf_len = SGDMA_BUF_MAX_LEN;
+	info.card_map_size = sdev->card_map_size;
 
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
@@ -135,9 +152,28 @@ out:
 	return ret;
 }
 
+/* SGDMA_XFER_CHANNEL and its channel: *@chan is the channel or -1. */
+static int sgdma_check_channel(struct sgdma_dev *sdev, u32 flags, u32 channel,
+			       int *chan)
+{
+	if (flags & SGDMA_XFER_CHANNEL) {
+		if (channel >= sdev->lim.channels)
+			return -EINVAL;
+		/* No speculative access to a channel past the array either. */
+		*chan = array_index_nospec(channel, sdev->lim.channels);
+	} else {
+		if (channel)
+			return -EINVAL;
+		*chan = -1;
+	}
+	return 0;
+}
+
 static int sgdma_xfer_check(struct sgdma_dev *sdev, const struct sgdma_xfer *x,
 			    struct sgdma_req *req)
 {
+	int ret;
+
 	if (x->flags & ~SGDMA_XFER_FLAGS || x->__reserved)
 		return -EINVAL;
 	if ((x->flags & SGDMA_XFER_COPY) && (x->flags & SGDMA_XFER_PINNED))
@@ -145,17 +181,9 @@ static int sgdma_xfer_check(struct sgdma_dev *sdev, const struct sgdma_xfer *x,
 	if ((x->flags & SGDMA_XFER_CRC) && !sdev->lim.crc)
 		return -EINVAL;
 
-	if (x->flags & SGDMA_XFER_CHANNEL) {
-		if (x->channel >= sdev->lim.channels)
-			return -EINVAL;
-		/* No speculative access to a channel past the array either. */
-		req->channel = array_index_nospec(x->channel,
-						  sdev->lim.channels);
-	} else {
-		if (x->channel)
-			return -EINVAL;
-		req->channel = -1;
-	}
+	ret = sgdma_check_channel(sdev, x->flags, x->channel, &req->channel);
+	if (ret)
+		return ret;
 
 	switch (x->op) {
 	case SGDMA_OP_H2C:
@@ -246,6 +274,179 @@ out:
 }
 
 /**
+ * sgdma_buf_xfer_check() - validate a transfer on buffers
+ * @sdev: the device
+ * @x: the caller's request, in kernel memory
+ * @r: out: the request, without its buffers (sgdma_bufreq_get())
+ *
+ * Return: 0 or -EINVAL.
+ */
+int sgdma_buf_xfer_check(struct sgdma_dev *sdev,
+			 const struct sgdma_buf_xfer *x,
+			 struct sgdma_bufreq *r)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	u64 end;
+	int ret;
+
+	if (x->flags & ~(SGDMA_XFER_CRC | SGDMA_XFER_CHANNEL) ||
+	    x->__reserved || x->__pad)
+		return -EINVAL;
+	if ((x->flags & SGDMA_XFER_CRC) && !lim->crc)
+		return -EINVAL;
+	ret = sgdma_check_channel(sdev, x->flags, x->channel, &r->channel);
+	if (ret)
+		return ret;
+
+	switch (x->op) {
+	case SGDMA_OP_H2C:
+		if (!x->src_handle || x->dst_handle || x->dst_offset)
+			return -EINVAL;
+		break;
+	case SGDMA_OP_C2H:
+		if (!x->dst_handle || x->src_handle || x->src_offset)
+			return -EINVAL;
+		break;
+	case SGDMA_OP_H2H:
+		if (!x->src_handle || !x->dst_handle || x->card_offset)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* The buffers are aligned: so are the segments of aligned ranges. */
+	if (x->len > SGDMA_XFER_MAX_LEN ||
+	    !IS_ALIGNED(x->src_offset | x->dst_offset | x->len,
+			lim->seg_align))
+		return -EINVAL;
+	if (x->op != SGDMA_OP_H2H &&
+	    (check_add_overflow(x->card_offset, x->len, &end) ||
+	     end > lim->card_size))
+		return -EINVAL;
+
+	r->op = x->op;
+	r->flags = x->flags;
+	r->card_offset = x->card_offset;
+	r->src_off = x->src_offset;
+	r->dst_off = x->dst_offset;
+	r->len = x->len;
+	return 0;
+}
+
+static long sgdma_ioctl_buf_xfer(struct sgdma_file *sf, void __user *uarg)
+{
+	struct sgdma_bufreq r = { };
+	struct sgdma_buf_xfer x;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&x, sizeof(x), SGDMA_BUF_XFER_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	ret = sgdma_buf_xfer_check(sf->sdev, &x, &r);
+	if (ret)
+		return ret;
+	ret = sgdma_bufreq_get(sf, &r, x.src_handle, x.dst_handle);
+	if (ret)
+		return ret;
+	ret = sgdma_bufreq_run(sf->sdev, &r, NULL);
+	sgdma_bufreq_put(&r);
+	if (ret)
+		return ret;
+
+	x.bytes = r.len;
+	x.crc = r.crc;
+	if (copy_to_user(uarg, &x, min_t(u32, usize, sizeof(x))))
+		return -EFAULT;
+	return 0;
+}
+
+static long sgdma_ioctl_buf_register(struct sgdma_file *sf, void __user *uarg)
+{
+	struct sgdma_buf_reg br;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&br, sizeof(br), SGDMA_BUF_REG_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	if (br.handle || br.__pad)
+		return -EINVAL;
+	ret = sgdma_buf_register(sf, br.addr, br.len, br.flags, &br.handle);
+	if (ret)
+		return ret;
+	if (put_user(br.handle, (u32 __user *)(uarg +
+			offsetof(struct sgdma_buf_reg, handle)))) {
+		sgdma_buf_free(sf, br.handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long sgdma_ioctl_buf_alloc(struct sgdma_file *sf, void __user *uarg)
+{
+	struct sgdma_buf_alloc ba;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&ba, sizeof(ba), SGDMA_BUF_ALLOC_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	if (ba.flags || ba.handle || ba.__pad || ba.mmap_offset)
+		return -EINVAL;
+	ret = sgdma_buf_alloc(sf, ba.len, &ba.handle);
+	if (ret)
+		return ret;
+	ba.len = PAGE_ALIGN(ba.len);
+	ba.mmap_offset = SGDMA_MMAP_BUF_OFFSET(ba.handle);
+	if (copy_to_user(uarg, &ba, min_t(u32, usize, sizeof(ba)))) {
+		sgdma_buf_free(sf, ba.handle);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long sgdma_ioctl_buf_free(struct sgdma_file *sf, void __user *uarg)
+{
+	struct sgdma_buf_free bf;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&bf, sizeof(bf), SGDMA_BUF_FREE_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	if (bf.flags || bf.__pad)
+		return -EINVAL;
+	return sgdma_buf_free(sf, bf.handle);
+}
+
+/* Whether @cmd is @ref with the size bits ignored. */
+static bool sgdma_cmd_is(unsigned int cmd, unsigned int ref)
+{
+	return _IOC_NR(cmd) == _IOC_NR(ref) && _IOC_DIR(cmd) == _IOC_DIR(ref);
+}
+
+static long sgdma_ioctl_v3(struct sgdma_file *sf, unsigned int cmd,
+			   void __user *uarg)
+{
+	if (sgdma_cmd_is(cmd, SGDMA_IOC_BUF_REGISTER))
+		return sgdma_ioctl_buf_register(sf, uarg);
+	if (sgdma_cmd_is(cmd, SGDMA_IOC_BUF_ALLOC))
+		return sgdma_ioctl_buf_alloc(sf, uarg);
+	if (sgdma_cmd_is(cmd, SGDMA_IOC_BUF_FREE))
+		return sgdma_ioctl_buf_free(sf, uarg);
+	if (sgdma_cmd_is(cmd, SGDMA_IOC_BUF_XFER))
+		return sgdma_ioctl_buf_xfer(sf, uarg);
+	if (sgdma_cmd_is(cmd, SGDMA_IOC_QUEUE_CREATE))
+		return sgdma_ioctl_queue_create(sf, uarg);
+	return -ENOTTY;
+}
+
+/**
  * sgdma_ioctl() - the ioctls of /dev/sgdmaN (see uapi/sgdma.h)
  * @file: the open node
  * @cmd: SGDMA_IOC_*
@@ -255,7 +456,8 @@ out:
  */
 long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct sgdma_dev *sdev = file->private_data;
+	struct sgdma_file *sf = file->private_data;
+	struct sgdma_dev *sdev = sf->sdev;
 	void __user *uarg = (void __user *)arg;
 	long ret;
 
@@ -277,7 +479,7 @@ long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		      sgdma_ioctl_xfer(sdev, uarg) : -ENOTTY;
 		break;
 	default:
-		ret = -ENOTTY;
+		ret = sgdma_ioctl_v3(sf, cmd, uarg);
 		break;
 	}
 

@@ -11,7 +11,8 @@
  * Removal sets @dying and wakes every waiter, so transfers in flight stop
  * (their channels are reset before their buffers are unmapped); then it
  * takes @lock for writing, which waits for them to leave, stops the
- * hardware, releases it and clears @regs. Every file operation holds
+ * hardware, revokes user mappings and buffers of every open file,
+ * releases the hardware and clears @regs. Every file operation holds
  * @lock for reading and fails with -ENODEV once @regs is gone; the last
  * close frees what is left.
  */
@@ -286,7 +287,8 @@ static void sgdma_debugfs_del(struct sgdma_dev *sdev)
 
 static ssize_t sgdma_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct sgdma_dev *sdev = iocb->ki_filp->private_data;
+	struct sgdma_file *sf = iocb->ki_filp->private_data;
+	struct sgdma_dev *sdev = sf->sdev;
 	loff_t pos = iocb->ki_pos;
 	ssize_t ret;
 
@@ -309,7 +311,8 @@ static ssize_t sgdma_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 static ssize_t sgdma_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct sgdma_dev *sdev = iocb->ki_filp->private_data;
+	struct sgdma_file *sf = iocb->ki_filp->private_data;
+	struct sgdma_dev *sdev = sf->sdev;
 	loff_t pos = iocb->ki_pos;
 	ssize_t ret;
 
@@ -334,7 +337,8 @@ static ssize_t sgdma_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 static loff_t sgdma_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct sgdma_dev *sdev = file->private_data;
+	struct sgdma_file *sf = file->private_data;
+	struct sgdma_dev *sdev = sf->sdev;
 
 	return fixed_size_llseek(file, offset, whence, sdev->lim.card_size);
 }
@@ -343,16 +347,24 @@ static int sgdma_open(struct inode *inode, struct file *file)
 {
 	struct sgdma_dev *sdev = container_of(inode->i_cdev, struct sgdma_dev,
 					      cdev);
+	struct sgdma_file *sf;
 
 	get_device(&sdev->dev);
-	file->private_data = sdev;
+	sf = sgdma_file_open(sdev, file);
+	if (!sf) {
+		put_device(&sdev->dev);
+		return -ENOMEM;
+	}
+	file->private_data = sf;
 	return 0;
 }
 
 static int sgdma_release(struct inode *inode, struct file *file)
 {
-	struct sgdma_dev *sdev = file->private_data;
+	struct sgdma_file *sf = file->private_data;
+	struct sgdma_dev *sdev = sf->sdev;
 
+	sgdma_file_release(sf);
 	put_device(&sdev->dev);
 	return 0;
 }
@@ -366,12 +378,14 @@ static const struct file_operations sgdma_fops = {
 	.write_iter = sgdma_write_iter,
 	.unlocked_ioctl = sgdma_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = sgdma_mmap,
 };
 
 static void sgdma_dev_release(struct device *dev)
 {
 	struct sgdma_dev *sdev = container_of(dev, struct sgdma_dev, dev);
 
+	mutex_destroy(&sdev->files_lock);
 	ida_free(&sgdma_ida, sdev->minor);
 	kfree(sdev);
 }
@@ -510,6 +524,9 @@ static int sgdma_init_hw(struct sgdma_dev *sdev)
 	ret = sgdma_chans_init(sdev);
 	if (ret)
 		return ret;
+	ret = sgdma_mmap_init(sdev);
+	if (ret)
+		return ret;
 	return sgdma_irqs_init(sdev, sgdma_irq_mode);
 }
 
@@ -558,6 +575,9 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	sdev->minor = minor;
 	sdev->hw_version = ioread32(regs + SGDMA_REG_VERSION);
 	init_rwsem(&sdev->lock);
+	init_rwsem(&sdev->map_lock);
+	mutex_init(&sdev->files_lock);
+	INIT_LIST_HEAD(&sdev->files);
 
 	/* From here on, put_device() frees @sdev and its minor. */
 	device_initialize(&sdev->dev);
@@ -574,11 +594,19 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_hw;
 
+	/* Queued transfers: at most one per channel runs at a time. */
+	sdev->wq = alloc_workqueue("sgdma%d", WQ_UNBOUND, sdev->lim.channels,
+				   minor);
+	if (!sdev->wq) {
+		ret = -ENOMEM;
+		goto err_hw;
+	}
+
 	cdev_init(&sdev->cdev, &sgdma_fops);
 	sdev->cdev.owner = THIS_MODULE;
 	ret = cdev_device_add(&sdev->cdev, &sdev->dev);
 	if (ret)
-		goto err_hw;
+		goto err_wq;
 
 	pci_set_drvdata(pdev, sdev);
 	sgdma_debugfs_add(sdev);
@@ -590,6 +618,8 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 sdev->irq_mode == SGDMA_IRQ_MSI ? "MSI" : "INTx");
 	return 0;
 
+err_wq:
+	destroy_workqueue(sdev->wq);
 err_hw:
 	sgdma_fini_hw(sdev);
 err_put:
@@ -610,11 +640,18 @@ static void sgdma_remove(struct pci_dev *pdev)
 
 	/* Wait for file operations in progress; later ones see -ENODEV. */
 	down_write(&sdev->lock);
+	/* No user mapping of the BAR or of a buffer survives the device... */
+	sgdma_mmap_revoke(sdev);
+	/* ...and no DMA mapping: stop every channel, then release them. */
+	sgdma_hw_quiesce(sdev);
+	sgdma_files_revoke(sdev);
 	sgdma_fini_hw(sdev);
 	sdev->regs = NULL;
 	sdev->pdev = NULL;
 	up_write(&sdev->lock);
 
+	/* Queued transfers still waiting run now and fail with -ENODEV. */
+	destroy_workqueue(sdev->wq);
 	put_device(&sdev->dev);
 }
 

@@ -19,6 +19,15 @@
  * writev(2) on the node move data between the caller and card memory at the
  * file position, through the copy path. Reads at or past the end of card
  * memory return 0; writes there fail with -ENOSPC.
+ *
+ * mmap(2) on the node (MAP_SHARED only; see SGDMA_MMAP_*) maps card memory
+ * or a coherent buffer. Offsets name the region in their upper bits:
+ *   [0, card size)                 card memory (BAR2), write-combined;
+ *   handle << SGDMA_MMAP_BUF_SHIFT  the coherent buffer @handle, from its
+ *                                   first byte up to its length.
+ * A mapping must be page aligned and lie inside its region (-EINVAL
+ * otherwise). Mappings survive close(2) of the node; when the device is
+ * removed they are revoked, and touching them raises SIGBUS.
  */
 #ifndef _UAPI_LINUX_SGDMA_H
 #define _UAPI_LINUX_SGDMA_H
@@ -30,8 +39,10 @@
  * Bumped on every change to this header; additions stay compatible.
  *   1: INFO (identity)
  *   2: INFO capabilities and limits, XFER, read/write on the node
+ *   3: registered and coherent buffers, BUF_XFER, mmap of card memory and
+ *      coherent buffers, asynchronous queues
  */
-#define SGDMA_ABI_VERSION	2
+#define SGDMA_ABI_VERSION	3
 
 #define SGDMA_IOC_MAGIC		0xd5
 
@@ -44,6 +55,8 @@
 #define SGDMA_CAP_CRC32C	0x1	/* SGDMA_XFER_CRC works */
 #define SGDMA_CAP_PINNED	0x2	/* SGDMA_XFER_PINNED works */
 #define SGDMA_CAP_FAULT_INJECT	0x4	/* the device injects faults */
+#define SGDMA_CAP_BUFS		0x8	/* registered/coherent buffers, queues */
+#define SGDMA_CAP_MMAP_CARD	0x10	/* mmap of card memory */
 
 /* sgdma_info.irq_mode */
 #define SGDMA_IRQ_INTX		1
@@ -84,6 +97,12 @@
  * @pin_chunk: bytes the pinned path pins per side and descriptor, at most
  * @irq_mode: SGDMA_IRQ_* the driver is using
  * @__pad2: zero
+ *
+ * ABI 3 (SGDMA_INFO_SIZE_VER2) adds:
+ * @max_bufs: buffer handles one open file can hold at once
+ * @max_queue_depth: largest depth of an asynchronous queue
+ * @max_buf_len: longest registered or coherent buffer
+ * @card_map_size: bytes of card memory mmap can map (0: none)
  */
 struct sgdma_info {
 	__u32 size;
@@ -114,10 +133,16 @@ struct sgdma_info {
 	__u32 pin_chunk;
 	__u32 irq_mode;
 	__u32 __pad2;
+	/* ABI 3 */
+	__u32 max_bufs;
+	__u32 max_queue_depth;
+	__u64 max_buf_len;
+	__u64 card_map_size;
 };
 
 #define SGDMA_INFO_SIZE_VER0	32	/* sizeof(struct sgdma_info) in ABI 1 */
 #define SGDMA_INFO_SIZE_VER1	112	/* sizeof(struct sgdma_info) in ABI 2 */
+#define SGDMA_INFO_SIZE_VER2	136	/* sizeof(struct sgdma_info) in ABI 3 */
 
 /**
  * struct sgdma_iovec - one piece of user memory
@@ -197,7 +222,247 @@ struct sgdma_xfer {
 
 #define SGDMA_XFER_SIZE_VER0	64	/* sizeof(struct sgdma_xfer) in ABI 2 */
 
+/*
+ * Buffers (ABI 3).
+ *
+ * A buffer is memory the device reaches without a per-transfer pin or map:
+ * a registered range of the caller's memory, pinned and mapped for DMA
+ * once (SGDMA_IOC_BUF_REGISTER), or a coherent buffer the driver allocates
+ * and the caller maps with mmap (SGDMA_IOC_BUF_ALLOC). Both are named by a
+ * handle, 1 to sgdma_info.max_bufs, private to the open file (not to the
+ * descriptor: dup(2) shares them) and usable only by the process that
+ * created them: a child that inherits the file after fork(2) gets -EACCES,
+ * since the pages behind a handle are its parent's. Handles are not reused
+ * until the table wraps.
+ *
+ * Registered memory is charged to the creating process's RLIMIT_MEMLOCK as
+ * pinned memory (VmPin in /proc/PID/status) unless it has CAP_IPC_LOCK;
+ * past the limit registration fails with -ENOMEM. Coherent buffers are
+ * charged likewise. SGDMA_IOC_BUF_FREE, close of the last descriptor of
+ * the file and exit release everything; a buffer in use by a transfer in
+ * flight cannot be freed (-EBUSY). A coherent buffer that is still mapped
+ * lives on until its last mapping is gone.
+ *
+ * Transfers on buffers (SGDMA_IOC_BUF_XFER, SGDMA_IOC_QUEUE_SUBMIT) name
+ * (handle, offset) for each host side. Offsets and lengths must be
+ * multiples of sgdma_info.seg_align, and registered addresses aligned to
+ * it, so that the device can take the memory as it is.
+ */
+
+#define SGDMA_MAX_BUFS		256
+#define SGDMA_BUF_MAX_LEN	0x10000000ULL	/* 256 MiB */
+
+/* sgdma_buf_reg.flags */
+#define SGDMA_BUF_READONLY	0x1	/* pin for reading only: a source only */
+
+/**
+ * struct sgdma_buf_reg - register user memory (SGDMA_IOC_BUF_REGISTER)
+ * @size: in: sizeof(struct sgdma_buf_reg)
+ * @flags: in: SGDMA_BUF_READONLY or 0
+ * @addr: in: user address, aligned to sgdma_info.seg_align
+ * @len: in: bytes, 1 to sgdma_info.max_buf_len
+ * @handle: out: the buffer's handle
+ * @__pad: in: zero
+ *
+ * Errors: -EINVAL malformed; -EFAULT the range is not mapped (or not
+ * writable without SGDMA_BUF_READONLY); -ENOMEM over RLIMIT_MEMLOCK or out
+ * of memory or DMA space; -ENOSPC every handle in use.
+ */
+struct sgdma_buf_reg {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u32 handle;
+	__u32 __pad;
+};
+
+#define SGDMA_BUF_REG_SIZE_VER0		32
+
+/**
+ * struct sgdma_buf_alloc - allocate a coherent buffer (SGDMA_IOC_BUF_ALLOC)
+ * @size: in: sizeof(struct sgdma_buf_alloc)
+ * @flags: in: zero
+ * @len: in: bytes, 1 to sgdma_info.max_buf_len; rounded up to pages
+ * @handle: out: the buffer's handle
+ * @__pad: in: zero
+ * @mmap_offset: out: the offset to pass to mmap(2) for it
+ *
+ * The buffer starts zeroed.
+ */
+struct sgdma_buf_alloc {
+	__u32 size;
+	__u32 flags;
+	__u64 len;
+	__u32 handle;
+	__u32 __pad;
+	__u64 mmap_offset;
+};
+
+#define SGDMA_BUF_ALLOC_SIZE_VER0	32
+
+/* mmap offsets: card memory from 0, coherent buffer N at N << 32. */
+#define SGDMA_MMAP_CARD_OFFSET		0ULL
+#define SGDMA_MMAP_BUF_SHIFT		32
+#define SGDMA_MMAP_BUF_OFFSET(handle)	((__u64)(handle) << SGDMA_MMAP_BUF_SHIFT)
+
+/**
+ * struct sgdma_buf_free - release a buffer handle (SGDMA_IOC_BUF_FREE)
+ * @size: in: sizeof(struct sgdma_buf_free)
+ * @flags: in: zero
+ * @handle: in: the handle
+ * @__pad: in: zero
+ *
+ * Errors: -ENOENT no such handle; -EACCES not the creator's; -EBUSY a
+ * transfer in flight uses the buffer.
+ */
+struct sgdma_buf_free {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __pad;
+};
+
+#define SGDMA_BUF_FREE_SIZE_VER0	16
+
+/**
+ * struct sgdma_buf_xfer - a transfer between buffers and card memory
+ * @size: in: sizeof(struct sgdma_buf_xfer)
+ * @flags: in: SGDMA_XFER_CRC and SGDMA_XFER_CHANNEL as for XFER
+ * @op: in: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
+ * @__reserved: in: zero
+ * @channel: in: as for XFER
+ * @card_offset: in: H2C, C2H: first byte of card memory; H2H: zero
+ * @src_handle: in: H2C, H2H: source buffer; C2H: zero
+ * @dst_handle: in: C2H, H2H: destination buffer; H2C: zero
+ * @src_offset: in: first byte in the source buffer (zero without one)
+ * @dst_offset: in: first byte in the destination buffer (likewise)
+ * @len: in: bytes, up to SGDMA_XFER_MAX_LEN, inside each buffer and card
+ *       memory; zero succeeds and moves nothing
+ * @user_data: in: echoed in the completion of a queued transfer
+ * @bytes: out (SGDMA_IOC_BUF_XFER): bytes moved
+ * @crc: out (SGDMA_IOC_BUF_XFER): with SGDMA_XFER_CRC, the CRC32C
+ * @__pad: in: zero
+ *
+ * Errors as for XFER, and -ENOENT no such handle, -EACCES a handle of
+ * another process, -ECANCELED (queued) the queue was closed first.
+ */
+struct sgdma_buf_xfer {
+	__u32 size;
+	__u32 flags;
+	__u16 op;
+	__u16 __reserved;
+	__u32 channel;
+	__u64 card_offset;
+	__u32 src_handle;
+	__u32 dst_handle;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 len;
+	__u64 user_data;
+	__u64 bytes;
+	__u32 crc;
+	__u32 __pad;
+};
+
+#define SGDMA_BUF_XFER_SIZE_VER0	80
+
+/*
+ * Asynchronous queues (ABI 3).
+ *
+ * SGDMA_IOC_QUEUE_CREATE on the node returns a new file descriptor, the
+ * queue. SGDMA_IOC_QUEUE_SUBMIT on the queue starts a buffer transfer and
+ * returns at once; transfers of a queue run on every channel of the device
+ * (the driver dispatches them as channels come free) and may complete in
+ * any order. Each completion is a struct sgdma_completion, collected with
+ * read(2) on the queue (whole records only) or SGDMA_IOC_QUEUE_REAP; poll
+ * reports EPOLLIN while completions wait and EPOLLOUT while the queue
+ * takes submissions; an eventfd given at creation is signalled once per
+ * completion. A blocking read or reap with nothing in flight and nothing
+ * waiting returns 0 records at once rather than waiting for ever.
+ *
+ * Submissions and completions not yet collected together are at most the
+ * queue's depth: SUBMIT fails with -EAGAIN past it. Closing the queue
+ * (also by exit or kill) cancels what has not started and waits for what
+ * has: the device is done with a buffer before it can be freed.
+ */
+
+/* sgdma_queue_create.flags */
+#define SGDMA_QUEUE_CLOEXEC	0x1	/* O_CLOEXEC on the new descriptor */
+#define SGDMA_QUEUE_NONBLOCK	0x2	/* O_NONBLOCK on the new descriptor */
+
+#define SGDMA_QUEUE_MAX_DEPTH	4096
+
+/**
+ * struct sgdma_queue_create - create a queue (SGDMA_IOC_QUEUE_CREATE)
+ * @size: in: sizeof(struct sgdma_queue_create)
+ * @flags: in: SGDMA_QUEUE_* bits
+ * @depth: in: 1 to SGDMA_QUEUE_MAX_DEPTH
+ * @eventfd: in: an eventfd to signal per completion, or -1
+ * @fd: out: the queue's file descriptor
+ * @__pad: in: zero
+ */
+struct sgdma_queue_create {
+	__u32 size;
+	__u32 flags;
+	__u32 depth;
+	__s32 eventfd;
+	__s32 fd;
+	__u32 __pad;
+};
+
+#define SGDMA_QUEUE_CREATE_SIZE_VER0	24
+
+/**
+ * struct sgdma_completion - one finished queued transfer
+ * @user_data: the submission's user_data
+ * @bytes: bytes moved
+ * @status: 0, or a negative errno as SGDMA_IOC_BUF_XFER would return
+ * @crc: with SGDMA_XFER_CRC, the CRC32C
+ * @__reserved: zero
+ */
+struct sgdma_completion {
+	__u64 user_data;
+	__u64 bytes;
+	__s32 status;
+	__u32 crc;
+	__u64 __reserved;
+};
+
+/* sgdma_queue_reap.flags */
+#define SGDMA_REAP_WAIT		0x1	/* wait for one if none is there */
+
+/**
+ * struct sgdma_queue_reap - collect completions (SGDMA_IOC_QUEUE_REAP)
+ * @size: in: sizeof(struct sgdma_queue_reap)
+ * @flags: in: SGDMA_REAP_WAIT or 0
+ * @entries: in: user address of an array of struct sgdma_completion
+ * @max: in: entries in the array, at least 1
+ * @count: out: entries filled
+ *
+ * Without SGDMA_REAP_WAIT it never blocks; with it, it waits for one
+ * completion if any transfer is in flight (-EINTR on a signal).
+ */
+struct sgdma_queue_reap {
+	__u32 size;
+	__u32 flags;
+	__u64 entries;
+	__u32 max;
+	__u32 count;
+};
+
+#define SGDMA_QUEUE_REAP_SIZE_VER0	24
+
+/* On /dev/sgdmaN */
 #define SGDMA_IOC_INFO		_IOWR(SGDMA_IOC_MAGIC, 0x00, struct sgdma_info)
 #define SGDMA_IOC_XFER		_IOWR(SGDMA_IOC_MAGIC, 0x01, struct sgdma_xfer)
+#define SGDMA_IOC_BUF_REGISTER	_IOWR(SGDMA_IOC_MAGIC, 0x02, struct sgdma_buf_reg)
+#define SGDMA_IOC_BUF_ALLOC	_IOWR(SGDMA_IOC_MAGIC, 0x03, struct sgdma_buf_alloc)
+#define SGDMA_IOC_BUF_FREE	_IOW(SGDMA_IOC_MAGIC, 0x04, struct sgdma_buf_free)
+#define SGDMA_IOC_BUF_XFER	_IOWR(SGDMA_IOC_MAGIC, 0x05, struct sgdma_buf_xfer)
+#define SGDMA_IOC_QUEUE_CREATE	_IOWR(SGDMA_IOC_MAGIC, 0x06, struct sgdma_queue_create)
+/* On a queue */
+#define SGDMA_IOC_QUEUE_SUBMIT	_IOW(SGDMA_IOC_MAGIC, 0x07, struct sgdma_buf_xfer)
+#define SGDMA_IOC_QUEUE_REAP	_IOWR(SGDMA_IOC_MAGIC, 0x08, struct sgdma_queue_reap)
 
 #endif /* _UAPI_LINUX_SGDMA_H */

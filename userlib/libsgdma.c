@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -596,4 +597,113 @@ const char *sgdma_strerror(int err)
 const char *sgdma_version(void)
 {
 	return LIBSGDMA_VERSION;
+}
+
+/* ---- Buffers, mmap and asynchronous queues (ABI 3) ---- */
+
+int sgdma_buf_register(struct sgdma_dev *dev, void *addr, size_t len,
+		       uint32_t flags, uint32_t *handle)
+{
+	struct sgdma_buf_reg br = {
+		.size = sizeof(br),
+		.flags = flags,
+		.addr = (uintptr_t)addr,
+		.len = len,
+	};
+
+	if (ioctl(dev->fd, SGDMA_IOC_BUF_REGISTER, &br) < 0)
+		return -errno;
+	*handle = br.handle;
+	return 0;
+}
+
+int sgdma_buf_alloc(struct sgdma_dev *dev, size_t len, uint32_t *handle,
+		    uint64_t *mmap_offset)
+{
+	struct sgdma_buf_alloc ba = { .size = sizeof(ba), .len = len };
+
+	if (ioctl(dev->fd, SGDMA_IOC_BUF_ALLOC, &ba) < 0)
+		return -errno;
+	*handle = ba.handle;
+	if (mmap_offset)
+		*mmap_offset = ba.mmap_offset;
+	return 0;
+}
+
+int sgdma_buf_free(struct sgdma_dev *dev, uint32_t handle)
+{
+	struct sgdma_buf_free bf = { .size = sizeof(bf), .handle = handle };
+
+	if (ioctl(dev->fd, SGDMA_IOC_BUF_FREE, &bf) < 0)
+		return -errno;
+	return 0;
+}
+
+int sgdma_buf_xfer(struct sgdma_dev *dev, struct sgdma_buf_xfer *x)
+{
+	x->size = sizeof(*x);
+	if (ioctl(dev->fd, SGDMA_IOC_BUF_XFER, x) < 0)
+		return -errno;
+	return 0;
+}
+
+static int map_shared(int fd, uint64_t off, size_t len, void **addr)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       (off_t)off);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int sgdma_buf_mmap(struct sgdma_dev *dev, uint32_t handle, size_t len,
+		   void **addr)
+{
+	return map_shared(dev->fd, SGDMA_MMAP_BUF_OFFSET(handle), len, addr);
+}
+
+int sgdma_card_mmap(struct sgdma_dev *dev, uint64_t off, size_t len,
+		    void **addr)
+{
+	return map_shared(dev->fd, SGDMA_MMAP_CARD_OFFSET + off, len, addr);
+}
+
+int sgdma_bufq_create(struct sgdma_dev *dev, uint32_t depth, uint32_t flags,
+		      int eventfd)
+{
+	struct sgdma_queue_create qc = {
+		.size = sizeof(qc),
+		.flags = flags,
+		.depth = depth,
+		.eventfd = eventfd,
+	};
+
+	if (ioctl(dev->fd, SGDMA_IOC_QUEUE_CREATE, &qc) < 0)
+		return -errno;
+	return qc.fd;
+}
+
+int sgdma_bufq_submit(int qfd, struct sgdma_buf_xfer *x)
+{
+	x->size = sizeof(*x);
+	if (ioctl(qfd, SGDMA_IOC_QUEUE_SUBMIT, x) < 0)
+		return -errno;
+	return 0;
+}
+
+int sgdma_bufq_reap(int qfd, struct sgdma_completion *c, unsigned int max,
+		    uint32_t flags)
+{
+	struct sgdma_queue_reap rp = {
+		.size = sizeof(rp),
+		.flags = flags,
+		.entries = (uintptr_t)c,
+		.max = max,
+	};
+
+	if (ioctl(qfd, SGDMA_IOC_QUEUE_REAP, &rp) < 0)
+		return -errno;
+	return (int)rp.count;
 }

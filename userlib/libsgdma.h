@@ -185,6 +185,53 @@ const char *sgdma_strerror(int err);
 /* The library's version, "MAJOR.MINOR.PATCH". Thread-safe. */
 const char *sgdma_version(void);
 
+/*
+ * ---- Buffers, mmap and asynchronous queues (ABI 3) ----
+ *
+ * Thin wrappers of the ioctls of uapi/sgdma.h: each returns 0 (or a count,
+ * or a descriptor) on success and a negative errno on failure. All are
+ * thread-safe.
+ *
+ * Two queues: sgdma_queue (above) takes any memory and runs synchronous
+ * transfers on worker threads; sgdma_bufq is the driver's own queue, for
+ * registered and coherent buffers only: zero-copy, no threads, completions
+ * through its file descriptor.
+ */
+
+/* Pins and maps [@addr, @addr + @len) once; *@handle names it. */
+int sgdma_buf_register(struct sgdma_dev *dev, void *addr, size_t len,
+		       uint32_t flags, uint32_t *handle);
+/*
+ * A coherent buffer of @len bytes (rounded up to pages); *@mmap_offset (if
+ * not NULL) is what sgdma_buf_mmap() passes to mmap.
+ */
+int sgdma_buf_alloc(struct sgdma_dev *dev, size_t len, uint32_t *handle,
+		    uint64_t *mmap_offset);
+/* Drops a handle; -EBUSY while a transfer in flight uses it. */
+int sgdma_buf_free(struct sgdma_dev *dev, uint32_t handle);
+/* SGDMA_IOC_BUF_XFER as is: sets @x->size; results in @x. */
+int sgdma_buf_xfer(struct sgdma_dev *dev, struct sgdma_buf_xfer *x);
+/* Maps @len bytes of a coherent buffer (shared, read and write). */
+int sgdma_buf_mmap(struct sgdma_dev *dev, uint32_t handle, size_t len,
+		   void **addr);
+/* Maps @len bytes of card memory from @off (shared, write-combined). */
+int sgdma_card_mmap(struct sgdma_dev *dev, uint64_t off, size_t len,
+		    void **addr);
+/*
+ * A queue of @depth (SGDMA_QUEUE_* @flags; @eventfd or -1): returns its
+ * file descriptor, which the caller closes.
+ */
+int sgdma_bufq_create(struct sgdma_dev *dev, uint32_t depth, uint32_t flags,
+		      int eventfd);
+/* Starts @x on queue @qfd (sets @x->size). */
+int sgdma_bufq_submit(int qfd, struct sgdma_buf_xfer *x);
+/*
+ * Collects up to @max completions into @c; with SGDMA_REAP_WAIT waits for
+ * one while any is in flight. Returns how many.
+ */
+int sgdma_bufq_reap(int qfd, struct sgdma_completion *c, unsigned int max,
+		    uint32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

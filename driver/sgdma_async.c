@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgdma asynchronous queues: transfers on buffers submitted without
+ * waiting, completions collected later (read, ioctl, poll, eventfd).
+ *
+ * A queue is an anonymous file created from an open node; it holds that
+ * file, so the buffers its transfers name outlive them. Each submission
+ * becomes a work item on the device's workqueue, which runs at most one
+ * per channel at a time; a work item takes a free channel and runs the
+ * transfer with the same code as the synchronous path (one descriptor in
+ * flight per channel, timeouts, stop on failure), then posts its
+ * completion. So the device has a transfer in flight on every channel
+ * while the queues have work, and the channel code keeps one proven
+ * completion and recovery path instead of a second one for rings with
+ * many descriptors in flight, whose gain the device model (which runs a
+ * channel's descriptors one after another) would not show.
+ *
+ * Closing a queue (last close, exit, kill -9) marks it closing: work not
+ * started completes as -ECANCELED without touching the device, and a
+ * transfer running stops after its current descriptor; then release waits
+ * for every work item, so no buffer is released while the device may
+ * still use it. Every wait in the transfer is bounded by timeout_ms.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "sgdma.h"
+
+static_assert(sizeof(struct sgdma_queue_create) == SGDMA_QUEUE_CREATE_SIZE_VER0);
+static_assert(sizeof(struct sgdma_queue_reap) == SGDMA_QUEUE_REAP_SIZE_VER0);
+static_assert(sizeof(struct sgdma_completion) == 32);
+
+/**
+ * struct sgdma_queue - an asynchronous queue
+ * @sf: the node's per-file state
+ * @parent: the node's file, held
+ * @lock: protects the fields below
+ * @wq: readers, pollers, and release waiting for the work to drain
+ * @done: completed requests not yet collected
+ * @depth: most requests in flight and completed at once
+ * @inflight: requests submitted and not completed
+ * @ready: requests on @done
+ * @closing: the queue is being released
+ * @efd: eventfd signalled per completion, or NULL
+ */
+struct sgdma_queue {
+	struct sgdma_file *sf;
+	struct file *parent;
+	spinlock_t lock;	/* protects the fields below */
+	wait_queue_head_t wq;
+	struct list_head done;
+	unsigned int depth;
+	unsigned int inflight;
+	unsigned int ready;
+	bool closing;
+	struct eventfd_ctx *efd;
+};
+
+/**
+ * struct sgdma_async - one submitted transfer
+ * @work: runs it on the device's workqueue
+ * @node: in the queue's @done list once complete
+ * @q: the queue
+ * @r: the transfer, its buffers held
+ * @c: the completion to deliver
+ */
+struct sgdma_async {
+	struct work_struct work;
+	struct list_head node;
+	struct sgdma_queue *q;
+	struct sgdma_bufreq r;
+	struct sgdma_completion c;
+};
+
+static void sgdma_eventfd_signal(struct eventfd_ctx *efd)
+{
+#ifdef SGDMA_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(efd);
+#else
+	eventfd_signal(efd, 1);
+#endif
+}
+
+static void sgdma_async_work(struct work_struct *work)
+{
+	struct sgdma_async *a = container_of(work, struct sgdma_async, work);
+	struct sgdma_queue *q = a->q;
+	struct sgdma_dev *sdev = q->sf->sdev;
+	int ret;
+
+	if (READ_ONCE(q->closing)) {
+		ret = -ECANCELED;
+	} else {
+		ret = sgdma_get_live(sdev);
+		if (!ret) {
+			ret = sgdma_bufreq_run(sdev, &a->r, &q->closing);
+			sgdma_put_live(sdev);
+		}
+	}
+	a->c.status = ret;
+	a->c.bytes = ret ? 0 : a->r.len;
+	a->c.crc = ret ? 0 : a->r.crc;
+	/* The buffers are free to go before user space hears of it. */
+	sgdma_bufreq_put(&a->r);
+
+	/* Last touch of @q: release may free it once @inflight drops. */
+	spin_lock(&q->lock);
+	list_add_tail(&a->node, &q->done);
+	q->inflight--;
+	q->ready++;
+	if (q->efd)
+		sgdma_eventfd_signal(q->efd);
+	wake_up_all(&q->wq);
+	spin_unlock(&q->lock);
+}
+
+static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)
+{
+	struct sgdma_dev *sdev = q->sf->sdev;
+	struct sgdma_buf_xfer x;
+	struct sgdma_async *a;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&x, sizeof(x), SGDMA_BUF_XFER_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		goto out_free;
+	ret = sgdma_buf_xfer_check(sdev, &x, &a->r);
+	if (!ret)
+		ret = sgdma_bufreq_get(q->sf, &a->r, x.src_handle,
+				       x.dst_handle);
+	if (ret)
+		goto out_live;
+
+	spin_lock(&q->lock);
+	if (q->inflight + q->ready >= q->depth) {
+		spin_unlock(&q->lock);
+		sgdma_bufreq_put(&a->r);
+		ret = -EAGAIN;
+		goto out_live;
+	}
+	q->inflight++;
+	spin_unlock(&q->lock);
+
+	a->q = q;
+	a->c.user_data = x.user_data;
+	INIT_WORK(&a->work, sgdma_async_work);
+	queue_work(sdev->wq, &a->work);
+	sgdma_put_live(sdev);
+	return 0;
+
+out_live:
+	sgdma_put_live(sdev);
+out_free:
+	kfree(a);
+	return ret;
+}
+
+/* Something to collect, or nothing that could ever come. */
+static bool sgdma_queue_settled(struct sgdma_queue *q)
+{
+	bool settled;
+
+	spin_lock(&q->lock);
+	settled = q->ready || !q->inflight;
+	spin_unlock(&q->lock);
+	return settled;
+}
+
+static int sgdma_queue_wait(struct sgdma_queue *q, bool block)
+{
+	if (sgdma_queue_settled(q))
+		return 0;
+	if (!block)
+		return -EAGAIN;
+	return wait_event_interruptible(q->wq, sgdma_queue_settled(q));
+}
+
+/*
+ * Move up to @max completions to user space at @uptr. Returns how many,
+ * or -EFAULT if the first could not be copied; what could not be copied
+ * stays queued, in order.
+ */
+static int sgdma_queue_collect(struct sgdma_queue *q,
+			       struct sgdma_completion __user *uptr,
+			       unsigned int max)
+{
+	struct sgdma_async *a, *tmp;
+	LIST_HEAD(batch);
+	unsigned int n = 0, copied = 0;
+
+	spin_lock(&q->lock);
+	list_for_each_entry_safe(a, tmp, &q->done, node) {
+		if (n == max)
+			break;
+		list_move_tail(&a->node, &batch);
+		n++;
+	}
+	q->ready -= n;
+	spin_unlock(&q->lock);
+
+	list_for_each_entry_safe(a, tmp, &batch, node) {
+		if (copy_to_user(&uptr[copied], &a->c, sizeof(a->c)))
+			break;
+		list_del(&a->node);
+		kfree(a);
+		copied++;
+	}
+	if (!list_empty(&batch)) {
+		spin_lock(&q->lock);
+		q->ready += n - copied;
+		list_splice(&batch, &q->done);
+		spin_unlock(&q->lock);
+	}
+	if (copied)
+		wake_up_all(&q->wq);	/* room for submissions: EPOLLOUT */
+	return copied ? copied : (n ? -EFAULT : 0);
+}
+
+static long sgdma_queue_reap(struct sgdma_queue *q, struct file *file,
+			     void __user *uarg)
+{
+	struct sgdma_queue_reap rp;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&rp, sizeof(rp), SGDMA_QUEUE_REAP_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	if (rp.flags & ~SGDMA_REAP_WAIT || !rp.max)
+		return -EINVAL;
+	ret = sgdma_queue_wait(q, rp.flags & SGDMA_REAP_WAIT);
+	if (ret == -EAGAIN)
+		ret = 0;
+	if (ret)
+		return ret;
+	ret = sgdma_queue_collect(q, u64_to_user_ptr(rp.entries), rp.max);
+	if (ret < 0)
+		return ret;
+	rp.count = ret;
+	if (put_user(rp.count, (u32 __user *)(uarg +
+			offsetof(struct sgdma_queue_reap, count))))
+		return -EFAULT;
+	return 0;
+}
+
+static ssize_t sgdma_queue_read(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct sgdma_queue *q = file->private_data;
+	size_t max = count / sizeof(struct sgdma_completion);
+	int ret;
+
+	if (!max)
+		return -EINVAL;
+	ret = sgdma_queue_wait(q, !(file->f_flags & O_NONBLOCK));
+	if (ret)
+		return ret;
+	ret = sgdma_queue_collect(q, (struct sgdma_completion __user *)ubuf,
+				  min_t(size_t, max, SGDMA_QUEUE_MAX_DEPTH));
+	if (ret < 0)
+		return ret;
+	return ret * sizeof(struct sgdma_completion);
+}
+
+static __poll_t sgdma_queue_poll(struct file *file, poll_table *wait)
+{
+	struct sgdma_queue *q = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &q->wq, wait);
+	spin_lock(&q->lock);
+	if (q->ready)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (q->inflight + q->ready < q->depth)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock(&q->lock);
+	return mask;
+}
+
+static long sgdma_queue_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct sgdma_queue *q = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != SGDMA_IOC_MAGIC)
+		return -ENOTTY;
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(SGDMA_IOC_QUEUE_SUBMIT):
+		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_SUBMIT))
+			return -ENOTTY;
+		return sgdma_queue_submit(q, uarg);
+	case _IOC_NR(SGDMA_IOC_QUEUE_REAP):
+		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_REAP))
+			return -ENOTTY;
+		return sgdma_queue_reap(q, file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static bool sgdma_queue_idle(struct sgdma_queue *q)
+{
+	bool idle;
+
+	spin_lock(&q->lock);
+	idle = !q->inflight;
+	spin_unlock(&q->lock);
+	return idle;
+}
+
+static int sgdma_queue_release(struct inode *inode, struct file *file)
+{
+	struct sgdma_queue *q = file->private_data;
+	struct sgdma_async *a, *tmp;
+
+	spin_lock(&q->lock);
+	WRITE_ONCE(q->closing, true);
+	spin_unlock(&q->lock);
+	/* The device is done with every buffer once the work has drained. */
+	wait_event(q->wq, sgdma_queue_idle(q));
+
+	list_for_each_entry_safe(a, tmp, &q->done, node)
+		kfree(a);
+	if (q->efd)
+		eventfd_ctx_put(q->efd);
+	fput(q->parent);
+	kfree(q);
+	return 0;
+}
+
+static const struct file_operations sgdma_queue_fops = {
+	.owner = THIS_MODULE,
+	.release = sgdma_queue_release,
+	.read = sgdma_queue_read,
+	.poll = sgdma_queue_poll,
+	.unlocked_ioctl = sgdma_queue_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct sgdma_queue *sgdma_queue_new(struct sgdma_file *sf,
+					   const struct sgdma_queue_create *qc)
+{
+	struct sgdma_queue *q = kzalloc(sizeof(*q), GFP_KERNEL);
+
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&q->lock);
+	init_waitqueue_head(&q->wq);
+	INIT_LIST_HEAD(&q->done);
+	q->sf = sf;
+	q->depth = qc->depth;
+	if (qc->eventfd >= 0) {
+		q->efd = eventfd_ctx_fdget(qc->eventfd);
+		if (IS_ERR(q->efd)) {
+			long err = PTR_ERR(q->efd);
+
+			kfree(q);
+			return ERR_PTR(err);
+		}
+	}
+	q->parent = get_file(sf->file);
+	return q;
+}
+
+/**
+ * sgdma_ioctl_queue_create() - SGDMA_IOC_QUEUE_CREATE
+ * @sf: the node's per-file state, its device live
+ * @uarg: user address of struct sgdma_queue_create
+ *
+ * The new descriptor is installed only once its number reached user space.
+ *
+ * Return: 0 or a negative errno.
+ */
+long sgdma_ioctl_queue_create(struct sgdma_file *sf, void __user *uarg)
+{
+	struct sgdma_queue_create qc;
+	struct sgdma_queue *q;
+	struct file *file;
+	int fd, oflags;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&qc, sizeof(qc),
+				   SGDMA_QUEUE_CREATE_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if (qc.flags & ~(SGDMA_QUEUE_CLOEXEC | SGDMA_QUEUE_NONBLOCK) ||
+	    !qc.depth || qc.depth > SGDMA_QUEUE_MAX_DEPTH || qc.fd ||
+	    qc.__pad || qc.eventfd < -1)
+		return -EINVAL;
+
+	oflags = O_RDWR | (qc.flags & SGDMA_QUEUE_CLOEXEC ? O_CLOEXEC : 0) |
+		 (qc.flags & SGDMA_QUEUE_NONBLOCK ? O_NONBLOCK : 0);
+	q = sgdma_queue_new(sf, &qc);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	fd = get_unused_fd_flags(oflags);
+	if (fd < 0) {
+		ret = fd;
+		goto err_queue;
+	}
+	file = anon_inode_getfile("[sgdma-queue]", &sgdma_queue_fops, q,
+				  oflags);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_fd;
+	}
+	qc.fd = fd;
+	if (copy_to_user(uarg, &qc, min_t(u32, usize, sizeof(qc)))) {
+		/* Releases the queue, and with it what it holds. */
+		fput(file);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
+
+err_fd:
+	put_unused_fd(fd);
+err_queue:
+	if (q->efd)
+		eventfd_ctx_put(q->efd);
+	fput(q->parent);
+	kfree(q);
+	return ret;
+}

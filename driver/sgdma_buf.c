@@ -1,0 +1,849 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgdma buffers: memory the device reaches without a pin and a mapping per
+ * transfer, named by handles private to an open file.
+ *
+ * Registered buffers are user memory pinned long term (FOLL_LONGTERM),
+ * charged to the owner's RLIMIT_MEMLOCK through mm->pinned_vm (as RDMA
+ * does), described by one scatter-gather table built to the device's
+ * segment limits and mapped for DMA once. A transfer then only builds
+ * segment lists from the mapped runs and syncs the bytes it moves, so
+ * under swiotlb=force it bounces just its own range.
+ *
+ * Coherent buffers come from dma_alloc_coherent(); user space maps them
+ * with mmap (sgdma_mmap.c) through their pages as dma_get_sgtable() tells
+ * them.
+ *
+ * Lifetime. A buffer holds references from its handle, from each transfer
+ * that uses it (with a busy count, so that freeing it then fails with
+ * -EBUSY) and from each mapping; the last one releases it. Each of those
+ * holders also holds the file, so a buffer never outlives its file. The
+ * memory and DMA mappings are released ("torn down") under the file's
+ * lock, either by that last reference or by removal of the device, which
+ * revokes every buffer of every open file while no file operation runs, so
+ * nothing is unmapped from a device that is gone.
+ *
+ * Handles are usable only by the process that created them (its mm): a
+ * child that inherits the file after fork() holds no rights to its
+ * parent's pinned pages. Pinned anonymous pages stay with the parent at
+ * fork (the kernel copies pinned pages for the child eagerly).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <linux/overflow.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "sgdma.h"
+#include "sgdma_trace.h"
+
+/* Pages pinned per call of pin_user_pages_fast() while registering. */
+#define SGDMA_PIN_BATCH		512
+
+enum sgdma_buf_kind {
+	SGDMA_BUF_USER,
+	SGDMA_BUF_COHERENT,
+};
+
+/* A run of bus addresses: bytes [@off, @off + @len) of the buffer. */
+struct sgdma_buf_seg {
+	dma_addr_t addr;
+	u64 off;
+	u64 len;
+};
+
+/**
+ * struct sgdma_buf - a registered or coherent buffer
+ * @ref: references: the handle, transfers, mappings
+ * @busy: transfers in flight that use the buffer
+ * @sf: the file it belongs to
+ * @node: in @sf->list while alive
+ * @handle: its handle, 0 once freed
+ * @kind: SGDMA_BUF_USER or SGDMA_BUF_COHERENT
+ * @readonly: user memory pinned for reading only
+ * @torn: memory and DMA mappings released (under @sf->lock)
+ * @len: bytes usable
+ * @dir: DMA direction of the mapping
+ * @mm: the creator's mm, grabbed: only it may use the handle; charged
+ * @charged: pages charged to @mm->pinned_vm
+ * @segs: bus address runs, in buffer order
+ * @nsegs: entries in @segs
+ * @pages: user: the pinned pages
+ * @npages: user: pages pinned; coherent: pages allocated
+ * @page_off: user: offset of the first byte in its page
+ * @sgt: user: the table, mapped when @nents
+ * @nents: user: DMA entries of @sgt once mapped, else 0
+ * @cpu: coherent: kernel address
+ * @dma: coherent: bus address
+ * @pfns: coherent: page frame of each page, for faults
+ */
+struct sgdma_buf {
+	struct kref ref;
+	atomic_t busy;
+	struct sgdma_file *sf;
+	struct list_head node;
+	u32 handle;
+	enum sgdma_buf_kind kind;
+	bool readonly;
+	bool torn;
+	u64 len;
+	enum dma_data_direction dir;
+	struct mm_struct *mm;
+	unsigned long charged;
+	struct sgdma_buf_seg *segs;
+	unsigned int nsegs;
+	struct page **pages;
+	unsigned long npages;
+	unsigned int page_off;
+	struct sg_table sgt;
+	unsigned int nents;
+	void *cpu;
+	dma_addr_t dma;
+	unsigned long *pfns;
+};
+
+/* Charge @npages to @mm's RLIMIT_MEMLOCK, as pinned memory. */
+static int sgdma_charge(struct mm_struct *mm, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	s64 pinned = atomic64_add_return(npages, &mm->pinned_vm);
+
+	if (pinned > limit && !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct sgdma_buf *sgdma_buf_new(struct sgdma_file *sf,
+				       enum sgdma_buf_kind kind, u64 len)
+{
+	struct sgdma_buf *buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+
+	if (!buf)
+		return NULL;
+	kref_init(&buf->ref);
+	atomic_set(&buf->busy, 0);
+	INIT_LIST_HEAD(&buf->node);
+	buf->sf = sf;
+	buf->kind = kind;
+	buf->len = len;
+	buf->dir = DMA_BIDIRECTIONAL;
+	buf->mm = current->mm;
+	mmgrab(buf->mm);
+	return buf;
+}
+
+/*
+ * Release the buffer's memory and DMA mappings. Under @sf->lock (or before
+ * the buffer is published), while the device, if it is still there, no
+ * longer uses the buffer.
+ */
+static void sgdma_buf_teardown(struct sgdma_buf *buf)
+{
+	struct sgdma_dev *sdev = buf->sf->sdev;
+
+	if (buf->torn)
+		return;
+	buf->torn = true;
+	if (buf->kind == SGDMA_BUF_USER) {
+		if (buf->nents)
+			dma_unmap_sgtable(sgdma_dma_dev(sdev), &buf->sgt,
+					  buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
+		sg_free_table(&buf->sgt);
+		if (buf->npages) {
+			unpin_user_pages_dirty_lock(buf->pages, buf->npages,
+						    !buf->readonly);
+			atomic_long_sub(buf->npages, &sdev->stats.pages_pinned);
+		}
+		kvfree(buf->pages);
+	} else if (buf->cpu) {
+		dma_free_coherent(sgdma_dma_dev(sdev), buf->len, buf->cpu,
+				  buf->dma);
+	}
+	kvfree(buf->pfns);
+	kvfree(buf->segs);
+	if (buf->charged)
+		atomic64_sub(buf->charged, &buf->mm->pinned_vm);
+	buf->nents = 0;
+	buf->npages = 0;
+	buf->pages = NULL;
+	buf->cpu = NULL;
+	buf->pfns = NULL;
+	buf->segs = NULL;
+	buf->charged = 0;
+}
+
+static void sgdma_buf_destroy(struct sgdma_buf *buf)
+{
+	mmdrop(buf->mm);
+	kfree(buf);
+}
+
+/* Last reference: called with @sf->lock held, which it drops. */
+static void sgdma_buf_release(struct kref *ref)
+{
+	struct sgdma_buf *buf = container_of(ref, struct sgdma_buf, ref);
+	struct sgdma_file *sf = buf->sf;
+
+	list_del(&buf->node);
+	sgdma_buf_teardown(buf);
+	mutex_unlock(&sf->lock);
+	sgdma_buf_destroy(buf);
+}
+
+/**
+ * sgdma_buf_get() - take a reference on a buffer the caller holds one on
+ * @buf: the buffer
+ */
+void sgdma_buf_get(struct sgdma_buf *buf)
+{
+	kref_get(&buf->ref);
+}
+
+/**
+ * sgdma_buf_put() - drop a reference; the last releases the buffer
+ * @buf: the buffer
+ *
+ * Takes the file's lock: not to be called with it held.
+ */
+void sgdma_buf_put(struct sgdma_buf *buf)
+{
+	kref_put_mutex(&buf->ref, sgdma_buf_release, &buf->sf->lock);
+}
+
+/* ---- registration ---- */
+
+static int sgdma_buf_pin(struct sgdma_buf *buf, u64 addr)
+{
+	struct sgdma_dev *sdev = buf->sf->sdev;
+	unsigned long start = addr & PAGE_MASK, npages;
+	unsigned int gup = FOLL_LONGTERM | (buf->readonly ? 0 : FOLL_WRITE);
+	int ret;
+
+	buf->page_off = offset_in_page(addr);
+	npages = DIV_ROUND_UP(buf->page_off + buf->len, PAGE_SIZE);
+	ret = sgdma_charge(buf->mm, npages);
+	if (ret)
+		return ret;
+	buf->charged = npages;
+
+	buf->pages = kvmalloc_array(npages, sizeof(*buf->pages), GFP_KERNEL);
+	if (!buf->pages)
+		return -ENOMEM;
+	while (buf->npages < npages) {
+		unsigned long uaddr = start + buf->npages * PAGE_SIZE;
+		int got;
+
+		got = pin_user_pages_fast(uaddr, min_t(unsigned long,
+						       npages - buf->npages,
+						       SGDMA_PIN_BATCH),
+					  gup, buf->pages + buf->npages);
+		trace_sgdma_pin(sdev->minor, uaddr, max(got, 0),
+				!buf->readonly);
+		if (got <= 0)
+			return got ? got : -EFAULT;
+		buf->npages += got;
+		atomic_long_add(got, &sdev->stats.pages_pinned);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Map the pinned pages once, in entries the device and DMA layer take. */
+static int sgdma_buf_map(struct sgdma_buf *buf)
+{
+	struct sgdma_dev *sdev = buf->sf->sdev;
+	struct device *dev = sgdma_dma_dev(sdev);
+	unsigned int max_segment, i;
+	struct scatterlist *sg;
+	u64 off = 0;
+	int ret;
+
+	max_segment = min_t(size_t, sdev->lim.seg_max, dma_max_mapping_size(dev));
+	max_segment = max_t(unsigned int, ALIGN_DOWN(max_segment, PAGE_SIZE),
+			    PAGE_SIZE);
+	ret = sg_alloc_table_from_pages_segment(&buf->sgt, buf->pages,
+						buf->npages, buf->page_off,
+						buf->len, max_segment,
+						GFP_KERNEL);
+	if (ret)
+		return ret;
+	buf->dir = buf->readonly ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
+	/* Each transfer syncs the bytes it moves, and only those. */
+	ret = dma_map_sgtable(dev, &buf->sgt, buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		return ret;
+	buf->nents = buf->sgt.nents;
+	trace_sgdma_map(sdev->minor, buf->sgt.orig_nents, buf->sgt.nents,
+			buf->dir);
+
+	buf->segs = kvmalloc_array(buf->nents, sizeof(*buf->segs), GFP_KERNEL);
+	if (!buf->segs)
+		return -ENOMEM;
+	for_each_sgtable_dma_sg(&buf->sgt, sg, i) {
+		buf->segs[i].addr = sg_dma_address(sg);
+		buf->segs[i].off = off;
+		buf->segs[i].len = sg_dma_len(sg);
+		off += sg_dma_len(sg);
+	}
+	buf->nsegs = buf->nents;
+	if (WARN_ON_ONCE(off != buf->len))
+		return -EIO;
+	return 0;
+}
+
+static int sgdma_buf_coherent(struct sgdma_buf *buf)
+{
+	struct device *dev = sgdma_dma_dev(buf->sf->sdev);
+	struct sg_page_iter piter;
+	struct sg_table sgt;
+	unsigned long i = 0;
+	int ret;
+
+	buf->npages = buf->len >> PAGE_SHIFT;
+	ret = sgdma_charge(buf->mm, buf->npages);
+	if (ret)
+		return ret;
+	buf->charged = buf->npages;
+
+	buf->cpu = dma_alloc_coherent(dev, buf->len, &buf->dma,
+				      GFP_KERNEL | __GFP_NOWARN);
+	if (!buf->cpu)
+		return -ENOMEM;
+	buf->pfns = kvmalloc_array(buf->npages, sizeof(*buf->pfns), GFP_KERNEL);
+	buf->segs = kvzalloc(sizeof(*buf->segs), GFP_KERNEL);
+	if (!buf->pfns || !buf->segs)
+		return -ENOMEM;
+	buf->segs[0].addr = buf->dma;
+	buf->segs[0].len = buf->len;
+	buf->nsegs = 1;
+
+	/* The pages behind the buffer, as the DMA layer allocated them. */
+	ret = dma_get_sgtable(dev, &sgt, buf->cpu, buf->dma, buf->len);
+	if (ret)
+		return ret;
+	for_each_sgtable_page(&sgt, &piter, 0) {
+		if (i == buf->npages)
+			break;
+		buf->pfns[i++] = page_to_pfn(sg_page_iter_page(&piter));
+	}
+	sg_free_table(&sgt);
+	return i == buf->npages ? 0 : -EIO;
+}
+
+/* Give the buffer a handle; fails with -ENOSPC when none is free. */
+static int sgdma_buf_insert(struct sgdma_file *sf, struct sgdma_buf *buf,
+			    u32 *handle)
+{
+	unsigned int i, idx = 0;
+
+	mutex_lock(&sf->lock);
+	for (i = 0; i < SGDMA_MAX_BUFS; i++) {
+		idx = (sf->next + i) % SGDMA_MAX_BUFS;
+		if (!sf->bufs[idx])
+			break;
+	}
+	if (i == SGDMA_MAX_BUFS) {
+		mutex_unlock(&sf->lock);
+		return -ENOSPC;
+	}
+	/* Handles go round the table, so a stale one rarely names another. */
+	sf->next = (idx + 1) % SGDMA_MAX_BUFS;
+	sf->bufs[idx] = buf;
+	buf->handle = idx + 1;
+	list_add_tail(&buf->node, &sf->list);
+	*handle = buf->handle;
+	mutex_unlock(&sf->lock);
+	return 0;
+}
+
+/* Publish a buffer set up with result @ret, or undo it. */
+static int sgdma_buf_publish(struct sgdma_file *sf, struct sgdma_buf *buf,
+			     int ret, u32 *handle)
+{
+	if (!ret)
+		ret = sgdma_buf_insert(sf, buf, handle);
+	if (ret) {
+		sgdma_buf_teardown(buf);
+		sgdma_buf_destroy(buf);
+	}
+	return ret;
+}
+
+/**
+ * sgdma_buf_register() - pin and map user memory (SGDMA_IOC_BUF_REGISTER)
+ * @sf: the file, its device live
+ * @addr: user address
+ * @len: bytes
+ * @flags: SGDMA_BUF_READONLY or 0
+ * @handle: out: the new handle
+ *
+ * Return: 0 or a negative errno (see struct sgdma_buf_reg).
+ */
+int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
+		       u32 *handle)
+{
+	struct sgdma_buf *buf;
+	u64 end;
+	int ret;
+
+	if (flags & ~SGDMA_BUF_READONLY || !len || len > SGDMA_BUF_MAX_LEN ||
+	    !IS_ALIGNED(addr, sf->sdev->lim.seg_align) ||
+	    check_add_overflow(addr, len, &end))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(addr), len))
+		return -EFAULT;
+
+	buf = sgdma_buf_new(sf, SGDMA_BUF_USER, len);
+	if (!buf)
+		return -ENOMEM;
+	buf->readonly = flags & SGDMA_BUF_READONLY;
+	ret = sgdma_buf_pin(buf, addr);
+	if (!ret)
+		ret = sgdma_buf_map(buf);
+	return sgdma_buf_publish(sf, buf, ret, handle);
+}
+
+/**
+ * sgdma_buf_alloc() - allocate a coherent buffer (SGDMA_IOC_BUF_ALLOC)
+ * @sf: the file, its device live
+ * @len: bytes, rounded up to pages here
+ * @handle: out: the new handle
+ *
+ * Return: 0 or a negative errno.
+ */
+int sgdma_buf_alloc(struct sgdma_file *sf, u64 len, u32 *handle)
+{
+	struct sgdma_buf *buf;
+
+	if (!len || len > SGDMA_BUF_MAX_LEN)
+		return -EINVAL;
+	buf = sgdma_buf_new(sf, SGDMA_BUF_COHERENT, PAGE_ALIGN(len));
+	if (!buf)
+		return -ENOMEM;
+	return sgdma_buf_publish(sf, buf, sgdma_buf_coherent(buf), handle);
+}
+
+/* The buffer behind @handle, for the calling process; @sf->lock held. */
+static struct sgdma_buf *sgdma_buf_lookup(struct sgdma_file *sf, u32 handle)
+{
+	struct sgdma_buf *buf;
+
+	lockdep_assert_held(&sf->lock);
+	if (!handle || handle > SGDMA_MAX_BUFS)
+		return ERR_PTR(-ENOENT);
+	buf = sf->bufs[array_index_nospec(handle - 1, SGDMA_MAX_BUFS)];
+	if (!buf)
+		return ERR_PTR(-ENOENT);
+	if (buf->mm != current->mm)
+		return ERR_PTR(-EACCES);
+	if (buf->torn)
+		return ERR_PTR(-ENODEV);
+	return buf;
+}
+
+/**
+ * sgdma_buf_free() - drop a handle (SGDMA_IOC_BUF_FREE)
+ * @sf: the file
+ * @handle: the handle
+ *
+ * The buffer goes with its last reference: at once unless mapped.
+ *
+ * Return: 0, -ENOENT, -EACCES or -EBUSY (a transfer in flight uses it).
+ */
+int sgdma_buf_free(struct sgdma_file *sf, u32 handle)
+{
+	struct sgdma_buf *buf;
+
+	mutex_lock(&sf->lock);
+	buf = sgdma_buf_lookup(sf, handle);
+	if (IS_ERR(buf)) {
+		mutex_unlock(&sf->lock);
+		return PTR_ERR(buf);
+	}
+	if (atomic_read(&buf->busy)) {
+		mutex_unlock(&sf->lock);
+		return -EBUSY;
+	}
+	sf->bufs[array_index_nospec(handle - 1, SGDMA_MAX_BUFS)] = NULL;
+	buf->handle = 0;
+	mutex_unlock(&sf->lock);
+	sgdma_buf_put(buf);
+	return 0;
+}
+
+/**
+ * sgdma_buf_get_mappable() - the coherent buffer behind @handle, for mmap
+ * @sf: the file
+ * @handle: the handle
+ *
+ * Return: the buffer with a reference for the mapping, or ERR_PTR().
+ */
+struct sgdma_buf *sgdma_buf_get_mappable(struct sgdma_file *sf, u32 handle)
+{
+	struct sgdma_buf *buf;
+
+	mutex_lock(&sf->lock);
+	buf = sgdma_buf_lookup(sf, handle);
+	if (!IS_ERR(buf) && buf->kind != SGDMA_BUF_COHERENT)
+		buf = ERR_PTR(-EINVAL);
+	if (!IS_ERR(buf))
+		kref_get(&buf->ref);
+	mutex_unlock(&sf->lock);
+	return buf;
+}
+
+/**
+ * sgdma_buf_len() - bytes of a buffer
+ * @buf: the buffer
+ *
+ * Return: its length.
+ */
+u64 sgdma_buf_len(const struct sgdma_buf *buf)
+{
+	return buf->len;
+}
+
+/**
+ * sgdma_buf_pfn() - page frame behind a page of a coherent buffer
+ * @buf: the buffer, not torn down (the caller excludes revocation)
+ * @pgoff: page index, below its length in pages
+ *
+ * Return: the page frame number.
+ */
+unsigned long sgdma_buf_pfn(const struct sgdma_buf *buf, pgoff_t pgoff)
+{
+	return buf->pfns[pgoff];
+}
+
+/* ---- transfers on buffers ---- */
+
+static int sgdma_bufreq_take(struct sgdma_file *sf, u32 handle, u64 off,
+			     u64 len, bool dst, struct sgdma_buf **bufp)
+{
+	struct sgdma_buf *buf = sgdma_buf_lookup(sf, handle);
+	u64 end;
+
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (check_add_overflow(off, len, &end) || end > buf->len ||
+	    (dst && buf->readonly))
+		return -EINVAL;
+	*bufp = buf;
+	return 0;
+}
+
+/**
+ * sgdma_bufreq_get() - resolve the handles of a checked request
+ * @sf: the file
+ * @r: the request, checked by sgdma_buf_xfer_check()
+ * @src_handle: source handle, 0 without one
+ * @dst_handle: destination handle, 0 without one
+ *
+ * Takes a reference and a busy count on each buffer, so that it can be
+ * neither freed nor released until sgdma_bufreq_put().
+ *
+ * Return: 0, -ENOENT, -EACCES, -EINVAL (range outside the buffer, or a
+ * read-only destination) or -ENODEV.
+ */
+int sgdma_bufreq_get(struct sgdma_file *sf, struct sgdma_bufreq *r,
+		     u32 src_handle, u32 dst_handle)
+{
+	struct sgdma_buf *src = NULL, *dst = NULL;
+	int ret = 0;
+
+	mutex_lock(&sf->lock);
+	if (src_handle)
+		ret = sgdma_bufreq_take(sf, src_handle, r->src_off, r->len,
+					false, &src);
+	if (!ret && dst_handle)
+		ret = sgdma_bufreq_take(sf, dst_handle, r->dst_off, r->len,
+					true, &dst);
+	if (!ret) {
+		if (src) {
+			kref_get(&src->ref);
+			atomic_inc(&src->busy);
+		}
+		if (dst) {
+			kref_get(&dst->ref);
+			atomic_inc(&dst->busy);
+		}
+		r->src = src;
+		r->dst = dst;
+	}
+	mutex_unlock(&sf->lock);
+	return ret;
+}
+
+/**
+ * sgdma_bufreq_put() - release what sgdma_bufreq_get() took
+ * @r: the request; the device no longer uses its buffers
+ */
+void sgdma_bufreq_put(struct sgdma_bufreq *r)
+{
+	if (r->src) {
+		atomic_dec(&r->src->busy);
+		sgdma_buf_put(r->src);
+		r->src = NULL;
+	}
+	if (r->dst) {
+		atomic_dec(&r->dst->busy);
+		sgdma_buf_put(r->dst);
+		r->dst = NULL;
+	}
+}
+
+/* Index of the run holding byte @off (which is inside the buffer). */
+static unsigned int sgdma_buf_seg_find(const struct sgdma_buf *buf, u64 off)
+{
+	unsigned int lo = 0, hi = buf->nsegs;
+
+	while (hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (buf->segs[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Sync bytes [@off, @off + @len) of a registered buffer for the device or
+ * for the CPU. Coherent buffers need nothing.
+ */
+static void sgdma_buf_sync(struct sgdma_buf *buf, u64 off, u64 len,
+			   enum dma_data_direction dir, bool for_cpu)
+{
+	struct device *dev = sgdma_dma_dev(buf->sf->sdev);
+	unsigned int i;
+
+	if (buf->kind != SGDMA_BUF_USER || !len)
+		return;
+	for (i = sgdma_buf_seg_find(buf, off); len; i++) {
+		const struct sgdma_buf_seg *s = &buf->segs[i];
+		u64 in = off - s->off, n = min(s->len - in, len);
+
+		if (for_cpu)
+			dma_sync_single_range_for_cpu(dev, s->addr, in, n, dir);
+		else
+			dma_sync_single_range_for_device(dev, s->addr, in, n,
+							 dir);
+		off += n;
+		len -= n;
+	}
+}
+
+/*
+ * Describe up to @max bytes of @buf from @off as a host side in list @l.
+ * Returns the bytes described: fewer when the list fills up first.
+ */
+static int sgdma_buf_side(struct sgdma_dev *sdev, struct sgdma_buf *buf,
+			  u64 off, u64 max, struct sgdma_side *side,
+			  struct sgdma_seglist *l, u64 *got)
+{
+	unsigned int i;
+
+	sgdma_seglist_reset(side, l);
+	*got = 0;
+	for (i = sgdma_buf_seg_find(buf, off); *got < max && i < buf->nsegs;
+	     i++) {
+		const struct sgdma_buf_seg *s = &buf->segs[i];
+		u64 in = off + *got - s->off, added;
+		int ret;
+
+		ret = sgdma_side_add_upto(sdev, side, s->addr + in,
+					  min(s->len - in, max - *got), &added);
+		*got += added;
+		if (ret == -E2BIG)
+			break;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One descriptor of a buffer transfer: as much as one descriptor takes. */
+static int sgdma_bufreq_desc(struct sgdma_chan *chan, struct sgdma_bufreq *r,
+			     u64 done, u64 max, u64 *moved, u32 *crc)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	struct sgdma_side sside, dside;
+	u64 n = max, m;
+	int ret;
+
+	*moved = 0;
+	if (r->src) {
+		ret = sgdma_buf_side(sdev, r->src, r->src_off + done, n, &sside,
+				     &chan->src, &n);
+		if (ret)
+			return ret;
+	}
+	if (r->dst) {
+		ret = sgdma_buf_side(sdev, r->dst, r->dst_off + done, n, &dside,
+				     &chan->dst, &m);
+		if (ret)
+			return ret;
+		/* The destination's list filled first: shorten the source. */
+		if (r->src && m < n) {
+			ret = sgdma_buf_side(sdev, r->src, r->src_off + done, m,
+					     &sside, &chan->src, &n);
+			if (ret)
+				return ret;
+		}
+		n = m;
+	}
+	if (WARN_ON_ONCE(!n || n > U32_MAX))
+		return -EIO;
+
+	if (r->src)
+		sgdma_buf_sync(r->src, r->src_off + done, n, DMA_TO_DEVICE,
+			       false);
+	if (r->dst)
+		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_FROM_DEVICE,
+			       false);
+	ret = sgdma_chan_run(chan, r->op, r->flags & SGDMA_XFER_CRC,
+			     r->src ? &sside : NULL, r->card_offset + done,
+			     r->dst ? &dside : NULL, r->card_offset + done, n,
+			     crc);
+	if (r->dst)
+		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_FROM_DEVICE,
+			       true);
+	*moved = n;
+	return ret;
+}
+
+/**
+ * sgdma_bufreq_run() - run a transfer on buffers and wait for it
+ * @sdev: the device, live
+ * @r: the request with its buffers taken; @r->crc is set on success
+ * @cancel: if not NULL, checked between descriptors: true ends the
+ *          transfer with -ECANCELED
+ *
+ * Splits the transfer into descriptors the device accepts (its length
+ * limit and the segment lists of one channel). On failure the channel has
+ * been stopped: the device no longer touches the buffers.
+ *
+ * Return: 0 or a negative errno (see struct sgdma_buf_xfer in the uapi).
+ */
+int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r,
+		     const bool *cancel)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	u64 cap = ALIGN_DOWN(lim->max_desc_len, lim->seg_align), done = 0;
+	struct sgdma_chan *chan;
+	int ret = 0;
+
+	r->crc = 0;
+	if (!r->len)
+		return 0;
+	chan = sgdma_chan_get(sdev, r->channel);
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+	while (done < r->len) {
+		u32 piece_crc = 0;
+		u64 n;
+
+		if (cancel && READ_ONCE(*cancel)) {
+			ret = -ECANCELED;
+			break;
+		}
+		ret = sgdma_bufreq_desc(chan, r, done, min(r->len - done, cap),
+					&n, &piece_crc);
+		if (ret)
+			break;
+		if (r->flags & SGDMA_XFER_CRC)
+			r->crc = sgdma_crc32c_combine(r->crc, piece_crc, n);
+		done += n;
+	}
+	sgdma_chan_put(chan);
+	return ret;
+}
+
+/* ---- open files ---- */
+
+/**
+ * sgdma_file_open() - set up the per-file state of a new open
+ * @sdev: the device (the caller holds a reference for the file)
+ * @file: the file
+ *
+ * Return: the state, or NULL without memory.
+ */
+struct sgdma_file *sgdma_file_open(struct sgdma_dev *sdev, struct file *file)
+{
+	struct sgdma_file *sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+
+	if (!sf)
+		return NULL;
+	sf->sdev = sdev;
+	sf->file = file;
+	mutex_init(&sf->lock);
+	INIT_LIST_HEAD(&sf->list);
+	mutex_lock(&sdev->files_lock);
+	list_add_tail(&sf->node, &sdev->files);
+	mutex_unlock(&sdev->files_lock);
+	return sf;
+}
+
+/**
+ * sgdma_file_release() - free the per-file state at the last close
+ * @sf: the state
+ *
+ * Nothing uses the file's buffers any more: transfers, queues and mappings
+ * all hold the file.
+ */
+void sgdma_file_release(struct sgdma_file *sf)
+{
+	struct sgdma_dev *sdev = sf->sdev;
+	unsigned int i;
+
+	/* Removal, which revokes buffers, does not run meanwhile. */
+	down_read(&sdev->lock);
+	for (i = 0; i < SGDMA_MAX_BUFS; i++) {
+		struct sgdma_buf *buf;
+
+		mutex_lock(&sf->lock);
+		buf = sf->bufs[i];
+		sf->bufs[i] = NULL;
+		mutex_unlock(&sf->lock);
+		if (buf)
+			sgdma_buf_put(buf);
+	}
+	WARN_ON(!list_empty(&sf->list));
+	mutex_lock(&sdev->files_lock);
+	list_del(&sf->node);
+	mutex_unlock(&sdev->files_lock);
+	up_read(&sdev->lock);
+	mutex_destroy(&sf->lock);
+	kfree(sf);
+}
+
+/**
+ * sgdma_files_revoke() - release every buffer of every open file
+ * @sdev: the device, being removed: no file operation runs, the channels
+ *        are stopped or idle, user mappings are revoked
+ */
+void sgdma_files_revoke(struct sgdma_dev *sdev)
+{
+	struct sgdma_file *sf;
+	struct sgdma_buf *buf;
+
+	mutex_lock(&sdev->files_lock);
+	list_for_each_entry(sf, &sdev->files, node) {
+		mutex_lock(&sf->lock);
+		list_for_each_entry(buf, &sf->list, node)
+			sgdma_buf_teardown(buf);
+		mutex_unlock(&sf->lock);
+	}
+	mutex_unlock(&sdev->files_lock);
+}
