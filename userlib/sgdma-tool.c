@@ -621,10 +621,12 @@ static int cmd_info(int argc, char **argv)
 	       i.ops & 1u << SGDMA_OP_H2C ? " h2c" : "",
 	       i.ops & 1u << SGDMA_OP_C2H ? " c2h" : "",
 	       i.ops & 1u << SGDMA_OP_H2H ? " h2h" : "");
-	printf("capabilities:  %s%s%s\n",
+	printf("capabilities:  %s%s%s%s%s\n",
 	       i.caps & SGDMA_CAP_CRC32C ? " crc32c" : "",
 	       i.caps & SGDMA_CAP_PINNED ? " pinned" : "",
-	       i.caps & SGDMA_CAP_FAULT_INJECT ? " fault-inject" : "");
+	       i.caps & SGDMA_CAP_FAULT_INJECT ? " fault-inject" : "",
+	       i.caps & SGDMA_CAP_BUFS ? " buffers" : "",
+	       i.caps & SGDMA_CAP_MMAP_CARD ? " mmap-card" : "");
 	printf("dma bits:       %u\n", i.dma_bits);
 	printf("segments:       max %u of %u bytes, boundary 0x%" PRIx64
 	       ", align %u\n", i.max_segments, i.max_seg_size,
