@@ -416,14 +416,17 @@ static const struct command commands[] = {
 	  DEV_OPT
 	  "  -s, --sizes LIST    sizes, e.g. 4k,64k,1M or 4k..4M (doubling);\n"
 	  "                      default 4k..4M\n"
-	  "  -P, --paths LIST    copy,pinned,auto,node or all (default copy,pinned)\n"
+	  "  -P, --paths LIST    copy,pinned,auto,node,registered,coherent or all\n"
+	  "                      (default copy,pinned); registered: the buffers\n"
+	  "                      registered once, transfers by handle; coherent:\n"
+	  "                      the driver's DMA buffers, mapped\n"
 	  "  -D, --dirs LIST     h2c,c2h,h2h or all (default h2c,c2h); node does\n"
 	  "                      no h2h\n"
 	  "  -t, --threads N     threads, each on its own card range (default 1)\n"
-	  "  -q, --qd N          transfers in flight per thread (default 1), via\n"
-	  "                      libsgdma's queue: with the ABI 2 driver, which\n"
-	  "                      has no asynchronous submission, the queue keeps\n"
-	  "                      QD synchronous transfers going on QD threads\n"
+	  "  -q, --qd N          transfers in flight per thread (default 1): the\n"
+	  "                      driver's queue for registered and coherent, else\n"
+	  "                      libsgdma's queue (QD synchronous transfers on\n"
+	  "                      QD threads)\n"
 	  "  -r, --reps N        timed repetitions (default 5)\n"
 	  "      --warmup N      untimed repetitions first (default 1)\n"
 	  "      --rep-time SEC  target length of one repetition (default 0.2)\n"
@@ -1192,10 +1195,14 @@ out:
 
 /* ---- bench ---- */
 
-enum { BP_COPY, BP_PINNED, BP_AUTO, BP_NODE, BP_NR };
+enum { BP_COPY, BP_PINNED, BP_AUTO, BP_NODE, BP_REGISTERED, BP_COHERENT,
+       BP_NR };
 enum { BD_H2C, BD_C2H, BD_H2H, BD_NR };
 static const char *const bench_paths[BP_NR] = { "copy", "pinned", "auto",
-						"node" };
+						"node", "registered",
+						"coherent" };
+/* Paths of buffers the driver holds: registered once, or its own. */
+#define BP_BUFS		(1u << BP_REGISTERED | 1u << BP_COHERENT)
 static const char *const bench_dirs[BD_NR] = { "h2c", "c2h", "h2h" };
 
 struct bench_opts {
@@ -1227,7 +1234,7 @@ static int bench_opt(const char *cmd, int c, const char *arg, void *ctx)
 		return 0;
 	case 'P':
 		if (cli_parse_names(arg, bench_paths, BP_NR, &o->paths))
-			return usage_err(cmd, "bad path list '%s' (copy, pinned, auto, node, all)",
+			return usage_err(cmd, "bad path list '%s' (copy, pinned, auto, node, registered, coherent, all)",
 					 arg);
 		return 0;
 	case 'D':
@@ -1282,6 +1289,8 @@ struct bench_worker {
 	unsigned char *src, *dst;
 	uint64_t card_off;
 	struct sgdma_queue *q;
+	int bufq;		/* the driver's queue (buffer paths), or -1 */
+	uint32_t sh, dh;	/* buffer handles (buffer paths), 0: none */
 	struct sgdma_iovec siov, diov;
 	int err;
 };
@@ -1331,6 +1340,91 @@ static void bench_xfer_init(struct bench_cell *c, struct bench_worker *w,
 		x->card_offset = w->card_off;
 }
 
+static void bench_buf_xfer_init(struct bench_cell *c, struct bench_worker *w,
+				struct sgdma_buf_xfer *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->op = c->dir == BD_H2C ? SGDMA_OP_H2C :
+		c->dir == BD_C2H ? SGDMA_OP_C2H : SGDMA_OP_H2H;
+	x->src_handle = c->dir != BD_C2H ? w->sh : 0;
+	x->dst_handle = c->dir != BD_H2C ? w->dh : 0;
+	x->card_offset = c->dir != BD_H2H ? w->card_off : 0;
+	x->len = c->size;
+}
+
+/* @n transfers on the buffers of the driver, through its queue at qd > 1. */
+static int bench_run_bufs(struct bench_cell *c, struct bench_worker *w,
+			  uint64_t n)
+{
+	uint64_t submitted = 0, completed = 0;
+	struct sgdma_completion cqe[16];
+	struct sgdma_buf_xfer x;
+	int ret;
+
+	bench_buf_xfer_init(c, w, &x);
+	if (w->bufq < 0) {
+		for (uint64_t i = 0; i < n; i++) {
+			ret = sgdma_buf_xfer(c->dev, &x);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	while (completed < n) {
+		while (submitted < n && submitted - completed < c->qd) {
+			x.user_data = submitted;
+			ret = sgdma_bufq_submit(w->bufq, &x);
+			if (ret)
+				return ret;
+			submitted++;
+		}
+		ret = sgdma_bufq_reap(w->bufq, cqe, ARRAY_LEN(cqe),
+				      SGDMA_REAP_WAIT);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -EIO;	/* in flight, yet nothing to wait for */
+		for (int i = 0; i < ret; i++)
+			if (cqe[i].status)
+				return cqe[i].status;
+		completed += ret;
+	}
+	return 0;
+}
+
+/*
+ * Gives worker @w the buffers of its path: its own memory registered once,
+ * or coherent buffers of the driver mapped in place of its own.
+ */
+static int bench_bufs_setup(struct bench_cell *c, struct bench_worker *w)
+{
+	void *p;
+	int ret;
+
+	if (c->path == BP_REGISTERED) {
+		ret = sgdma_buf_register(c->dev, w->src, c->size,
+					 SGDMA_BUF_READONLY, &w->sh);
+		return ret ? ret : sgdma_buf_register(c->dev, w->dst, c->size,
+						      0, &w->dh);
+	}
+	ret = sgdma_buf_alloc(c->dev, c->size, &w->sh, NULL);
+	if (!ret)
+		ret = sgdma_buf_mmap(c->dev, w->sh, c->size, &p);
+	if (ret)
+		return ret;
+	memcpy(p, w->src, c->size);
+	buf_free(w->src, c->size);
+	w->src = p;
+	ret = sgdma_buf_alloc(c->dev, c->size, &w->dh, NULL);
+	if (!ret)
+		ret = sgdma_buf_mmap(c->dev, w->dh, c->size, &p);
+	if (ret)
+		return ret;
+	buf_free(w->dst, c->size);
+	w->dst = p;
+	return 0;
+}
+
 /* @n transfers of one worker, one at a time or @qd in flight. */
 static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 {
@@ -1340,6 +1434,8 @@ static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 	ssize_t r;
 	int ret;
 
+	if (BP_BUFS >> c->path & 1)
+		return bench_run_bufs(c, w, n);
 	if (c->path == BP_NODE) {
 		for (uint64_t i = 0; i < n; i++) {
 			r = c->dir == BD_H2C ?
@@ -1502,6 +1598,7 @@ static int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 		struct bench_worker *w = &c->w[i];
 
 		w->cell = c;
+		w->bufq = -1;
 		w->src = buf_alloc(c->size);
 		w->dst = buf_alloc(c->size);
 		if (!w->src || !w->dst)
@@ -1509,7 +1606,19 @@ static int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 		cli_pattern_fill(&bench_pattern, w->src, c->size, i * c->size);
 		memset(w->dst, 0, c->size);
 		w->card_off = o->off + (uint64_t)i * c->size;
-		if (c->qd > 1) {
+		if (BP_BUFS >> c->path & 1) {
+			ret = bench_bufs_setup(c, w);
+			if (ret)
+				goto out;
+			if (c->qd > 1) {
+				w->bufq = sgdma_bufq_create(c->dev, c->qd,
+							    SGDMA_QUEUE_CLOEXEC,
+							    -1);
+				ret = w->bufq < 0 ? w->bufq : 0;
+				if (ret)
+					goto out;
+			}
+		} else if (c->qd > 1) {
 			ret = sgdma_queue_create(c->dev, c->qd, 0, &w->q);
 			if (ret)
 				goto out;
@@ -1578,9 +1687,17 @@ static int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 	ret = ok ? 0 : -EILSEQ;
 out:
 	for (unsigned int i = 0; c->w && i < nw; i++) {
-		sgdma_queue_destroy(c->w[i].q);
-		buf_free(c->w[i].src, c->size);
-		buf_free(c->w[i].dst, c->size);
+		struct bench_worker *w = &c->w[i];
+
+		sgdma_queue_destroy(w->q);
+		if (w->bufq >= 0)
+			close(w->bufq);	/* waits for what is in flight */
+		if (w->sh)
+			sgdma_buf_free(c->dev, w->sh);
+		if (w->dh)
+			sgdma_buf_free(c->dev, w->dh);
+		buf_free(w->src, c->size);
+		buf_free(w->dst, c->size);
 	}
 	free(c->w);
 	free(mbps);
@@ -1672,6 +1789,10 @@ static int cmd_bench(int argc, char **argv)
 	if ((o.paths & 1u << BP_PINNED) && !(info.caps & SGDMA_CAP_PINNED)) {
 		msg("bench: the driver has no pinned path; skipping it");
 		o.paths &= ~(1u << BP_PINNED);
+	}
+	if ((o.paths & BP_BUFS) && !(info.caps & SGDMA_CAP_BUFS)) {
+		msg("bench: the driver has no buffers (ABI 3); skipping registered and coherent");
+		o.paths &= ~BP_BUFS;
 	}
 	pg.on = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
 	for (int p = 0; p < BP_NR; p++)

@@ -32,8 +32,9 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     sleep 1
 done
 
-rows sgdma /sgdma/sgdma bench -d /dev/sgdma0 -s "$sizes" -P copy,pinned \
-    -D all -r "$reps" --rep-time "$sec" -f csv --no-progress
+rows sgdma /sgdma/sgdma bench -d /dev/sgdma0 -s "$sizes" \
+    -P copy,pinned,registered,coherent -D all -r "$reps" --rep-time "$sec" \
+    -f csv --no-progress
 if [ -b /dev/nvme0n1 ]; then
     rows nvme ./sgdma_diobench $common -l nvme-odirect /dev/nvme0n1
 else

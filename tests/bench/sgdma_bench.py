@@ -34,7 +34,8 @@ FULL = {"sizes": "4k,16k,64k,256k,1M,4M,16M,64M", "reps": 5, "ms": 200,
         "costs": "4k,64k,1M,16M"}
 SMOKE = {"sizes": "64k", "reps": 1, "ms": 10, "costs": "64k"}
 # What a run must report for each cell (path, direction).
-EXPECTED = [(p, d) for p in ("copy", "pinned") for d in ("h2c", "c2h", "h2h")]
+EXPECTED = [(p, d) for p in ("copy", "pinned", "registered", "coherent")
+            for d in ("h2c", "c2h", "h2h")]
 EXPECTED += [("nvme-odirect", "h2c"), ("nvme-odirect", "c2h"),
              ("memcpy-guest", "-")]
 COST_STEPS = ["pin_user_pages_fast", "dma_map_sgtable", "dma_sync_sg_for_device", "sgdma_chan_run",
