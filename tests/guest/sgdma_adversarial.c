@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -628,11 +629,38 @@ static bool test_unmap_in_flight(void)
 
 /* ---- fork while a transfer is in flight ---- */
 
+/*
+ * The device behind the PCIe root port: the harness gives it 20 ms of
+ * link latency, so its transfers are surely in flight when we fork.
+ * Falls back to sgdma0.
+ */
+static int slow_fd(void)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		char link[64], path[PATH_MAX];
+		int depth = 0;
+
+		snprintf(link, sizeof(link), "/sys/class/sgdma/sgdma%u/device",
+			 i);
+		if (!realpath(link, path))
+			continue;
+		for (char *p = path; (p = strstr(p, "/0000:")); p++)
+			depth++;
+		if (depth >= 2) {
+			snprintf(link, sizeof(link), "/dev/sgdma%u", i);
+			ktap_diag("forking around transfers on %s", link);
+			return open(link, O_RDWR);
+		}
+	}
+	return dup(fd);
+}
+
 #define FORK_PAGES	1024
 #define FORK_CARD	(24 * MiB)
 
 struct fork_xfer {
 	struct sgdma_iovec v[FORK_PAGES];
+	int fd;
 	uint32_t flags;
 	atomic_int state;	/* 0 not started, 1 in the ioctl, 2 done */
 	int err;
@@ -647,7 +675,8 @@ static void *fork_xfer(void *arg)
 				.dst_iovcnt = FORK_PAGES };
 
 	atomic_store(&t->state, 1);
-	t->err = xfer_raw(&x);
+	x.size = sizeof(x);
+	t->err = ioctl(t->fd, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
 	atomic_store(&t->state, 2);
 	return NULL;
 }
@@ -671,11 +700,12 @@ static bool test_fork_in_flight(void)
 	size_t half = PAGE / 2, len = FORK_PAGES * half;
 	unsigned char *card = unbacked(len);
 	unsigned int in_flight = 0;
+	int sfd = slow_fd();
 	bool ok = true;
 
-	if (!EXPECT(card))
+	if (!EXPECT(card && sfd >= 0))
 		return false;
-	for (unsigned int i = 0; i < 12 && ok; i++) {
+	for (unsigned int i = 0; i < 8 && ok; i++) {
 		static struct fork_xfer t;
 		unsigned char *b = unbacked(FORK_PAGES * PAGE);
 		int ready[2], go[2], status;
@@ -687,8 +717,8 @@ static bool test_fork_in_flight(void)
 		if (!EXPECT(b && pipe(ready) == 0 && pipe(go) == 0))
 			return false;
 		fill_random(card, len);
-		ok &= EXPECT(h2c(FORK_CARD, card, len, SGDMA_XFER_COPY,
-				 NULL) == 0);
+		ok &= EXPECT(pwrite(sfd, card, len, FORK_CARD) == (ssize_t)len);
+		t.fd = sfd;
 		/* Present and exclusive to the parent before the pin. */
 		memset(b, 'P', FORK_PAGES * PAGE);
 		for (unsigned int k = 0; k < FORK_PAGES; k++)
@@ -728,7 +758,8 @@ static bool test_fork_in_flight(void)
 		close(go[1]);
 		munmap(b, FORK_PAGES * PAGE);
 	}
-	ktap_diag("%u of 12 forks while the transfer was in flight", in_flight);
+	ktap_diag("%u of 8 forks while the transfer was in flight", in_flight);
+	close(sfd);
 	munmap(card, len);
 	return ok;
 }

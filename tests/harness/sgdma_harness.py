@@ -68,15 +68,22 @@ CELLS = {
 HOTPLUG_ID = "sgdma-hp"
 
 
+# The hot-pluggable device is also the slow one: 20 ms before each
+# transfer's data moves, so tests can act while a transfer is in flight
+# (fork with pages pinned, removal) without relying on luck.
+HOTPLUG_PROPS = ",latency=20000"
+
+
 def sgdma_devices(cell):
     """Two sgdma functions on the root bus, a third behind a root port."""
     props = cell.get("sgdma", "")
+    hp_props = re.sub(r",latency=\d+", "", props) + HOTPLUG_PROPS
     # Native PCIe hotplug (the guest's pciehp), as on real hardware, not
     # QEMU's ACPI hotplug that q35 defaults to.
     return ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
             "-device", "sgdma" + props, "-device", "sgdma" + props,
             "-device", "pcie-root-port,id=hp-port,chassis=1,slot=1",
-            "-device", "sgdma%s,id=%s,bus=hp-port" % (props, HOTPLUG_ID)]
+            "-device", "sgdma%s,id=%s,bus=hp-port" % (hp_props, HOTPLUG_ID)]
 
 
 KERNEL_PROBLEMS = re.compile(
