@@ -2,6 +2,12 @@
 # Runs in the guest: loads the driver, runs every test program, and prints
 # one KTAP document (each program's cases nested under it), then the kernel
 # log for the host harness to judge.
+#
+# Before the first program and after each one it prints a line
+#   # totals: PROGRAM foll_pin_acquired=N foll_pin_released=N
+#             driver_pages_pinned=N kernel_problems=N
+# which the harness checks: pins balance again after every program, the
+# driver holds none, and no new kernel problem was logged.
 cd /sgdma
 # sgdma_tests=a,b (from the kernel command line) runs only those programs.
 if [ -n "$sgdma_tests" ]; then
@@ -9,6 +15,22 @@ if [ -n "$sgdma_tests" ]; then
 else
     progs=$(ls tests)
 fi
+
+# Lines a kernel problem starts with (the harness has the full list).
+problems='Oops|BUG:|kernel BUG at|WARNING:|Kernel panic|blocked for more than|possible (circular|recursive) locking|UBSAN:|KASAN|general protection fault|soft lockup|hard LOCKUP|refcount_t:|DMA-API:'
+
+totals() {
+    echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+    acq=$(awk '$1 == "nr_foll_pin_acquired" { print $2 }' /proc/vmstat)
+    rel=$(awk '$1 == "nr_foll_pin_released" { print $2 }' /proc/vmstat)
+    held=0
+    for f in /sys/class/sgdma/*/pages_pinned; do
+        [ -r "$f" ] && held=$((held + $(cat "$f")))
+    done
+    warn=$(dmesg | grep -cE "$problems")
+    echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held kernel_problems=$warn"
+}
+
 set -- $progs
 echo "KTAP version 1"
 echo "1..$(($# + 1))"
@@ -18,6 +40,7 @@ if modprobe sgdma; then
 else
     echo "not ok 1 module_load"
 fi
+totals start
 
 n=2
 for prog in $progs; do
@@ -29,6 +52,7 @@ for prog in $progs; do
     else
         echo "not ok $n $prog # exit status $status"
     fi
+    totals "$prog"
     n=$((n + 1))
 done
 

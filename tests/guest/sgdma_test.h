@@ -170,6 +170,8 @@ static inline bool same(const void *a, const void *b, size_t len)
 struct pins {
 	long long acquired;
 	long long released;
+	long long locked_kb;	/* VmLck of this process */
+	long long pinned_kb;	/* VmPin of this process */
 };
 
 static inline long long vmstat(const char *name)
@@ -195,10 +197,29 @@ static inline long long vmstat(const char *name)
 	return val;
 }
 
+/* A "Name:   N kB" line of /proc/self/status, or -1. */
+static inline long long self_status_kb(const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long long val = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			val = atoll(line + n + 1);
+	fclose(f);
+	return val;
+}
+
 static inline void pins_snapshot(struct pins *p)
 {
 	p->acquired = vmstat("nr_foll_pin_acquired");
 	p->released = vmstat("nr_foll_pin_released");
+	p->locked_kb = self_status_kb("VmLck");
+	p->pinned_kb = self_status_kb("VmPin");
 }
 
 static inline long sysfs_long(const char *fmt, unsigned int index)
@@ -225,7 +246,10 @@ static inline long dev_stat(unsigned int index, const char *name)
 	return sysfs_long(fmt, index);
 }
 
-/* Every pin since @before was released, and the driver holds none. */
+/*
+ * Every pin since @before was released, the process' locked and pinned
+ * memory is back where it was, and the driver holds no pinned page.
+ */
 static inline bool pins_balanced(const struct pins *before)
 {
 	struct pins now;
@@ -240,6 +264,14 @@ static inline bool pins_balanced(const struct pins *before)
 		ktap_diag("pins: %lld acquired, %lld released since the case began",
 			  now.acquired - before->acquired,
 			  now.released - before->released);
+		ok = false;
+	}
+	/* Memory the case locked or pinned against its limits is back. */
+	if (now.locked_kb != before->locked_kb ||
+	    now.pinned_kb != before->pinned_kb) {
+		ktap_diag("locked-vm %lld -> %lld kB, pinned-vm %lld -> %lld kB",
+			  before->locked_kb, now.locked_kb, before->pinned_kb,
+			  now.pinned_kb);
 		ok = false;
 	}
 	for (unsigned int i = 0; i < 64; i++) {

@@ -3,6 +3,7 @@
 """Boot sgdma guests, run the qtests, and judge everything from the host.
 
   sgdma_harness.py test  --qemu Q --qtest T --kernel K --initrd I [--cell C]...
+  sgdma_harness.py test  --qemu Q --series LABEL KERNEL INITRD LOGDIR CELLS...
   sgdma_harness.py run   --qemu Q --kernel K --initrd I
   sgdma_harness.py shell --qemu Q --kernel K --initrd I
 
@@ -10,15 +11,27 @@ A boot passes only if every test case it planned reported ok, the result
 stream ended with the guest's "done" marker, QEMU exited by itself in time,
 and neither the console nor the guest's kernel log shows a kernel problem
 (oops, BUG, WARN, lockdep, KASAN/UBSAN, hung task...), whatever the tests
-said. Test mode ends with the line "N passed, N failed".
+said, and only if the pinned-page totals the guest reports balance. Test
+mode may boot several kernel series (--series), each with its own cells,
+and ends with one summary: per-boot times and totals, then the line
+"N passed, N failed".
+
+While a boot runs, the guest may ask the host for things a guest cannot do
+to itself, by printing a line "# sgdma-request: COMMAND ARGS" on its result
+port; the harness answers through QEMU's QMP socket. COMMAND is device_del
+(surprise removal of the device with that id).
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +43,9 @@ CELLS = {
     "no-iommu": {},
     "iommu-strict": {"qemu": ["-device", "intel-iommu"],
                      "append": "intel_iommu=on iommu.strict=1"},
+    # Lazy: unmapped IOVAs are flushed in batches, not at once.
+    "iommu-lazy": {"qemu": ["-device", "intel-iommu"],
+                   "append": "intel_iommu=on iommu.strict=0"},
     "swiotlb": {"append": "swiotlb=force"},
     # The device at its most demanding, behind a strict IOMMU: 32-bit
     # DMA, 64 KiB segments that may not cross 64 KiB, short segment lists,
@@ -47,9 +63,27 @@ CELLS = {
 }
 
 
+# The id of the sgdma device behind a hot-pluggable PCIe root port, which
+# the guest's surprise-removal test asks the host to remove.
+HOTPLUG_ID = "sgdma-hp"
+
+
+# The hot-pluggable device is also the slow one: 20 ms before each
+# transfer's data moves, so tests can act while a transfer is in flight
+# (fork with pages pinned, removal) without relying on luck.
+HOTPLUG_PROPS = ",latency=20000"
+
+
 def sgdma_devices(cell):
+    """Two sgdma functions on the root bus, a third behind a root port."""
     props = cell.get("sgdma", "")
-    return ["-device", "sgdma" + props, "-device", "sgdma" + props]
+    hp_props = re.sub(r",latency=\d+", "", props) + HOTPLUG_PROPS
+    # Native PCIe hotplug (the guest's pciehp), as on real hardware, not
+    # QEMU's ACPI hotplug that q35 defaults to.
+    return ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
+            "-device", "sgdma" + props, "-device", "sgdma" + props,
+            "-device", "pcie-root-port,id=hp-port,chassis=1,slot=1",
+            "-device", "sgdma%s,id=%s,bus=hp-port" % (hp_props, HOTPLUG_ID)]
 
 
 KERNEL_PROBLEMS = re.compile(
@@ -62,6 +96,10 @@ KERNEL_PROBLEMS = re.compile(
 
 DONE_MARKER = "# sgdma: done"
 KMSG_PREFIX = "# kmsg: "
+REQUEST_PREFIX = "# sgdma-request: "
+# "# totals: PROGRAM key=value...", printed by the guest runner before the
+# first program ("start") and after each one.
+TOTALS_RE = re.compile(r"^# totals: (\S+)((?: \w+=-?\d+)+)\s*$")
 
 
 @dataclass
@@ -159,13 +197,21 @@ def kernel_problems(lines):
     return [line for line in lines if KERNEL_PROBLEMS.search(line)]
 
 
-def qemu_command(args, cell, mode, logdir):
+def qemu_command(args, cell, mode, logdir, qmp=None):
     cmd = [args.qemu, "-M", "q35", "-m", str(args.memory), "-smp", "2",
            "-accel", "tcg,thread=multi", "-display", "none",
            "-no-reboot", "-nic", "none",
            "-kernel", args.kernel, "-initrd", args.initrd]
-    cmdline = " ".join(["console=ttyS0 loglevel=5 panic=-1 sgdma_mode=" + mode,
+    if qmp:
+        cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
+    # no_timer_check: under TCG on a loaded host the IO-APIC timer check
+    # can fail and panic the boot ("IO-APIC + timer doesn't work!").
+    cmdline = " ".join(["console=ttyS0 loglevel=5 panic=-1 no_timer_check"
+                        " sgdma_mode=" + mode,
                         cell.get("append", "")] + args.append)
+    if qmp:
+        # The guest's surprise-removal test asks for this device's removal.
+        cmdline += " sgdma_hotplug=" + HOTPLUG_ID
     cmd += ["-append", cmdline]
     if mode not in ("run", "shell"):   # results on ttyS1, into a file
         cmd += ["-monitor", "none",
@@ -187,36 +233,175 @@ def read(path):
         return ""
 
 
-def boot_cell(args, name):
-    """Boot one cell of the matrix in test mode; return its cases."""
-    logdir = os.path.join(args.logdir, name)
+class Qmp:
+    """A minimal QMP client: one command at a time, events ignored."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self._reply()                       # the greeting
+        self.command("qmp_capabilities")
+
+    def _reply(self):
+        while True:
+            while b"\n" not in self.buf:
+                data = self.sock.recv(4096)
+                if not data:
+                    raise ConnectionError("QMP socket closed")
+                self.buf += data
+            line, _, self.buf = self.buf.partition(b"\n")
+            msg = json.loads(line)
+            if "event" not in msg:
+                return msg
+
+    def command(self, name, **arguments):
+        msg = {"execute": name}
+        if arguments:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        reply = self._reply()
+        if "error" in reply:
+            raise RuntimeError("%s: %s" % (name, reply["error"].get("desc")))
+        return reply.get("return")
+
+    def close(self):
+        self.sock.close()
+
+
+def handle_request(line, qmp_path, log):
+    """Carry out one "# sgdma-request: ..." line of the guest."""
+    words = line[len(REQUEST_PREFIX):].split()
+    try:
+        if len(words) == 2 and words[0] == "device_del":
+            qmp = Qmp(qmp_path)
+            try:
+                qmp.command("device_del", id=words[1])
+            finally:
+                qmp.close()
+        else:
+            raise ValueError("unknown request")
+        log.write("%.1f %s: done\n" % (time.monotonic(), line))
+    except (OSError, ValueError, RuntimeError) as e:
+        log.write("%.1f %s: failed: %s\n" % (time.monotonic(), line, e))
+        print("# request %r failed: %s" % (line, e), flush=True)
+
+
+def run_guest(cmd, logdir, qmp_path, timeout):
+    """Run QEMU, answering the guest's requests as its results arrive.
+
+    Returns (exit status or None if it was killed, seconds).
+    """
+    results = os.path.join(logdir, "results.ktap")
+    seen = 0
+    start = time.monotonic()
+    with open(os.path.join(logdir, "qemu.log"), "w") as qlog, \
+            open(os.path.join(logdir, "requests.log"), "w") as rlog:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                stderr=subprocess.STDOUT)
+        status = None
+        while time.monotonic() - start < timeout:
+            try:
+                status = proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            text = read(results)
+            # Whole lines only: up to the last newline.
+            lines = text[:text.rfind("\n") + 1].splitlines()
+            for line in lines[seen:]:
+                if line.startswith(REQUEST_PREFIX) and qmp_path:
+                    handle_request(line.strip(), qmp_path, rlog)
+            seen = len(lines)
+            if status is not None:
+                break
+        if status is None:
+            proc.kill()
+            proc.wait()
+    return status, time.monotonic() - start
+
+
+def parse_totals(results):
+    """The guest's "# totals:" lines as {program: {key: value}}, in order."""
+    totals = {}
+    for line in results.splitlines():
+        m = TOTALS_RE.match(line)
+        if m:
+            totals[m.group(1)] = {k: int(v) for k, v in (
+                kv.split("=") for kv in m.group(2).split())}
+    return totals
+
+
+def totals_cases(totals, prefix):
+    """Nothing lost, nothing leaked: pins balance after every program."""
+    cases = []
+    base = totals.get("start")
+    if base is None:
+        return [Case(prefix + "totals", False,
+                     "the guest reported no pin totals")], None
+    held0 = base["foll_pin_acquired"] - base["foll_pin_released"]
+    for prog, t in totals.items():
+        if prog == "start":
+            continue
+        held = t["foll_pin_acquired"] - t["foll_pin_released"]
+        problems = []
+        if held != held0:
+            problems.append("%d pages still pinned" % (held - held0))
+        if t.get("driver_pages_pinned", 0):
+            problems.append("driver holds %d pinned pages"
+                            % t["driver_pages_pinned"])
+        if t.get("kernel_problems", 0) != base.get("kernel_problems", 0):
+            problems.append("%d new kernel problem lines"
+                            % (t["kernel_problems"] -
+                               base.get("kernel_problems", 0)))
+        cases.append(Case(prefix + prog + "/nothing_leaked", not problems,
+                          "; ".join(problems)))
+    last = list(totals.values())[-1]
+    summary = {
+        "pinned": last["foll_pin_acquired"] - base["foll_pin_acquired"],
+        "released": last["foll_pin_released"] - base["foll_pin_released"],
+    }
+    return cases, summary
+
+
+@dataclass
+class Boot:
+    label: str
+    cell: str
+    seconds: float
+    cases: int
+    failed: int
+    totals: dict
+
+
+def boot_cell(args, name, series=None):
+    """Boot one cell of the matrix in test mode; return (cases, Boot)."""
+    series = series or Series("", args.kernel, args.initrd, args.logdir, [])
+    logdir = os.path.join(series.logdir, name)
     os.makedirs(logdir, exist_ok=True)
     for f in ("console.log", "results.ktap"):
         if os.path.exists(os.path.join(logdir, f)):
             os.unlink(os.path.join(logdir, f))
-    cmd = qemu_command(args, CELLS[name], "test", logdir)
+    qmpdir = tempfile.mkdtemp(prefix="sgdma-qmp-")
+    qmp = os.path.join(qmpdir, "qmp.sock")
+    bargs = argparse.Namespace(**vars(args))
+    bargs.kernel, bargs.initrd = series.kernel, series.initrd
+    cmd = qemu_command(bargs, CELLS[name], "test", logdir, qmp)
     with open(os.path.join(logdir, "qemu.cmd"), "w") as f:
         f.write(shlex.join(cmd) + "\n")
 
-    start = time.monotonic()
-    with open(os.path.join(logdir, "qemu.log"), "w") as qlog:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
-                                stderr=subprocess.STDOUT)
-        try:
-            status = proc.wait(timeout=args.timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            status = proc.wait()
-            timed_out = True
-    elapsed = time.monotonic() - start
+    try:
+        status, elapsed = run_guest(cmd, logdir, qmp, args.timeout)
+    finally:
+        shutil.rmtree(qmpdir, ignore_errors=True)
 
     results = read(os.path.join(logdir, "results.ktap"))
     console = read(os.path.join(logdir, "console.log"))
-    prefix = name + ": "
+    where = "%s/%s" % (series.label, name) if series.label else name
+    prefix = where + ": "
     cases = tap_cases(results, prefix, "the guest")
 
-    if timed_out:
+    if status is None:
         exit_detail = "killed after %d s" % args.timeout
     elif status:
         exit_detail = "QEMU exited with status %d" % status
@@ -231,15 +416,18 @@ def boot_cell(args, name):
     problems = kernel_problems(console.splitlines()) + kernel_problems(kmsg)
     cases.append(Case(prefix + "kernel_log_clean", not problems,
                       "; ".join(dict.fromkeys(problems))[:2000]))
+    leak_cases, totals = totals_cases(parse_totals(results), prefix)
+    cases += leak_cases
 
     failed = [c for c in cases if not c.ok]
     print("# boot %s: %.1f s, %d cases, %d failed (logs in %s)"
-          % (name, elapsed, len(cases), len(failed), logdir), flush=True)
+          % (where, elapsed, len(cases), len(failed), logdir), flush=True)
     if failed:
-        print("# --- last console lines of %s ---" % name)
+        print("# --- last console lines of %s ---" % where)
         for line in console.splitlines()[-40:]:
             print("#   " + line)
-    return cases
+    return cases, Boot(series.label, name, elapsed, len(cases), len(failed),
+                       totals)
 
 
 # Sanitizer reports end the QEMU process, so the qtest that drives it fails.
@@ -330,32 +518,73 @@ def run_tap_check(args, spec):
     return cases
 
 
-def report(cases):
+@dataclass
+class Series:
+    label: str
+    kernel: str
+    initrd: str
+    logdir: str
+    cells: list
+
+
+def report(cases, boots=()):
     print("TAP version 13")
     print("1..%d" % len(cases))
     for i, case in enumerate(cases, 1):
         print("%sok %d %s%s" % ("" if case.ok else "not ", i, case.name,
                                 " # " + case.detail if case.detail else ""))
+    if boots:
+        print("# %-28s %8s %6s %6s %12s %12s" % (
+            "boot", "seconds", "cases", "failed", "pages pinned",
+            "released"))
+        for b in boots:
+            where = "%s/%s" % (b.label, b.cell) if b.label else b.cell
+            t = b.totals or {}
+            print("# %-28s %8.1f %6d %6d %12s %12s" % (
+                where, b.seconds, b.cases, b.failed,
+                t.get("pinned", "?"), t.get("released", "?")))
+        print("# boots: %d, %.1f s in all" % (
+            len(boots), sum(b.seconds for b in boots)))
     failed = sum(not c.ok for c in cases)
     print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
 
 
+def parse_series(args):
+    """--series LABEL KERNEL INITRD LOGDIR CELLS, or the single-kernel form."""
+    series = []
+    for label, kernel, initrd, logdir, cells in args.series:
+        names = list(CELLS) if cells == "all" else cells.replace(
+            ",", " ").split()
+        series.append(Series(label, kernel, initrd, logdir, names))
+    if not series:
+        if not (args.kernel and args.initrd):
+            sys.exit("test: --kernel and --initrd, or --series, needed")
+        series.append(Series("", args.kernel, args.initrd, args.logdir,
+                             args.cell or list(CELLS)))
+    for s in series:
+        for c in s.cells:
+            if c not in CELLS:
+                sys.exit("unknown cell %r (known: %s)"
+                         % (c, ", ".join(CELLS)))
+    return series
+
+
 def cmd_test(args):
-    cells = args.cell or list(CELLS)
-    for c in cells:
-        if c not in CELLS:
-            sys.exit("unknown cell %r (known: %s)" % (c, ", ".join(CELLS)))
-    cases = []
+    series = parse_series(args)
+    cases, boots = [], []
     for spec in args.check:
         cases += run_check(args, spec)
     for spec in args.tap_check:
         cases += run_tap_check(args, spec)
     for spec in args.qtest:
         cases += run_qtests(args, spec)
-    for c in cells:
-        cases += boot_cell(args, c)
-    return report(cases)
+    for s in series:
+        for c in s.cells:
+            boot_cases, boot = boot_cell(args, c, s)
+            cases += boot_cases
+            boots.append(boot)
+    return report(cases, boots)
 
 
 def cmd_interactive(args, mode):
@@ -393,8 +622,12 @@ def main():
     p.add_argument("--qtest", action="append", default=[],
                    metavar="LABEL=QEMU,QTEST",
                    help="run qtest binary QTEST against QEMU (repeatable)")
-    p.add_argument("--kernel", required=True)
-    p.add_argument("--initrd", required=True)
+    p.add_argument("--kernel")
+    p.add_argument("--initrd")
+    p.add_argument("--series", action="append", default=[], nargs=5,
+                   metavar=("LABEL", "KERNEL", "INITRD", "LOGDIR", "CELLS"),
+                   help="test mode: boot CELLS (space- or comma-separated, "
+                   "or 'all') of this kernel (repeatable)")
     p.add_argument("--check", action="append", default=[],
                    metavar="NAME=COMMAND",
                    help="host check that passes when COMMAND exits 0")
@@ -416,6 +649,8 @@ def main():
                    help="hard limit per boot, seconds")
     p.add_argument("--logdir", default="build/logs")
     args = p.parse_args()
+    if args.mode != "test" and not (args.kernel and args.initrd):
+        p.error("--kernel and --initrd are required")
     if args.mode == "test":
         return cmd_test(args)
     return cmd_interactive(args, args.mode)

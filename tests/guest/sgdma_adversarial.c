@@ -1,0 +1,1075 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sgdma_adversarial: user space attacking the driver. Each case expects an
+ * exact outcome and leaves nothing pinned (RUN checks the pin counters):
+ *
+ *  - NULL with zero length, which the ABI allows ("len 0 is allowed and
+ *    skipped", "a zero total length succeeds");
+ *  - buffers that end (or start) right at an inaccessible page, on every
+ *    path and direction: the driver may not touch one byte outside the
+ *    requested range, and a readable fence around the buffer must keep
+ *    its pattern;
+ *  - time of check, time of use: a second thread rewrites the iovec array,
+ *    the lengths, the iovec count and the struct size while XFER runs; the
+ *    kernel must act on one snapshot of them;
+ *  - a buffer unmapped, remapped or protected while its transfer runs;
+ *  - fork while a pinned transfer is in flight: the device's data must end
+ *    in the parent's pages, never in the child's copy;
+ *  - SIGKILL in the middle of a transfer, stalled or running;
+ *  - thousands of open/close cycles, some under load;
+ *  - an ioctl fuzzer from a fixed seed.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "sgdma_test.h"
+
+#define FENCE_BYTE	0xa5
+#define FAULT_STALL	2
+
+static const struct {
+	const char *name;
+	uint32_t flags;
+} modes[] = {
+	{ "copy", SGDMA_XFER_COPY },
+	{ "pinned", SGDMA_XFER_PINNED },
+	{ "auto", 0 },
+};
+
+/* ---- small helpers ---- */
+
+static bool write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return false;
+	fputs(s, f);
+	return fclose(f) == 0;
+}
+
+static bool set_timeout_ms(unsigned int ms)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%u\n", ms);
+	return write_str("/sys/module/sgdma/parameters/timeout_ms", s);
+}
+
+/* Arm a FAULT_INJECT on channel @chan of sgdma0. */
+static bool arm(unsigned int chan, unsigned int mode, unsigned int n)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%u %#x\n", chan, mode | n << 8);
+	return write_str("/sys/kernel/debug/sgdma/sgdma0/fault_inject", s);
+}
+
+static int xfer_one(uint16_t op, uint32_t flags, uint64_t off, void *buf,
+		    size_t len)
+{
+	struct sgdma_iovec v = { (uintptr_t)buf, len };
+	struct sgdma_xfer x = { .flags = flags, .op = op, .card_offset = off };
+
+	if (op == SGDMA_OP_H2C) {
+		x.src_iov = (uintptr_t)&v;
+		x.src_iovcnt = 1;
+	} else {
+		x.dst_iov = (uintptr_t)&v;
+		x.dst_iovcnt = 1;
+	}
+	return xfer_raw(&x);
+}
+
+/* Whether the pinned path takes @p/@len as they are (seg_align). */
+static bool pinnable(const void *p, size_t len)
+{
+	return aligned_to((uintptr_t)p | len, info.seg_align);
+}
+
+/* ---- fenced buffers ---- */
+
+/*
+ * @len bytes that end exactly at a PROT_NONE page (@none_after) or start
+ * exactly after one; on the other side, a readable fence of FENCE_BYTE up
+ * to the next page boundary and one page more.
+ */
+struct fence {
+	unsigned char *map;
+	size_t maplen;
+	unsigned char *p;
+	size_t len;
+	bool none_after;
+};
+
+static bool fence_alloc(struct fence *f, size_t len, bool none_after)
+{
+	size_t pages = (len + PAGE - 1) / PAGE;
+
+	f->maplen = (pages + 2) * PAGE;
+	f->map = mmap(NULL, f->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		return false;
+	}
+	f->len = len;
+	f->none_after = none_after;
+	if (none_after) {
+		f->p = f->map + (pages + 1) * PAGE - len;
+		memset(f->map, FENCE_BYTE, f->p - f->map);
+		return mprotect(f->map + (pages + 1) * PAGE, PAGE,
+				PROT_NONE) == 0;
+	}
+	f->p = f->map + PAGE;
+	memset(f->p + len, FENCE_BYTE, f->map + f->maplen - (f->p + len));
+	return mprotect(f->map, PAGE, PROT_NONE) == 0;
+}
+
+static bool fence_intact(const struct fence *f)
+{
+	const unsigned char *a, *b;
+
+	if (f->none_after) {
+		a = f->map;
+		b = f->p;
+	} else {
+		a = f->p + f->len;
+		b = f->map + f->maplen;
+	}
+	for (const unsigned char *q = a; q < b; q++)
+		if (*q != FENCE_BYTE) {
+			ktap_diag("fence byte changed %td bytes %s the buffer",
+				  f->none_after ? f->p - q : q - (f->p + f->len),
+				  f->none_after ? "before" : "after");
+			return false;
+		}
+	return true;
+}
+
+static void fence_free(struct fence *f)
+{
+	if (f->map)
+		munmap(f->map, f->maplen);
+	f->map = NULL;
+}
+
+/* ---- NULL with zero length ---- */
+
+static void *volatile null_ptr;
+
+static bool test_null_zero_length(void)
+{
+	struct sgdma_iovec null0 = { 0, 0 }, v[3];
+	unsigned char *buf = unbacked(PAGE), *back = unbacked(PAGE);
+	struct sgdma_xfer x;
+	bool ok = true;
+
+	if (!EXPECT(buf && back))
+		return false;
+	for (size_t m = 0; m < ARRAY_LEN(modes); m++) {
+		uint32_t fl = modes[m].flags | SGDMA_XFER_CRC;
+
+		/* One empty iovec: nothing to move, success. */
+		for (uint16_t op = SGDMA_OP_H2C; op <= SGDMA_OP_H2H; op++) {
+			x = (struct sgdma_xfer){ .flags = fl, .op = op };
+			if (op != SGDMA_OP_C2H) {
+				x.src_iov = (uintptr_t)&null0;
+				x.src_iovcnt = 1;
+			}
+			if (op != SGDMA_OP_H2C) {
+				x.dst_iov = (uintptr_t)&null0;
+				x.dst_iovcnt = 1;
+			}
+			x.bytes = x.crc = x.path = 0xdead;
+			ok &= EXPECT(xfer_raw(&x) == 0);
+			ok &= EXPECT(x.bytes == 0 && x.crc == 0 &&
+				     x.path == SGDMA_PATH_NONE);
+		}
+		/* Empty iovecs around a real one are skipped. */
+		fill_random(buf, 128);
+		v[0] = null0;
+		v[1] = (struct sgdma_iovec){ (uintptr_t)buf, 128 };
+		v[2] = null0;
+		x = (struct sgdma_xfer){ .flags = fl, .op = SGDMA_OP_H2C,
+					 .card_offset = 4096,
+					 .src_iov = (uintptr_t)v,
+					 .src_iovcnt = 3 };
+		ok &= EXPECT(xfer_raw(&x) == 0) && EXPECT(x.bytes == 128) &&
+		      EXPECT(x.crc == sgdma_crc32c(0, buf, 128));
+		v[1].base = (uintptr_t)back;
+		x = (struct sgdma_xfer){ .flags = fl, .op = SGDMA_OP_C2H,
+					 .card_offset = 4096,
+					 .dst_iov = (uintptr_t)v,
+					 .dst_iovcnt = 3 };
+		ok &= EXPECT(xfer_raw(&x) == 0) && EXPECT(x.bytes == 128);
+		ok &= EXPECT(same(buf, back, 128));
+	}
+	/* read(2) and write(2) of nothing, at NULL. */
+	ok &= EXPECT(pread(fd, NULL, 0, 0) == 0);
+	ok &= EXPECT(pwrite(fd, NULL, 0, 0) == 0);
+	ok &= EXPECT(read(fd, NULL, 0) == 0);
+	ok &= EXPECT(write(fd, NULL, 0) == 0);
+	/* ...but not one byte (through a variable: the compiler knows). */
+	ok &= EXPECT(pread(fd, null_ptr, 1, 0) < 0 && errno == EFAULT);
+	ok &= EXPECT(pwrite(fd, null_ptr, 1, 0) < 0 && errno == EFAULT);
+	munmap(buf, PAGE);
+	munmap(back, PAGE);
+	return ok;
+}
+
+/* ---- guard pages ---- */
+
+static const size_t guard_lens[] = {
+	1, 63, 64, 4095, 4096, 4160, 65536 + 64, 131072 + 4096 + 64,
+	300 * KiB, 2 * MiB + 192, 5 * MiB,
+};
+
+/* One transfer on a fenced buffer; @want is the expected errno. */
+static bool guarded(uint16_t op, const struct fence *f, uint32_t flags,
+		    uint64_t off, const unsigned char *card, unsigned char *tmp)
+{
+	int want = 0;
+
+	if ((flags & SGDMA_XFER_PINNED) && !pinnable(f->p, f->len))
+		want = EINVAL;
+	if (op == SGDMA_OP_C2H) {
+		int e = xfer_one(op, flags, off, f->p, f->len);
+
+		if (!EXPECT(e == want))
+			return false;
+		return want || EXPECT(same(f->p, card, f->len));
+	}
+	/* H2C from the fenced buffer, checked through a plain one. */
+	fill_random(f->p, f->len);
+	if (!EXPECT(xfer_one(op, flags, off, f->p, f->len) == want))
+		return false;
+	if (want)
+		return true;
+	return EXPECT(c2h(off, tmp, f->len, SGDMA_XFER_COPY, NULL) == 0) &&
+	       EXPECT(same(f->p, tmp, f->len));
+}
+
+static bool test_guard_pages(void)
+{
+	size_t max = 5 * MiB;
+	unsigned char *card = unbacked(max), *tmp = unbacked(max);
+	bool ok = true;
+
+	if (!EXPECT(card && tmp))
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(guard_lens); i++) {
+		size_t len = guard_lens[i];
+
+		for (int side = 0; side < 2; side++) {
+			struct fence f, g;
+
+			if (!EXPECT(fence_alloc(&f, len, side == 0)) ||
+			    !EXPECT(fence_alloc(&g, len, side != 0)))
+				return false;
+			for (size_t m = 0; m < ARRAY_LEN(modes); m++) {
+				uint32_t fl = modes[m].flags;
+				bool ok1 = true;
+
+				fill_random(card, len);
+				ok1 &= EXPECT(h2c(0, card, len, SGDMA_XFER_COPY,
+						  NULL) == 0);
+				ok1 &= guarded(SGDMA_OP_C2H, &f, fl, 0, card,
+					       tmp);
+				ok1 &= guarded(SGDMA_OP_H2C, &f, fl, 0, card,
+					       tmp);
+				/* H2H between two fenced buffers. */
+				fill_random(f.p, len);
+				if (!(fl & SGDMA_XFER_PINNED) ||
+				    (pinnable(f.p, len) && pinnable(g.p, len))) {
+					ok1 &= EXPECT(h2h(g.p, f.p, len, fl,
+							  NULL) == 0);
+					ok1 &= EXPECT(same(f.p, g.p, len));
+				}
+				ok1 &= EXPECT(fence_intact(&f));
+				ok1 &= EXPECT(fence_intact(&g));
+				if (!ok1)
+					ktap_diag("%s, %zu bytes, %s", modes[m].name,
+						  len, side ? "PROT_NONE before" :
+						  "PROT_NONE after");
+				ok &= ok1;
+			}
+			/* read(2)/write(2) at the fence too. */
+			fill_random(card, len);
+			ok &= EXPECT(pwrite(fd, card, len, 0) == (ssize_t)len);
+			ok &= EXPECT(pread(fd, f.p, len, 0) == (ssize_t)len);
+			ok &= EXPECT(same(f.p, card, len));
+			ok &= EXPECT(pwrite(fd, f.p, len, 8) == (ssize_t)len);
+			ok &= EXPECT(fence_intact(&f));
+			fence_free(&f);
+			fence_free(&g);
+		}
+	}
+	munmap(card, max);
+	munmap(tmp, max);
+	return ok;
+}
+
+/* ---- time of check, time of use ---- */
+
+#define FLIP_L1		(8 * KiB)
+#define FLIP_L2		(300 * KiB)
+#define FLIP_CARD	(8 * MiB)
+#define MARK		0x3c
+
+static struct {
+	struct sgdma_xfer x;
+	uint64_t tail;		/* beyond the struct, for a bigger size */
+} flip_arg;
+static struct sgdma_iovec flip_iov[2];
+static struct fence flip_a, flip_b;
+static atomic_bool flip_stop;
+static unsigned char *flip_kernel = (unsigned char *)0xffff888000000000ULL;
+
+/*
+ * Rewrites the arguments of the XFER running in the main thread. Mixed
+ * (@arg NULL): bases, lengths, the iovec count and the struct size, so
+ * that any outcome may be legitimate but must be consistent. Lengths only
+ * (@arg non-NULL): the one race where every outcome must be a success,
+ * flipped as fast as possible to hit a window between two fetches.
+ */
+static void *flipper(void *arg)
+{
+	volatile struct sgdma_iovec *v = flip_iov;
+	volatile struct sgdma_xfer *x = &flip_arg.x;
+	volatile uint64_t *tail = &flip_arg.tail;
+	uint64_t s = 0x1234567;
+
+	if (arg) {
+		while (!atomic_load_explicit(&flip_stop, memory_order_relaxed))
+			v[0].len ^= FLIP_L1 ^ FLIP_L2;
+		return NULL;
+	}
+	while (!atomic_load(&flip_stop)) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		switch (s % 8) {
+		case 0:
+		case 1:
+			v[0].base = (uintptr_t)(s & 8 ? flip_a.p : flip_b.p);
+			break;
+		case 2:
+		case 3:
+			v[0].len = s & 16 ? FLIP_L1 : FLIP_L2;
+			break;
+		case 4:
+			/* A second entry: empty, or a kernel address. */
+			x->dst_iovcnt = s & 32 ? 2 : 1;
+			v[1].base = s & 64 ? (uintptr_t)flip_kernel : 0;
+			v[1].len = s & 64 ? 16 : 0;
+			break;
+		case 5:
+			/* Bigger than the kernel knows: the tail must be 0. */
+			x->size = s & 32 ? sizeof(flip_arg) :
+					   sizeof(struct sgdma_xfer);
+			*tail = s & 64;
+			break;
+		case 6:
+			x->size = s & 32 ? 4 : sizeof(struct sgdma_xfer);
+			break;
+		default:
+			sched_yield();
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* After a successful XFER: one buffer got the data, exactly. */
+static bool one_snapshot(const unsigned char *card, uint64_t bytes)
+{
+	struct fence *got = NULL, *other = NULL;
+
+	if (bytes != FLIP_L1 && bytes != FLIP_L2) {
+		ktap_diag("moved %llu bytes, not %lu or %lu",
+			  (unsigned long long)bytes, FLIP_L1, FLIP_L2);
+		return false;
+	}
+	if (!memcmp(flip_a.p, card, 64)) {
+		got = &flip_a;
+		other = &flip_b;
+	} else if (!memcmp(flip_b.p, card, 64)) {
+		got = &flip_b;
+		other = &flip_a;
+	} else {
+		ktap_diag("neither buffer starts with the card's data");
+		return false;
+	}
+	if (!same(got->p, card, bytes))
+		return false;
+	for (size_t i = bytes; i < FLIP_L2; i++)
+		if (got->p[i] != MARK) {
+			ktap_diag("byte %zu past the %llu moved changed", i,
+				  (unsigned long long)bytes);
+			return false;
+		}
+	for (size_t i = 0; i < FLIP_L2; i++)
+		if (other->p[i] != MARK) {
+			ktap_diag("the other buffer changed at byte %zu", i);
+			return false;
+		}
+	return true;
+}
+
+static bool test_toctou_iovecs(void)
+{
+	unsigned char *card = unbacked(FLIP_L2);
+	unsigned int iters = 150;
+	bool ok = true;
+
+	if (!EXPECT(card) || !EXPECT(fence_alloc(&flip_a, FLIP_L2, true)) ||
+	    !EXPECT(fence_alloc(&flip_b, FLIP_L2, true)))
+		return false;
+	fill_random(card, FLIP_L2);
+	ok &= EXPECT(h2c(FLIP_CARD, card, FLIP_L2, SGDMA_XFER_COPY, NULL) == 0);
+
+	for (size_t r = 0; r < 2 * ARRAY_LEN(modes); r++) {
+		unsigned int outcome[4] = { 0 };	/* ok EFAULT EINVAL E2BIG */
+		size_t m = r % ARRAY_LEN(modes);
+		bool lengths_only = r >= ARRAY_LEN(modes), phase_ok = true;
+		pthread_t t;
+
+		flip_iov[0] = (struct sgdma_iovec){ (uintptr_t)flip_a.p,
+						    FLIP_L1 };
+		flip_iov[1] = (struct sgdma_iovec){ 0, 0 };
+		flip_arg.x = (struct sgdma_xfer){
+			.size = sizeof(struct sgdma_xfer),
+			.flags = modes[m].flags, .op = SGDMA_OP_C2H,
+			.card_offset = FLIP_CARD,
+			.dst_iov = (uintptr_t)flip_iov, .dst_iovcnt = 1 };
+		flip_arg.tail = 0;
+		atomic_store(&flip_stop, false);
+		pthread_create(&t, NULL, flipper, lengths_only ? &t : NULL);
+		for (unsigned int i = 0; i < iters && phase_ok; i++) {
+			int e;
+
+			memset(flip_a.p, MARK, FLIP_L2);
+			memset(flip_b.p, MARK, FLIP_L2);
+			flip_arg.x.bytes = 0;
+			e = ioctl(fd, SGDMA_IOC_XFER, &flip_arg) < 0 ? errno : 0;
+			switch (e) {
+			case 0:
+				outcome[0]++;
+				phase_ok &= one_snapshot(card,
+							 flip_arg.x.bytes);
+				break;
+			case EFAULT:
+				outcome[1]++;
+				break;
+			case EINVAL:
+				outcome[2]++;
+				break;
+			case E2BIG:
+				outcome[3]++;
+				break;
+			default:
+				ktap_diag("unexpected errno %d (%s)", e,
+					  strerror(e));
+				phase_ok = false;
+			}
+		}
+		atomic_store(&flip_stop, true);
+		pthread_join(t, NULL);
+		ok &= phase_ok;
+		ok &= EXPECT(fence_intact(&flip_a) && fence_intact(&flip_b));
+		ktap_diag("%s, %s: %u ok, %u EFAULT, %u EINVAL, %u E2BIG",
+			  modes[m].name, lengths_only ? "lengths" : "mixed",
+			  outcome[0], outcome[1], outcome[2], outcome[3]);
+		if (lengths_only)
+			/* Either length is valid: nothing may fail. */
+			ok &= EXPECT(outcome[0] == iters);
+		else
+			/* The race was run, not avoided: mixed outcomes. */
+			ok &= EXPECT((outcome[0] > 0) + (outcome[1] > 0) +
+				     (outcome[2] > 0) + (outcome[3] > 0) >= 2);
+	}
+	fence_free(&flip_a);
+	fence_free(&flip_b);
+	munmap(card, FLIP_L2);
+	return ok;
+}
+
+/* ---- unmapped, remapped or protected while in flight ---- */
+
+#define UNMAP_LEN	(16 * MiB)
+
+struct unmapper {
+	unsigned char *p;
+	size_t len;
+	unsigned int delay_us;
+	int how;		/* 0 munmap, 1 remap, 2 PROT_NONE, 3 PROT_READ */
+};
+
+static void *unmapper(void *arg)
+{
+	struct unmapper *u = arg;
+
+	usleep(u->delay_us);
+	switch (u->how) {
+	case 0:
+		munmap(u->p, u->len);
+		break;
+	case 1:
+		mmap(u->p, u->len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		break;
+	case 2:
+		mprotect(u->p, u->len, PROT_NONE);
+		break;
+	default:
+		mprotect(u->p, u->len, PROT_READ);
+		break;
+	}
+	return NULL;
+}
+
+static bool test_unmap_in_flight(void)
+{
+	static const char *const hows[] = { "munmap", "remap", "PROT_NONE",
+					    "PROT_READ" };
+	unsigned char *card = unbacked(UNMAP_LEN);
+	unsigned int outcome[2] = { 0 };
+	bool ok = true;
+
+	if (!EXPECT(card))
+		return false;
+	fill_random(card, UNMAP_LEN);
+	ok &= EXPECT(h2c(0, card, UNMAP_LEN, SGDMA_XFER_PINNED, NULL) == 0);
+
+	for (unsigned int i = 0; i < 24; i++) {
+		uint32_t fl = modes[i % 3].flags;
+		uint16_t op = (i / 3) % 2 ? SGDMA_OP_H2C : SGDMA_OP_C2H;
+		/* Guard pages on both sides, readable and patterned. */
+		unsigned char *m = mmap(NULL, UNMAP_LEN + 2 * PAGE,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct unmapper u = { m + PAGE, UNMAP_LEN, rnd() % 20000,
+				      (i / 6) % 4 };
+		pthread_t t;
+		int e;
+
+		if (!EXPECT(m != MAP_FAILED))
+			return false;
+		memset(m, FENCE_BYTE, PAGE);
+		memset(m + PAGE + UNMAP_LEN, FENCE_BYTE, PAGE);
+		if (op == SGDMA_OP_H2C)
+			memset(u.p, 0x77, UNMAP_LEN);
+		pthread_create(&t, NULL, unmapper, &u);
+		/* H2C goes elsewhere: card offset 0 keeps the C2H data. */
+		e = xfer_one(op, fl, op == SGDMA_OP_H2C ? 32 * MiB : 0, u.p,
+			     UNMAP_LEN);
+		pthread_join(t, NULL);
+		if (e == 0)
+			outcome[0]++;
+		else if (e == EFAULT)
+			outcome[1]++;
+		else
+			ok &= EXPECT(e == 0 || e == EFAULT);
+		for (size_t k = 0; k < PAGE; k++)
+			if (m[k] != FENCE_BYTE ||
+			    m[PAGE + UNMAP_LEN + k] != FENCE_BYTE) {
+				ktap_diag("%s %s: guard page changed",
+					  modes[i % 3].name, hows[u.how]);
+				ok = false;
+				break;
+			}
+		/*
+		 * A C2H into a buffer remapped under it: each byte of the
+		 * new mapping is 0 or the card's byte at that offset.
+		 */
+		if (op == SGDMA_OP_C2H && u.how == 1)
+			for (size_t k = 0; k < UNMAP_LEN; k++)
+				if (u.p[k] && u.p[k] != card[k]) {
+					ktap_diag("remapped byte %zu: %#x", k,
+						  u.p[k]);
+					ok = false;
+					break;
+				}
+		munmap(m, UNMAP_LEN + 2 * PAGE);
+	}
+	ktap_diag("%u completed, %u EFAULT", outcome[0], outcome[1]);
+
+	/* Deterministic: a stalled pinned transfer whose buffer goes away. */
+	if (EXPECT(set_timeout_ms(1500)) && EXPECT(arm(2, FAULT_STALL, 1))) {
+		unsigned char *b = unbacked(4 * MiB);
+		struct unmapper u = { b, 4 * MiB, 300000, 0 };
+		struct sgdma_iovec v = { (uintptr_t)b, 4 * MiB };
+		struct sgdma_xfer x = { .flags = SGDMA_XFER_PINNED |
+					SGDMA_XFER_CHANNEL, .channel = 2,
+					.op = SGDMA_OP_C2H,
+					.dst_iov = (uintptr_t)&v,
+					.dst_iovcnt = 1 };
+		pthread_t t;
+
+		pthread_create(&t, NULL, unmapper, &u);
+		ok &= EXPECT(xfer_raw(&x) == ETIMEDOUT);
+		pthread_join(t, NULL);
+		ok &= EXPECT(set_timeout_ms(5000));
+		/* The channel works again. */
+		b = unbacked(4 * MiB);
+		v.base = (uintptr_t)b;
+		ok &= EXPECT(xfer_raw(&x) == 0) && EXPECT(same(b, card, 4 * MiB));
+		munmap(b, 4 * MiB);
+	}
+	munmap(card, UNMAP_LEN);
+	return ok;
+}
+
+/* ---- fork while a transfer is in flight ---- */
+
+/*
+ * The device behind the PCIe root port: the harness gives it 20 ms of
+ * link latency, so its transfers are surely in flight when we fork.
+ * Falls back to sgdma0.
+ */
+static int slow_fd(void)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		char link[64], path[PATH_MAX];
+		int depth = 0;
+
+		snprintf(link, sizeof(link), "/sys/class/sgdma/sgdma%u/device",
+			 i);
+		if (!realpath(link, path))
+			continue;
+		for (char *p = path; (p = strstr(p, "/0000:")); p++)
+			depth++;
+		if (depth >= 2) {
+			snprintf(link, sizeof(link), "/dev/sgdma%u", i);
+			ktap_diag("forking around transfers on %s", link);
+			return open(link, O_RDWR);
+		}
+	}
+	return dup(fd);
+}
+
+#define FORK_PAGES	1024
+#define FORK_CARD	(24 * MiB)
+
+struct fork_xfer {
+	struct sgdma_iovec v[FORK_PAGES];
+	int fd;
+	uint32_t flags;
+	atomic_int state;	/* 0 not started, 1 in the ioctl, 2 done */
+	int err;
+};
+
+static void *fork_xfer(void *arg)
+{
+	struct fork_xfer *t = arg;
+	struct sgdma_xfer x = { .flags = t->flags, .op = SGDMA_OP_C2H,
+				.card_offset = FORK_CARD,
+				.dst_iov = (uintptr_t)t->v,
+				.dst_iovcnt = FORK_PAGES };
+
+	atomic_store(&t->state, 1);
+	x.size = sizeof(x);
+	t->err = ioctl(t->fd, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
+	atomic_store(&t->state, 2);
+	return NULL;
+}
+
+/* The child: its copy of the buffer holds only what it wrote itself. */
+static int fork_child(unsigned char *b, int ready, int go)
+{
+	char c = 0;
+
+	memset(b, 'C', FORK_PAGES * PAGE);
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		return 2;
+	for (size_t i = 0; i < FORK_PAGES * PAGE; i++)
+		if (b[i] != 'C')
+			return 1;
+	return 0;
+}
+
+static bool test_fork_in_flight(void)
+{
+	size_t half = PAGE / 2, len = FORK_PAGES * half;
+	unsigned char *card = unbacked(len);
+	unsigned int in_flight = 0;
+	int sfd = slow_fd();
+	bool ok = true;
+
+	if (!EXPECT(card && sfd >= 0))
+		return false;
+	for (unsigned int i = 0; i < 8 && ok; i++) {
+		static struct fork_xfer t;
+		unsigned char *b = unbacked(FORK_PAGES * PAGE);
+		int ready[2], go[2], status;
+		bool was_in_flight;
+		pthread_t th;
+		pid_t pid;
+		char c = 0;
+
+		if (!EXPECT(b && pipe(ready) == 0 && pipe(go) == 0))
+			return false;
+		fill_random(card, len);
+		ok &= EXPECT(pwrite(sfd, card, len, FORK_CARD) == (ssize_t)len);
+		t.fd = sfd;
+		/* Present and exclusive to the parent before the pin. */
+		memset(b, 'P', FORK_PAGES * PAGE);
+		for (unsigned int k = 0; k < FORK_PAGES; k++)
+			t.v[k] = (struct sgdma_iovec){
+				(uintptr_t)(b + k * PAGE), half };
+		t.flags = i % 3 == 2 ? SGDMA_XFER_COPY : SGDMA_XFER_PINNED;
+		atomic_store(&t.state, 0);
+		pthread_create(&th, NULL, fork_xfer, &t);
+		while (!atomic_load(&t.state))
+			;
+		usleep(rnd() % 1500);
+		was_in_flight = atomic_load(&t.state) == 1;
+		pid = fork();
+		if (pid == 0)
+			_exit(fork_child(b, ready[1], go[0]));
+		in_flight += was_in_flight && atomic_load(&t.state) == 1;
+		/* The parent writes the other half of every page (COW). */
+		for (unsigned int k = 0; k < FORK_PAGES; k++)
+			memset(b + k * PAGE + half, 'Q', half);
+		pthread_join(th, NULL);
+		ok &= EXPECT(t.err == 0);
+		for (unsigned int k = 0; k < FORK_PAGES && ok; k++) {
+			ok &= same(b + k * PAGE, card + k * half, half);
+			for (size_t j = half; j < PAGE && ok; j++)
+				ok &= EXPECT(b[k * PAGE + j] == 'Q');
+		}
+		ok &= EXPECT(read(ready[0], &c, 1) == 1);
+		ok &= EXPECT(write(go[1], &c, 1) == 1);
+		ok &= EXPECT(waitpid(pid, &status, 0) == pid);
+		if (!EXPECT(WIFEXITED(status) && !WEXITSTATUS(status)))
+			ktap_diag("iteration %u: the child's copy changed (%#x)",
+				  i, status);
+		ok &= WIFEXITED(status) && !WEXITSTATUS(status);
+		close(ready[0]);
+		close(ready[1]);
+		close(go[0]);
+		close(go[1]);
+		munmap(b, FORK_PAGES * PAGE);
+	}
+	ktap_diag("%u of 8 forks while the transfer was in flight", in_flight);
+	close(sfd);
+	munmap(card, len);
+	return ok;
+}
+
+/* ---- SIGKILL mid-transfer ---- */
+
+/* The child: transfers until it is killed. */
+static void kill_child(unsigned int chan, uint32_t flags)
+{
+	unsigned char *b = unbacked(32 * MiB);
+	struct sgdma_iovec v = { (uintptr_t)b, 32 * MiB };
+	struct sgdma_xfer x = { .size = sizeof(x),
+				.flags = flags | SGDMA_XFER_CHANNEL,
+				.channel = chan, .op = SGDMA_OP_C2H,
+				.dst_iov = (uintptr_t)&v, .dst_iovcnt = 1 };
+	int f = open("/dev/sgdma0", O_RDWR);
+
+	for (;;)
+		ioctl(f, SGDMA_IOC_XFER, &x);
+}
+
+static bool killed(unsigned int chan, uint32_t flags, unsigned int delay_us)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		kill_child(chan, flags);
+	usleep(delay_us);
+	kill(pid, SIGKILL);
+	return EXPECT(waitpid(pid, &status, 0) == pid) &&
+	       EXPECT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* Channel @chan moves data correctly. */
+static bool chan_works(unsigned int chan, uint32_t flags)
+{
+	unsigned char *a = unbacked(MiB), *b = unbacked(MiB);
+	struct sgdma_iovec va = { (uintptr_t)a, MiB }, vb = { (uintptr_t)b, MiB };
+	struct sgdma_xfer x = { .flags = flags | SGDMA_XFER_CHANNEL,
+				.channel = chan, .op = SGDMA_OP_H2H,
+				.src_iov = (uintptr_t)&va, .src_iovcnt = 1,
+				.dst_iov = (uintptr_t)&vb, .dst_iovcnt = 1 };
+	bool ok;
+
+	fill_random(a, MiB);
+	ok = EXPECT(xfer_raw(&x) == 0) && EXPECT(same(a, b, MiB));
+	munmap(a, MiB);
+	munmap(b, MiB);
+	return ok;
+}
+
+static bool test_kill9(void)
+{
+	bool ok = EXPECT(set_timeout_ms(20000));
+
+	/* Stalled: the child sleeps in the wait when it dies. */
+	for (size_t m = 0; m < 2; m++) {
+		ok &= EXPECT(arm(3, FAULT_STALL, 1));
+		ok &= killed(3, modes[m].flags, 500000);
+		ok &= chan_works(3, modes[m].flags);
+	}
+	/* Running: killed at random points of 32 MiB transfers. */
+	for (unsigned int i = 0; i < 6; i++) {
+		ok &= killed(i % 4, modes[i % 3].flags, 20000 + rnd() % 200000);
+		ok &= chan_works(i % 4, modes[i % 3].flags);
+	}
+	ok &= EXPECT(set_timeout_ms(5000));
+	return ok;
+}
+
+/* ---- open/close cycles ---- */
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void *open_close_worker(void *arg)
+{
+	unsigned char b[4096];
+	long ok = 1;
+
+	(void)arg;
+	for (int i = 0; i < 300; i++) {
+		int f = open("/dev/sgdma1", O_RDWR);
+		struct sgdma_iovec v = { (uintptr_t)b, sizeof(b) };
+		struct sgdma_xfer x = { .size = sizeof(x), .op = SGDMA_OP_C2H,
+					.dst_iov = (uintptr_t)&v,
+					.dst_iovcnt = 1 };
+
+		if (f < 0 || ioctl(f, SGDMA_IOC_XFER, &x) || close(f))
+			ok = 0;
+	}
+	return (void *)ok;
+}
+
+static bool test_open_close(void)
+{
+	int fds = open_fds();
+	bool ok = true;
+	pthread_t t[4];
+
+	for (int i = 0; i < 3000 && ok; i++) {
+		int f = open("/dev/sgdma0", O_RDWR);
+
+		ok &= EXPECT(f >= 0) && EXPECT(close(f) == 0);
+	}
+	for (int i = 0; i < 1000 && ok; i++) {
+		struct sgdma_info inf = { .size = sizeof(inf) };
+		int f = open("/dev/sgdma0", O_RDWR);
+
+		ok &= EXPECT(f >= 0) &&
+		      EXPECT(ioctl(f, SGDMA_IOC_INFO, &inf) == 0) &&
+		      EXPECT(close(f) == 0);
+	}
+	/* Under load: four threads open, transfer and close at once. */
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, open_close_worker, NULL);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		ok &= EXPECT(r == (void *)1);
+	}
+	ok &= EXPECT(open_fds() == fds);
+	return ok;
+}
+
+/* ---- ioctl fuzzer ---- */
+
+#define FUZZ_SEED	0x5eed5eedULL
+#define FUZZ_ITERS	4000
+#define ARENA		(256 * KiB)
+
+static unsigned char *arena;		/* RW, between two PROT_NONE pages */
+static unsigned char *arena_ro;		/* a read-only page */
+
+/* A user address the fuzzer may aim at: never our own heap or stack. */
+static uint64_t fuzz_addr(void)
+{
+	switch (rnd() % 8) {
+	case 0:
+		return 0;
+	case 1:
+		return 0xffff888000000000ULL + (rnd() % MiB);
+	case 2:
+		return (uintptr_t)(arena - PAGE) + rnd() % PAGE;	/* none */
+	case 3:
+		return (uintptr_t)arena_ro + rnd() % PAGE;
+	case 4:
+		return 0x0000700000000000ULL + (rnd() & 0xffff000);
+	default:
+		return (uintptr_t)arena + rnd() % ARENA;
+	}
+}
+
+static uint64_t fuzz_len(void)
+{
+	switch (rnd() % 6) {
+	case 0:
+		return 0;
+	case 1:
+		return rnd();
+	case 2:
+		return 1ULL << (rnd() % 64);
+	default:
+		return rnd() % (64 * KiB);
+	}
+}
+
+/*
+ * INFO and XFER with any direction and size bits, numbers that no sgdma
+ * ioctl uses (0x30-0x3f; the low ones are left to ioctls still to come,
+ * which may legitimately hold resources), and other types.
+ */
+static unsigned int fuzz_cmd(void)
+{
+	unsigned int dir = rnd() % 4, nr = rnd() % 2, size = rnd() % 0x4000;
+
+	if (rnd() % 16 == 0) {
+		unsigned int cmd = (unsigned int)rnd();
+
+		if (_IOC_TYPE(cmd) == SGDMA_IOC_MAGIC)
+			cmd ^= 1 << _IOC_TYPESHIFT;
+		return cmd;
+	}
+	if (rnd() % 8 == 0)
+		nr = 0x30 + rnd() % 16;
+	if (rnd() % 2)
+		dir = _IOC_READ | _IOC_WRITE;
+	return _IOC(dir, SGDMA_IOC_MAGIC, nr, size);
+}
+
+static bool test_fuzz(void)
+{
+	static const int allowed[] = { 0, EINVAL, EFAULT, E2BIG, ENOTTY };
+	unsigned int counts[ARRAY_LEN(allowed)] = { 0 };
+	unsigned char *m = mmap(NULL, ARENA + 3 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t saved_rng = rng_state;
+	bool ok = true;
+
+	if (!EXPECT(m != MAP_FAILED))
+		return false;
+	arena = m + PAGE;
+	arena_ro = arena + ARENA + PAGE;
+	mprotect(m, PAGE, PROT_NONE);
+	mprotect(arena + ARENA, PAGE, PROT_NONE);
+	memset(arena_ro, 0x5a, PAGE);
+	mprotect(arena_ro, PAGE, PROT_READ);
+	rng_state = FUZZ_SEED;
+
+	for (unsigned int i = 0; i < FUZZ_ITERS && ok; i++) {
+		unsigned int cmd = fuzz_cmd();
+		unsigned char *argp = arena + (rnd() % (ARENA - 4096));
+		struct sgdma_xfer x = { 0 };
+		struct sgdma_iovec *iov;
+		uint64_t arg;
+		size_t k;
+		int e;
+
+		/* A structure shaped like an XFER, with fuzzed fields. */
+		x.size = rnd() % 4 ? sizeof(x) : (uint32_t)fuzz_len();
+		x.flags = rnd() % 2 ? rnd() % 16 : (uint32_t)rnd();
+		x.op = rnd() % 2 ? rnd() % 4 : (uint16_t)rnd();
+		x.__reserved = rnd() % 8 ? 0 : (uint16_t)rnd();
+		x.channel = rnd() % 2 ? rnd() % 5 : (uint32_t)rnd();
+		x.card_offset = rnd() % 2 ? rnd() % (128 * MiB) : rnd();
+		for (int side = 0; side < 2; side++) {
+			uint32_t n = rnd() % 3 ? rnd() % 5 : (uint32_t)rnd();
+			uint64_t where = fuzz_addr();
+
+			if (rnd() % 3 && n && n < 64) {
+				/* A real array of fuzzed iovecs in the arena. */
+				iov = (struct sgdma_iovec *)(arena + ARENA / 2 +
+					side * (ARENA / 4));
+				for (uint32_t j = 0; j < n; j++)
+					iov[j] = (struct sgdma_iovec){
+						fuzz_addr(), fuzz_len() };
+				where = (uintptr_t)iov;
+			}
+			if (side) {
+				x.dst_iov = rnd() % 4 ? where : 0;
+				x.dst_iovcnt = n;
+			} else {
+				x.src_iov = rnd() % 4 ? where : 0;
+				x.src_iovcnt = n;
+			}
+		}
+		memcpy(argp, &x, sizeof(x));
+		/* Flip a few bytes of it, and of what follows. */
+		for (k = rnd() % 4; k; k--)
+			argp[rnd() % (sizeof(x) + 16)] = (unsigned char)rnd();
+		arg = rnd() % 16 ? (uintptr_t)argp : fuzz_addr();
+
+		e = ioctl(fd, cmd, (void *)(uintptr_t)arg) < 0 ? errno : 0;
+		for (k = 0; k < ARRAY_LEN(allowed); k++)
+			if (e == allowed[k])
+				break;
+		if (k == ARRAY_LEN(allowed)) {
+			ktap_diag("iteration %u: cmd %#x: unexpected %s", i, cmd,
+				  strerror(e));
+			ok = false;
+		} else {
+			counts[k]++;
+		}
+	}
+	ktap_diag("fuzz seed %#llx, %u iterations: %u ok, %u EINVAL, %u EFAULT, %u E2BIG, %u ENOTTY",
+		  FUZZ_SEED, FUZZ_ITERS, counts[0], counts[1], counts[2],
+		  counts[3], counts[4]);
+	for (size_t j = 0; j < PAGE; j++)
+		if (arena_ro[j] != 0x5a) {
+			ktap_diag("the read-only page changed");
+			ok = false;
+			break;
+		}
+	rng_state = saved_rng;
+	munmap(m, ARENA + 3 * PAGE);
+	/* Still healthy: every channel moves data on both paths. */
+	for (unsigned int c = 0; c < info.channels; c++)
+		ok &= chan_works(c, SGDMA_XFER_COPY) &&
+		      chan_works(c, SGDMA_XFER_PINNED);
+	return ok;
+}
+
+int main(void)
+{
+	ktap_plan(8);
+	if (!t_open(0)) {
+		for (int i = 0; i < ktap_planned; i++)
+			ktap_result(false, "open");
+		return ktap_finish();
+	}
+	RUN(test_null_zero_length(), "null_zero_length");
+	RUN(test_guard_pages(), "guard_pages");
+	RUN(test_toctou_iovecs(), "toctou_iovec_rewrite");
+	RUN(test_unmap_in_flight(), "unmap_remap_in_flight");
+	RUN(test_fork_in_flight(), "fork_with_pinned_transfer_in_flight");
+	RUN(test_kill9(), "sigkill_mid_transfer");
+	RUN(test_open_close(), "open_close_cycles");
+	RUN(test_fuzz(), "ioctl_fuzz");
+	set_timeout_ms(5000);
+	sgdma_close(dev);
+	return ktap_finish();
+}

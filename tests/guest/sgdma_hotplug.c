@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sgdma_hotplug: devices going away under load.
+ *
+ *  - the driver is unbound and bound again through sysfs, three times,
+ *    while threads keep transferring on the device: every transfer either
+ *    completes or ends with ENODEV, and the device works after each bind;
+ *  - surprise removal: the host removes (QMP device_del) the function
+ *    behind the PCIe root port while threads transfer on it and one
+ *    transfer is stalled in the device; all of them end with ENODEV within
+ *    seconds, nothing stays pinned, and the other devices still pass a
+ *    data test;
+ *  - after all of it, the module unloads and loads again.
+ *
+ * The harness names the hot-pluggable device on the kernel command line
+ * (sgdma_hotplug=ID, an environment variable here); the request for its
+ * removal goes to the host on the result port as
+ * "# sgdma-request: device_del ID".
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "sgdma_test.h"
+
+#define FAULT_STALL	2
+#define XLEN		MiB
+
+static bool write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return false;
+	fputs(s, f);
+	return fclose(f) == 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The PCI path of sgdma<index>: "/sys/devices/pci0000:00/.../BDF". */
+static bool pci_path(unsigned int index, char *path, size_t len)
+{
+	char link[64];
+
+	snprintf(link, sizeof(link), "/sys/class/sgdma/sgdma%u/device", index);
+	return realpath(link, path) && strlen(path) < len;
+}
+
+/* The sgdma device behind a bridge (the root port), or -1. */
+static int hotplug_index(char *bdf, size_t len)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		char path[PATH_MAX];
+		int depth = 0;
+
+		if (!pci_path(i, path, sizeof(path)))
+			continue;
+		for (char *p = path; (p = strstr(p, "/0000:")); p++)
+			depth++;
+		if (depth >= 2) {
+			snprintf(bdf, len, "%s", basename(path));
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* A quick data test of sgdma<index> on both paths. */
+static bool works(unsigned int index)
+{
+	unsigned char *a = unbacked(2 * MiB), *b = unbacked(2 * MiB);
+	uint32_t crc = 0, want;
+	bool ok = true;
+
+	if (!EXPECT(a && b) || !EXPECT(t_open(index)))
+		return false;
+	fill_random(a, 2 * MiB);
+	want = sgdma_crc32c(0, a, 2 * MiB);
+	ok &= EXPECT(h2c(0, a, 2 * MiB, SGDMA_XFER_PINNED | SGDMA_XFER_CRC,
+			 &crc) == 0) && EXPECT(crc == want);
+	ok &= EXPECT(c2h(0, b, 2 * MiB, SGDMA_XFER_COPY | SGDMA_XFER_CRC,
+			 &crc) == 0) && EXPECT(crc == want);
+	ok &= EXPECT(same(a, b, 2 * MiB));
+	sgdma_close(dev);
+	munmap(a, 2 * MiB);
+	munmap(b, 2 * MiB);
+	return ok;
+}
+
+/* ---- load: threads transferring until told to stop ---- */
+
+struct loader {
+	pthread_t thread;
+	unsigned int index;
+	unsigned int n;
+	bool reopen;		/* reopen the node after ENODEV */
+	atomic_bool *stop;
+	unsigned int done, enodev;
+	int bad;		/* an errno other than ENODEV, or 0 */
+	atomic_bool finished;
+};
+
+static void *loader(void *arg)
+{
+	struct loader *l = arg;
+	static const uint32_t fl[] = { SGDMA_XFER_COPY, SGDMA_XFER_PINNED, 0 };
+	unsigned char *buf = unbacked(XLEN);
+	char node[32];
+	int f;
+
+	snprintf(node, sizeof(node), "/dev/sgdma%u", l->index);
+	f = open(node, O_RDWR);
+	if (f < 0 || !buf) {
+		l->bad = f < 0 ? errno : ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; !atomic_load(l->stop); i++) {
+		struct sgdma_iovec v = { (uintptr_t)buf, XLEN };
+		struct sgdma_xfer x = { .size = sizeof(x),
+					.flags = fl[(i + l->n) % 3],
+					.op = (i + l->n) % 2 ? SGDMA_OP_H2C :
+							       SGDMA_OP_C2H,
+					.card_offset = l->n * 4 * MiB };
+		int e;
+
+		if (x.op == SGDMA_OP_H2C) {
+			x.src_iov = (uintptr_t)&v;
+			x.src_iovcnt = 1;
+		} else {
+			x.dst_iov = (uintptr_t)&v;
+			x.dst_iovcnt = 1;
+		}
+		e = ioctl(f, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
+		if (!e) {
+			l->done++;
+			continue;
+		}
+		if (e != ENODEV) {
+			l->bad = e;
+			break;
+		}
+		l->enodev++;
+		if (!l->reopen)
+			break;
+		/* Wait for the node to come back, then go on. */
+		close(f);
+		while ((f = open(node, O_RDWR)) < 0 && !atomic_load(l->stop))
+			usleep(10000);
+	}
+out:
+	if (f >= 0)
+		close(f);
+	if (buf)
+		munmap(buf, XLEN);
+	atomic_store(&l->finished, true);
+	return NULL;
+}
+
+static void loaders_start(struct loader *l, unsigned int n,
+			  unsigned int index, bool reopen, atomic_bool *stop)
+{
+	atomic_store(stop, false);
+	for (unsigned int i = 0; i < n; i++) {
+		l[i] = (struct loader){ .index = index, .n = i,
+					.reopen = reopen, .stop = stop };
+		pthread_create(&l[i].thread, NULL, loader, &l[i]);
+	}
+}
+
+/* Joins the loaders; false if one saw an errno other than ENODEV. */
+static bool loaders_join(struct loader *l, unsigned int n)
+{
+	bool ok = true;
+
+	for (unsigned int i = 0; i < n; i++) {
+		pthread_join(l[i].thread, NULL);
+		ktap_diag("thread %u: %u transfers, %u ENODEV%s%s", i,
+			  l[i].done, l[i].enodev, l[i].bad ? ", then " : "",
+			  l[i].bad ? strerror(l[i].bad) : "");
+		ok &= EXPECT(!l[i].bad);
+	}
+	return ok;
+}
+
+/* ---- unbind/bind under load ---- */
+
+static bool test_unbind_under_load(void)
+{
+	struct loader l[4];
+	atomic_bool stop;
+	char path[PATH_MAX], bdf[64];
+	unsigned int enodev = 0;
+	bool ok = true;
+
+	if (!EXPECT(pci_path(1, path, sizeof(path))))
+		return false;
+	snprintf(bdf, sizeof(bdf), "%s", basename(path));
+	loaders_start(l, 4, 1, true, &stop);
+	for (int cycle = 0; cycle < 3; cycle++) {
+		double t;
+
+		usleep(400000);
+		t = now();
+		ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/unbind", bdf));
+		ktap_diag("cycle %d: unbind took %.2f s", cycle, now() - t);
+		ok &= EXPECT(now() - t < 10);
+		usleep(200000);
+		ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/bind", bdf));
+	}
+	usleep(400000);
+	atomic_store(&stop, true);
+	ok &= loaders_join(l, 4);
+	for (int i = 0; i < 4; i++)
+		enodev += l[i].enodev;
+	/* The unbinds must have hit transfers, or this proved nothing. */
+	ok &= EXPECT(enodev > 0);
+	ok &= works(1);
+	return ok;
+}
+
+/* ---- surprise removal ---- */
+
+static bool request_host(const char *what)
+{
+	/* The result port; run-tests.sh holds this program's own output. */
+	FILE *f = fopen("/dev/ttyS1", "w");
+
+	if (!f)
+		return false;
+	fprintf(f, "# sgdma-request: %s\n", what);
+	return fclose(f) == 0;
+}
+
+struct stalled {
+	int fd;
+	unsigned char *buf;
+	int err;
+	atomic_bool finished;
+};
+
+static void *run_stalled(void *arg)
+{
+	struct stalled *s = arg;
+	struct sgdma_iovec v = { (uintptr_t)s->buf, XLEN };
+	struct sgdma_xfer x = { .size = sizeof(x),
+				.flags = SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL,
+				.channel = 0, .op = SGDMA_OP_C2H,
+				.dst_iov = (uintptr_t)&v, .dst_iovcnt = 1 };
+
+	s->err = ioctl(s->fd, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
+	atomic_store(&s->finished, true);
+	return NULL;
+}
+
+static bool test_surprise_removal(void)
+{
+	const char *id = getenv("sgdma_hotplug");
+	char bdf[64], path[PATH_MAX], req[128], node[32];
+	struct sgdma_info inf = { .size = sizeof(inf) };
+	struct stalled st = { .err = -1 };
+	struct loader l[3];
+	atomic_bool stop;
+	pthread_t th;
+	double t, gone = -1;
+	int index;
+	bool ok = true, ended = false;
+
+	index = hotplug_index(bdf, sizeof(bdf));
+	if (!EXPECT(id && index >= 0))
+		return false;
+	ktap_diag("removing sgdma%d (%s, device %s)", index, bdf, id);
+	snprintf(node, sizeof(node), "/dev/sgdma%d", index);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/sgdma/sgdma%d/fault_inject",
+		 index);
+	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
+			       "60000"));
+	/* One transfer that would never end by itself... */
+	ok &= EXPECT(write_str(path, "0 0x102\n"));
+	st.fd = open(node, O_RDWR);
+	st.buf = unbacked(XLEN);
+	if (!EXPECT(st.fd >= 0 && st.buf))
+		return false;
+	pthread_create(&th, NULL, run_stalled, &st);
+	/* ...and three threads that keep the other channels busy. */
+	loaders_start(l, 3, index, false, &stop);
+	usleep(500000);
+
+	snprintf(req, sizeof(req), "device_del %s", id);
+	t = now();
+	ok &= EXPECT(request_host(req));
+	/* The guest's pciehp waits 5 s (attention button) before removal. */
+	while (now() - t < 40) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+		ended = atomic_load(&st.finished);
+		for (int i = 0; i < 3; i++)
+			ended &= atomic_load(&l[i].finished);
+		if (gone < 0 && access(path, F_OK))
+			gone = now() - t;
+		if (ended && gone >= 0)
+			break;
+		usleep(50000);
+	}
+	ktap_diag("device gone after %.1f s, transfers ended: %s", gone,
+		  ended ? "yes" : "no");
+	if (!EXPECT(ended && gone >= 0)) {
+		/* Show who is stuck where, in the kernel log. */
+		write_str("/proc/sysrq-trigger", "w");
+		atomic_store(&stop, true);
+		return false;	/* a hung transfer: the harness will see it */
+	}
+	pthread_join(th, NULL);
+	ok &= EXPECT(st.err == ENODEV);
+	ok &= loaders_join(l, 3);
+	for (int i = 0; i < 3; i++)
+		ok &= EXPECT(l[i].enodev == 1);
+
+	/* The open file stays, and fails cleanly. */
+	ok &= EXPECT(ioctl(st.fd, SGDMA_IOC_INFO, &inf) < 0 && errno == ENODEV);
+	ok &= EXPECT(access(node, F_OK) < 0);
+	close(st.fd);
+	munmap(st.buf, XLEN);
+	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
+			       "5000"));
+	/* The devices that stayed still move data. */
+	ok &= works(0) && works(1);
+	return ok;
+}
+
+static bool test_module_unload(void)
+{
+	bool ok = true;
+
+	ok &= EXPECT(system("rmmod sgdma") == 0);
+	ok &= EXPECT(access("/sys/module/sgdma", F_OK) < 0);
+	ok &= EXPECT(system("modprobe sgdma") == 0);
+	ok &= works(0);
+	return ok;
+}
+
+int main(void)
+{
+	ktap_plan(3);
+	RUN(test_unbind_under_load(), "unbind_bind_under_load");
+	if (getenv("sgdma_hotplug"))
+		RUN(test_surprise_removal(), "surprise_removal_in_flight");
+	else
+		ktap_skip("surprise_removal_in_flight",
+			  "no hot-pluggable device named by the harness");
+	RUN(test_module_unload(), "module_unload_after_removal");
+	return ktap_finish();
+}
