@@ -754,6 +754,74 @@ static int check_crc(const char *what, uint64_t off, uint32_t dev_crc,
 	return EXIT_MISMATCH;
 }
 
+/*
+ * Opens the device for a command on [o->off, o->off + o->len) of card
+ * memory (without -l, up to the card's end) and checks that range for the
+ * chosen path; an exit code, with the device closed on failure.
+ */
+static int open_range(const char *cmd, struct common *com, struct io_opts *o,
+		      struct sgdma_dev **dev, struct sgdma_info *info)
+{
+	int ret;
+
+	ret = open_device(com->device, dev, info);
+	if (ret)
+		return ret;
+	if (!o->have_len)
+		o->len = o->off < info->card_size ? info->card_size - o->off : 0;
+	com->seg_align = info->seg_align;
+	ret = check_range(cmd, info, o->off, o->len);
+	if (!ret)
+		ret = check_pinned(cmd, com, o->chunk);
+	if (!ret)
+		ret = check_pinned(cmd, com, o->len % o->chunk);
+	if (ret) {
+		sgdma_close(*dev);
+		*dev = NULL;
+	}
+	return ret;
+}
+
+/* card_io() that names @what and the card offset on failure; an exit code. */
+static int card_io_at(struct sgdma_dev *dev, const struct common *c,
+		      bool to_card, const char *what, uint64_t off, void *buf,
+		      size_t len, uint32_t *crc)
+{
+	char where[64];
+	int err;
+
+	err = card_io(dev, c, to_card, off, buf, len, crc);
+	if (!err)
+		return EXIT_OK;
+	snprintf(where, sizeof(where), "%s at 0x%" PRIx64, what, off);
+	return fail(where, err);
+}
+
+/*
+ * One chunk of write or read. With @total_crc, checks the device's CRC32C
+ * of the chunk against the data's (the node path has none) and folds the
+ * chunk into *@total_crc. An exit code.
+ */
+static int chunk_io(struct sgdma_dev *dev, const struct common *c,
+		    bool to_card, const char *what, uint64_t off, void *buf,
+		    size_t len, uint32_t *total_crc)
+{
+	uint32_t crc = 0;
+	int ret;
+
+	ret = card_io_at(dev, c, to_card, what, off, buf, len,
+			 total_crc ? &crc : NULL);
+	if (ret || !total_crc)
+		return ret;
+	if (!c->node) {
+		ret = check_crc(what, off, crc, sgdma_crc32c(0, buf, len));
+		if (ret)
+			return ret;
+	}
+	*total_crc = sgdma_crc32c(*total_crc, buf, len);
+	return EXIT_OK;
+}
+
 static int cmd_write(int argc, char **argv)
 {
 	struct io_opts o = { .input = "-" };
@@ -799,8 +867,6 @@ static int cmd_write(int argc, char **argv)
 	for (;;) {
 		size_t want = limit - done < o.chunk ? limit - done : o.chunk;
 		ssize_t n;
-		uint32_t crc = 0;
-		int err;
 
 		/* From stdin without -l: one byte past the card is an error. */
 		if (!want && !o.have_len && read_full(fd, buf, 1) > 0) {
@@ -820,32 +886,16 @@ static int cmd_write(int argc, char **argv)
 		if ((size_t)n < want && o.have_len) {
 			msg("%s: ended after %" PRIu64 " of %" PRIu64 " bytes",
 			    o.input, done + n, limit);
+			ret = EXIT_FAIL;
 			goto out;
 		}
 		ret = check_pinned(argv[0], &com, n);
 		if (ret)
 			goto out;
-		ret = EXIT_FAIL;
-		err = card_io(dev, &com, true, o.off + done, buf, n,
-			      o.crc ? &crc : NULL);
-		if (err) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "write at 0x%" PRIx64,
-				 o.off + done);
-			ret = fail(what, err);
+		ret = chunk_io(dev, &com, true, "write", o.off + done, buf, n,
+			       o.crc ? &total_crc : NULL);
+		if (ret)
 			goto out;
-		}
-		if (o.crc) {
-			uint32_t sw = sgdma_crc32c(0, buf, n);
-
-			if (!com.node) {
-				ret = check_crc("write", o.off + done, crc, sw);
-				if (ret)
-					goto out;
-			}
-			total_crc = sgdma_crc32c(total_crc, buf, n);
-		}
 		done += n;
 		if ((size_t)n < want)
 			break;
@@ -879,19 +929,9 @@ static int cmd_read(int argc, char **argv)
 		return ret;
 	if (o.crc && !com.node)
 		com.flags |= SGDMA_XFER_CRC;
-	ret = open_device(com.device, &dev, &info);
+	ret = open_range(argv[0], &com, &o, &dev, &info);
 	if (ret)
 		return ret;
-	if (!o.have_len)
-		o.len = o.off < info.card_size ? info.card_size - o.off : 0;
-	com.seg_align = info.seg_align;
-	ret = check_range(argv[0], &info, o.off, o.len);
-	if (!ret)
-		ret = check_pinned(argv[0], &com, o.chunk);
-	if (!ret)
-		ret = check_pinned(argv[0], &com, o.len % o.chunk);
-	if (ret)
-		goto out;
 	ret = open_output(o.output, &fd);
 	if (ret)
 		goto out;
@@ -901,29 +941,12 @@ static int cmd_read(int argc, char **argv)
 		goto out;
 	while (done < o.len) {
 		size_t n = o.len - done < o.chunk ? o.len - done : o.chunk;
-		uint32_t crc = 0;
 		int err;
 
-		err = card_io(dev, &com, false, o.off + done, buf, n,
-			      o.crc ? &crc : NULL);
-		if (err) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "read at 0x%" PRIx64,
-				 o.off + done);
-			ret = fail(what, err);
+		ret = chunk_io(dev, &com, false, "read", o.off + done, buf, n,
+			       o.crc ? &total_crc : NULL);
+		if (ret)
 			goto out;
-		}
-		if (o.crc) {
-			uint32_t sw = sgdma_crc32c(0, buf, n);
-
-			if (!com.node) {
-				ret = check_crc("read", o.off + done, crc, sw);
-				if (ret)
-					goto out;
-			}
-			total_crc = sgdma_crc32c(total_crc, buf, n);
-		}
 		err = write_full(fd, buf, n);
 		if (err) {
 			ret = fail(o.output, err);
@@ -1054,22 +1077,8 @@ static int pattern_setup(int argc, char **argv, struct common *com,
 	ret = io_parse(argc, argv, "+:d:o:l:p:P:c:h", com, o);
 	if (ret >= 0)
 		return ret;
-	ret = open_device(com->device, dev, info);
-	if (ret)
-		return ret;
-	if (!o->have_len)
-		o->len = o->off < info->card_size ? info->card_size - o->off : 0;
-	com->seg_align = info->seg_align;
-	ret = check_range(argv[0], info, o->off, o->len);
-	if (!ret)
-		ret = check_pinned(argv[0], com, o->chunk);
-	if (!ret)
-		ret = check_pinned(argv[0], com, o->len % o->chunk);
-	if (ret) {
-		sgdma_close(*dev);
-		return ret;
-	}
-	return -1;
+	ret = open_range(argv[0], com, o, dev, info);
+	return ret ? ret : -1;
 }
 
 static int cmd_fill(int argc, char **argv)
@@ -1091,20 +1100,14 @@ static int cmd_fill(int argc, char **argv)
 		goto out;
 	while (done < o.len) {
 		size_t n = o.len - done < o.chunk ? o.len - done : o.chunk;
-		int err;
 
 		/* A constant pattern is built once. */
 		if (!done || o.pat.kind != PAT_BYTE)
 			cli_pattern_fill(&o.pat, buf, n, done);
-		err = card_io(dev, &com, true, o.off + done, buf, n, NULL);
-		if (err) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "fill at 0x%" PRIx64,
-				 o.off + done);
-			ret = fail(what, err);
+		ret = card_io_at(dev, &com, true, "fill", o.off + done, buf, n,
+				 NULL);
+		if (ret)
 			goto out;
-		}
 		done += n;
 	}
 	printf("filled %" PRIu64 " bytes at 0x%" PRIx64 "\n", done, o.off);
@@ -1150,22 +1153,17 @@ static int cmd_verify(int argc, char **argv)
 		uint32_t wcrc = 0, rcrc = 0, sw;
 		uint64_t off = o.off + done;
 		size_t at;
-		int err;
 
 		cli_pattern_fill(&o.pat, wbuf, n, done);
 		for (size_t i = 0; i < n; i++)
 			rbuf[i] = ~wbuf[i];
-		err = card_io(dev, &com, true, off, wbuf, n, &wcrc);
-		if (!err)
-			err = card_io(dev, &com, false, off, rbuf, n, &rcrc);
-		if (err) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "verify at 0x%" PRIx64,
-				 off);
-			ret = fail(what, err);
+		ret = card_io_at(dev, &com, true, "verify", off, wbuf, n,
+				 &wcrc);
+		if (!ret)
+			ret = card_io_at(dev, &com, false, "verify", off, rbuf,
+					 n, &rcrc);
+		if (ret)
 			goto out;
-		}
 		if (first_difference(wbuf, rbuf, n, &at)) {
 			msg("verify: data differs at card offset 0x%" PRIx64
 			    ": wrote %#04x, read %#04x", off + at, wbuf[at],
