@@ -59,6 +59,12 @@ void sgdma_close(struct sgdma_dev *dev)
 	free(dev);
 }
 
+/* An ioctl on the device node; 0 or -errno. */
+static int dev_ioctl(struct sgdma_dev *dev, unsigned long req, void *arg)
+{
+	return ioctl(dev->fd, req, arg) < 0 ? -errno : 0;
+}
+
 int sgdma_fd(const struct sgdma_dev *dev)
 {
 	return dev->fd;
@@ -68,17 +74,13 @@ int sgdma_get_info(struct sgdma_dev *dev, struct sgdma_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	if (ioctl(dev->fd, SGDMA_IOC_INFO, info) < 0)
-		return -errno;
-	return 0;
+	return dev_ioctl(dev, SGDMA_IOC_INFO, info);
 }
 
 int sgdma_xfer(struct sgdma_dev *dev, struct sgdma_xfer *x)
 {
 	x->size = sizeof(*x);
-	if (ioctl(dev->fd, SGDMA_IOC_XFER, x) < 0)
-		return -errno;
-	return 0;
+	return dev_ioctl(dev, SGDMA_IOC_XFER, x);
 }
 
 static int xfer_one(struct sgdma_dev *dev, uint16_t op, uint64_t off,
@@ -634,17 +636,13 @@ int sgdma_buf_free(struct sgdma_dev *dev, uint32_t handle)
 {
 	struct sgdma_buf_free bf = { .size = sizeof(bf), .handle = handle };
 
-	if (ioctl(dev->fd, SGDMA_IOC_BUF_FREE, &bf) < 0)
-		return -errno;
-	return 0;
+	return dev_ioctl(dev, SGDMA_IOC_BUF_FREE, &bf);
 }
 
 int sgdma_buf_xfer(struct sgdma_dev *dev, struct sgdma_buf_xfer *x)
 {
 	x->size = sizeof(*x);
-	if (ioctl(dev->fd, SGDMA_IOC_BUF_XFER, x) < 0)
-		return -errno;
-	return 0;
+	return dev_ioctl(dev, SGDMA_IOC_BUF_XFER, x);
 }
 
 static int map_shared(int fd, uint64_t off, size_t len, void **addr)
