@@ -467,9 +467,12 @@ def run_qtests(args, spec):
     return cases
 
 
-def run_check(args, spec):
-    """A host-side check: NAME=COMMAND, passing when COMMAND exits 0."""
-    name, _, command = spec.partition("=")
+def run_logged(args, name, command):
+    """Runs a host COMMAND within args.host_timeout, its output logged.
+
+    The output (stdout and stderr) goes to args.logdir/NAME.log; returns
+    (output, exit status), the status being "timeout" if it took too long.
+    """
     try:
         proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE,
@@ -483,6 +486,13 @@ def run_check(args, spec):
     log = os.path.join(args.logdir, re.sub(r"\W+", "_", name) + ".log")
     with open(log, "w") as f:
         f.write(out)
+    return out, status
+
+
+def run_check(args, spec):
+    """A host-side check: NAME=COMMAND, passing when COMMAND exits 0."""
+    name, _, command = spec.partition("=")
+    out, status = run_logged(args, name, command)
     detail = ""
     if status != 0:
         detail = "exit %s: %s" % (status, " | ".join(out.splitlines()[-5:]))
@@ -497,19 +507,7 @@ def run_tap_check(args, spec):
     """
     name, _, command = spec.partition("=")
     prefix = "host: %s: " % name
-    try:
-        proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True,
-                              errors="replace", timeout=args.host_timeout)
-        out, status = proc.stdout, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if e.stdout else ""
-        status = "timeout"
-    os.makedirs(args.logdir, exist_ok=True)
-    log = os.path.join(args.logdir, re.sub(r"\W+", "_", name) + ".log")
-    with open(log, "w") as f:
-        f.write(out)
+    out, status = run_logged(args, name, command)
     cases = tap_cases(out, prefix, name)
     if status != 0 and all(c.ok for c in cases):
         tail = " | ".join(out.splitlines()[-3:])
