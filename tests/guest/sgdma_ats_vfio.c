@@ -67,7 +67,7 @@ struct vfio {
 	char bdf[NAME_MAX + 1];
 };
 
-static int write_str(const char *path, const char *s)
+static int write_attr(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);
 	ssize_t n;
@@ -114,12 +114,12 @@ static int set_driver(const char *bdf, const char *driver)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
 		 bdf);
-	write_str(path, bdf);
+	write_attr(path, bdf);
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (write_str(path, driver ? driver : "\n"))
+	if (write_attr(path, driver ? driver : "\n"))
 		return -1;
-	return write_str("/sys/bus/pci/drivers_probe", bdf);
+	return write_attr("/sys/bus/pci/drivers_probe", bdf);
 }
 
 static bool bound_to(const char *bdf, const char *driver)

@@ -438,9 +438,7 @@ int main(void)
 
 	ktap_plan(4 * ARRAY_LEN(paths) + 4);
 	if (!t_open(0)) {
-		for (int i = 0; i < ktap_planned; i++)
-			ktap_result(false, "open");
-		return ktap_finish();
+		return t_fail_all("open");
 	}
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		snprintf(name, sizeof(name), "sizes_%s", paths[i].name);

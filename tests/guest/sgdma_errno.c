@@ -390,9 +390,7 @@ int main(void)
 {
 	ktap_plan(12);
 	if (!t_open(0)) {
-		for (int i = 0; i < ktap_planned; i++)
-			ktap_result(false, "open");
-		return ktap_finish();
+		return t_fail_all("open");
 	}
 	buf = mmap(NULL, 64 * KiB, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

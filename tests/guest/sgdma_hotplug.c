@@ -30,24 +30,6 @@
 #define FAULT_STALL	2
 #define XLEN		MiB
 
-static bool write_str(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return false;
-	fputs(s, f);
-	return fclose(f) == 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The PCI path of sgdma<index>: "/sys/devices/pci0000:00/.../BDF". */
 static bool pci_path(unsigned int index, char *path, size_t len)
 {
@@ -74,28 +56,6 @@ static int hotplug_index(char *bdf, size_t len)
 		}
 	}
 	return -1;
-}
-
-/* A quick data test of sgdma<index> on both paths. */
-static bool works(unsigned int index)
-{
-	unsigned char *a = unbacked(2 * MiB), *b = unbacked(2 * MiB);
-	uint32_t crc = 0, want;
-	bool ok = true;
-
-	if (!EXPECT(a && b) || !EXPECT(t_open(index)))
-		return false;
-	fill_random(a, 2 * MiB);
-	want = sgdma_crc32c(0, a, 2 * MiB);
-	ok &= EXPECT(h2c(0, a, 2 * MiB, SGDMA_XFER_PINNED | SGDMA_XFER_CRC,
-			 &crc) == 0) && EXPECT(crc == want);
-	ok &= EXPECT(c2h(0, b, 2 * MiB, SGDMA_XFER_COPY | SGDMA_XFER_CRC,
-			 &crc) == 0) && EXPECT(crc == want);
-	ok &= EXPECT(same(a, b, 2 * MiB));
-	sgdma_close(dev);
-	munmap(a, 2 * MiB);
-	munmap(b, 2 * MiB);
-	return ok;
 }
 
 /* ---- load: threads transferring until told to stop ---- */
@@ -212,11 +172,11 @@ static bool test_unbind_under_load(void)
 
 		usleep(400000);
 		t = now();
-		ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/unbind", bdf));
+		ok &= EXPECT(pci_bind(bdf, false));
 		ktap_diag("cycle %d: unbind took %.2f s", cycle, now() - t);
 		ok &= EXPECT(now() - t < 10);
 		usleep(200000);
-		ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/bind", bdf));
+		ok &= EXPECT(pci_bind(bdf, true));
 	}
 	usleep(400000);
 	atomic_store(&stop, true);
@@ -225,7 +185,7 @@ static bool test_unbind_under_load(void)
 		enodev += l[i].enodev;
 	/* The unbinds must have hit transfers, or this proved nothing. */
 	ok &= EXPECT(enodev > 0);
-	ok &= works(1);
+	ok &= dev_works(1);
 	return ok;
 }
 
@@ -283,8 +243,7 @@ static bool test_surprise_removal(void)
 	snprintf(node, sizeof(node), "/dev/sgdma%d", index);
 	snprintf(path, sizeof(path), "/sys/kernel/debug/sgdma/sgdma%d/fault_inject",
 		 index);
-	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
-			       "60000"));
+	ok &= EXPECT(set_timeout_ms(60000));
 	/* One transfer that would never end by itself... */
 	ok &= EXPECT(write_str(path, "0 0x102\n"));
 	st.fd = open(node, O_RDWR);
@@ -330,10 +289,9 @@ static bool test_surprise_removal(void)
 	ok &= EXPECT(access(node, F_OK) < 0);
 	close(st.fd);
 	munmap(st.buf, XLEN);
-	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
-			       "5000"));
+	ok &= EXPECT(set_timeout_ms(5000));
 	/* The devices that stayed still move data. */
-	ok &= works(0) && works(1);
+	ok &= dev_works(0) && dev_works(1);
 	return ok;
 }
 
@@ -344,7 +302,7 @@ static bool test_module_unload(void)
 	ok &= EXPECT(system("rmmod sgdma") == 0);
 	ok &= EXPECT(access("/sys/module/sgdma", F_OK) < 0);
 	ok &= EXPECT(system("modprobe sgdma") == 0);
-	ok &= works(0);
+	ok &= dev_works(0);
 	return ok;
 }
 

@@ -14,16 +14,6 @@
 
 #include "sgdma_test.h"
 
-static bool write_str(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return false;
-	fputs(s, f);
-	return fclose(f) == 0;
-}
-
 static bool arm(unsigned int index, unsigned int chan, unsigned int val)
 {
 	char path[64], s[32];
@@ -69,36 +59,6 @@ static void *run_stalled(void *arg)
 	return NULL;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A quick check that a device moves data on both paths. */
-static bool works(unsigned int index)
-{
-	unsigned char *a = unbacked(2 * MiB), *b = unbacked(2 * MiB);
-	uint32_t crc = 0, want;
-	bool ok = true;
-
-	if (!EXPECT(a && b) || !EXPECT(t_open(index)))
-		return false;
-	fill_random(a, 2 * MiB);
-	want = sgdma_crc32c(0, a, 2 * MiB);
-	ok &= EXPECT(h2c(0, a, 2 * MiB, SGDMA_XFER_PINNED | SGDMA_XFER_CRC,
-			 &crc) == 0) && EXPECT(crc == want);
-	ok &= EXPECT(c2h(0, b, 2 * MiB, SGDMA_XFER_COPY | SGDMA_XFER_CRC,
-			 &crc) == 0) && EXPECT(crc == want);
-	ok &= EXPECT(same(a, b, 2 * MiB));
-	sgdma_close(dev);
-	munmap(a, 2 * MiB);
-	munmap(b, 2 * MiB);
-	return ok;
-}
-
 static bool test_unbind_in_flight(void)
 {
 	struct inflight t[2];
@@ -116,8 +76,7 @@ static bool test_unbind_in_flight(void)
 	fd2 = open("/dev/sgdma1", O_RDWR);
 	if (!EXPECT(fd1 >= 0 && fd2 >= 0))
 		return false;
-	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
-			       "30000"));
+	ok &= EXPECT(set_timeout_ms(30000));
 	/* Stall the next transfer of channels 0 and 1. */
 	ok &= EXPECT(arm(1, 0, 2) && arm(1, 1, 2));
 	t[0] = (struct inflight){ fd1, 0, SGDMA_XFER_PINNED, unbacked(MiB), -1 };
@@ -127,7 +86,7 @@ static bool test_unbind_in_flight(void)
 	usleep(500 * 1000);
 
 	start = now();
-	ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/unbind", bdf));
+	ok &= EXPECT(pci_bind(bdf, false));
 	for (int i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
 		ok &= EXPECT(t[i].err == ENODEV);
@@ -144,10 +103,9 @@ static bool test_unbind_in_flight(void)
 	close(fd1);
 	close(fd2);
 
-	ok &= EXPECT(write_str("/sys/module/sgdma/parameters/timeout_ms",
-			       "5000"));
-	ok &= EXPECT(write_str("/sys/bus/pci/drivers/sgdma/bind", bdf));
-	ok &= works(1);
+	ok &= EXPECT(set_timeout_ms(5000));
+	ok &= EXPECT(pci_bind(bdf, true));
+	ok &= dev_works(1);
 	return ok;
 }
 
@@ -179,7 +137,7 @@ static bool test_reload_irq_modes(void)
 			}
 			got[strcspn(got, "\n")] = '\0';
 			ok &= EXPECT(!strcmp(got, modes[m].name));
-			ok &= works(i);
+			ok &= dev_works(i);
 		}
 		/* The error interrupt reaches the waiter in this mode too. */
 		if (EXPECT(t_open(0))) {

@@ -151,9 +151,7 @@ int main(void)
 {
 	ktap_plan(6);
 	if (!t_open(0)) {
-		for (int i = 0; i < ktap_planned; i++)
-			ktap_result(false, "open");
-		return ktap_finish();
+		return t_fail_all("open");
 	}
 	RUN(test_pwrite_pread(), "pwrite_pread");
 	RUN(test_position(), "read_write_lseek");

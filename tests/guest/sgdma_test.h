@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ktap.h"
@@ -54,6 +55,53 @@ static inline bool t_open(unsigned int index)
 		  info.copy_chunk, info.pin_chunk, info.copy_threshold,
 		  info.irq_mode);
 	return true;
+}
+
+/* Reports every planned case failed (@name) and ends; the exit status. */
+static inline int t_fail_all(const char *name)
+{
+	for (int i = 0; i < ktap_planned; i++)
+		ktap_result(false, name);
+	return ktap_finish();
+}
+
+/* ---- sysfs, debugfs and time ---- */
+
+/* Writes @val to the sysfs or debugfs file @path; false if it fails. */
+static inline bool write_str(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(val, f) >= 0;
+	return (fclose(f) == 0) && ok;
+}
+
+/* Sets the sgdma module's timeout_ms parameter. */
+static inline bool set_timeout_ms(unsigned int ms)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u\n", ms);
+	return write_str("/sys/module/sgdma/parameters/timeout_ms", buf);
+}
+
+/* Binds (@bind) or unbinds PCI function @bdf to or from the sgdma driver. */
+static inline bool pci_bind(const char *bdf, bool bind)
+{
+	return write_str(bind ? "/sys/bus/pci/drivers/sgdma/bind" :
+				"/sys/bus/pci/drivers/sgdma/unbind", bdf);
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---- random data ---- */
@@ -323,6 +371,31 @@ static inline int h2h(void *dst, const void *src, size_t len, uint32_t flags,
 		      uint32_t *crc)
 {
 	return -sgdma_copy(dev, dst, src, len, flags, crc);
+}
+
+/*
+ * A quick data test of sgdma<index>: 2 MiB out on the pinned path and back
+ * on the copy path, with CRCs; leaves dev closed.
+ */
+static inline bool dev_works(unsigned int index)
+{
+	unsigned char *a = unbacked(2 * MiB), *b = unbacked(2 * MiB);
+	uint32_t crc = 0, want;
+	bool ok = true;
+
+	if (!EXPECT(a && b) || !EXPECT(t_open(index)))
+		return false;
+	fill_random(a, 2 * MiB);
+	want = sgdma_crc32c(0, a, 2 * MiB);
+	ok &= EXPECT(h2c(0, a, 2 * MiB, SGDMA_XFER_PINNED | SGDMA_XFER_CRC,
+			 &crc) == 0) && EXPECT(crc == want);
+	ok &= EXPECT(c2h(0, b, 2 * MiB, SGDMA_XFER_COPY | SGDMA_XFER_CRC,
+			 &crc) == 0) && EXPECT(crc == want);
+	ok &= EXPECT(same(a, b, 2 * MiB));
+	sgdma_close(dev);
+	munmap(a, 2 * MiB);
+	munmap(b, 2 * MiB);
+	return ok;
 }
 
 static inline bool aligned_to(uintptr_t v, uint32_t align)

@@ -86,25 +86,6 @@ static inline void *backed(size_t len)
 	return p;
 }
 
-static inline bool write_str(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fputs(val, f) >= 0;
-	return (fclose(f) == 0) && ok;
-}
-
-static inline bool set_timeout_ms(unsigned int ms)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%u\n", ms);
-	return write_str("/sys/module/sgdma/parameters/timeout_ms", buf);
-}
-
 /* Arms FAULT_INJECT of sgdma0's channel @chan (spec section 7). */
 static inline bool arm_fault(unsigned int chan, unsigned int mode,
 			     unsigned int n)
