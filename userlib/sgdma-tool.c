@@ -709,13 +709,14 @@ static int io_parse(int argc, char **argv, const char *shortopts,
 	return parse_opts(argc, argv, shortopts, io_longopts, com, io_opt, o);
 }
 
-static int open_input(const char *name, int *fd)
+/* Opens file @name with @flags, "-" being @std_fd; an exit code. */
+static int open_file(const char *name, int flags, int std_fd, int *fd)
 {
 	if (!strcmp(name, "-")) {
-		*fd = STDIN_FILENO;
+		*fd = std_fd;
 		return 0;
 	}
-	*fd = open(name, O_RDONLY | O_CLOEXEC);
+	*fd = open(name, flags | O_CLOEXEC, 0644);
 	if (*fd < 0) {
 		msg("%s: %s", name, strerror(errno));
 		return errno == EACCES ? EXIT_PERM : EXIT_FAIL;
@@ -723,18 +724,14 @@ static int open_input(const char *name, int *fd)
 	return 0;
 }
 
+static int open_input(const char *name, int *fd)
+{
+	return open_file(name, O_RDONLY, STDIN_FILENO, fd);
+}
+
 static int open_output(const char *name, int *fd)
 {
-	if (!strcmp(name, "-")) {
-		*fd = STDOUT_FILENO;
-		return 0;
-	}
-	*fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (*fd < 0) {
-		msg("%s: %s", name, strerror(errno));
-		return errno == EACCES ? EXIT_PERM : EXIT_FAIL;
-	}
-	return 0;
+	return open_file(name, O_WRONLY | O_CREAT | O_TRUNC, STDOUT_FILENO, fd);
 }
 
 static void close_file(int fd)
