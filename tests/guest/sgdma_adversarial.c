@@ -1038,9 +1038,8 @@ static bool test_fuzz(void)
 int main(void)
 {
 	ktap_plan(8);
-	if (!t_open(0)) {
+	if (!t_open(0))
 		return t_fail_all("open");
-	}
 	RUN(test_null_zero_length(), "null_zero_length");
 	RUN(test_guard_pages(), "guard_pages");
 	RUN(test_toctou_iovecs(), "toctou_iovec_rewrite");

@@ -437,9 +437,8 @@ int main(void)
 	char name[64];
 
 	ktap_plan(4 * ARRAY_LEN(paths) + 4);
-	if (!t_open(0)) {
+	if (!t_open(0))
 		return t_fail_all("open");
-	}
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		snprintf(name, sizeof(name), "sizes_%s", paths[i].name);
 		RUN(test_sizes(&paths[i]), name);

@@ -389,9 +389,8 @@ static bool test_pinned_alignment(void)
 int main(void)
 {
 	ktap_plan(12);
-	if (!t_open(0)) {
+	if (!t_open(0))
 		return t_fail_all("open");
-	}
 	buf = mmap(NULL, 64 * KiB, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* Three readable pages, a read-only one, an inaccessible one. */

@@ -150,9 +150,8 @@ static bool test_dd_cat(void)
 int main(void)
 {
 	ktap_plan(6);
-	if (!t_open(0)) {
+	if (!t_open(0))
 		return t_fail_all("open");
-	}
 	RUN(test_pwrite_pread(), "pwrite_pread");
 	RUN(test_position(), "read_write_lseek");
 	RUN(test_vectors(), "preadv_pwritev");
