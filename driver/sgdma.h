@@ -223,6 +223,29 @@ static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
 	return &sdev->pdev->dev;
 }
 
+/**
+ * sgdma_map_sgtable() - map a table of user pages for the device
+ * @sdev: the device
+ * @sgt: the table
+ * @dir: the direction of the data
+ *
+ * Like dma_map_sgtable() without CPU syncs (callers sync the bytes they
+ * move), except that a mapping the DMA API cannot make for want of IOVA or
+ * bounce-buffer space (its -EIO) is -ENOMEM: the device never saw it, and
+ * -EIO tells user space the device failed.
+ *
+ * Return: 0 or a negative errno.
+ */
+static inline int sgdma_map_sgtable(struct sgdma_dev *sdev,
+				    struct sg_table *sgt,
+				    enum dma_data_direction dir)
+{
+	int ret = dma_map_sgtable(sgdma_dma_dev(sdev), sgt, dir,
+				  DMA_ATTR_SKIP_CPU_SYNC);
+
+	return ret == -EIO ? -ENOMEM : ret;
+}
+
 static inline u32 sgdma_read(struct sgdma_dev *sdev, unsigned int reg)
 {
 	return readl(sdev->regs + reg);

@@ -279,7 +279,7 @@ static int sgdma_buf_map(struct sgdma_buf *buf)
 		return ret;
 	buf->dir = buf->readonly ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
 	/* Each transfer syncs the bytes it moves, and only those. */
-	ret = dma_map_sgtable(dev, &buf->sgt, buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
+	ret = sgdma_map_sgtable(sdev, &buf->sgt, buf->dir);
 	if (ret)
 		return ret;
 	buf->nents = buf->sgt.nents;

@@ -431,7 +431,7 @@ static int sgdma_pin_map(struct sgdma_pinned *p, struct sgdma_side *side,
 	for (i = 0; i < p->nsgts; i++) {
 		struct sg_table *sgt = &p->sgts[i];
 
-		ret = dma_map_sgtable(dev, sgt, p->dir, DMA_ATTR_SKIP_CPU_SYNC);
+		ret = sgdma_map_sgtable(p->sdev, sgt, p->dir);
 		if (ret)
 			return ret;
 		p->nmapped++;

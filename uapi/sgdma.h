@@ -199,7 +199,8 @@ struct sgdma_iovec {
  * must not exceed SGDMA_XFER_MAX_LEN, and a card range must lie inside card
  * memory. A zero total length succeeds and moves nothing.
  *
- * Errors: -EINVAL malformed request; -EFAULT bad user memory; -EINTR a
+ * Errors: -EINVAL malformed request; -EFAULT bad user memory; -ENOMEM out
+ * of memory or of DMA mapping space (IOVA, bounce buffers); -EINTR a
  * signal arrived; -ETIMEDOUT the device did not complete in time; -EIO the
  * device reported or caused an error; -ENODEV the device is gone. The data
  * in the destination is unspecified after an error.
