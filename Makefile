@@ -4,7 +4,9 @@
 #   make test     build what is missing, run every test
 #   make shell    boot the VM and leave an interactive guest shell
 #
-# Variables: KSERIES (guest kernel series: 6.1 or 6.12), CELLS (boot only
+# Variables: KSERIES (guest kernel series: 6.1, 6.12, or debug: a 6.1
+# built here with DMA-API debugging, KASAN, kmemleak, lockdep, UBSAN and
+# fault injection, see ci/kernel-debug.sh), CELLS (boot only
 # these cells of the matrix, e.g. CELLS=iommu-strict), TESTS (run only these
 # guest programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks).
 

@@ -27,3 +27,17 @@ with_cache_lock() {
     shift
     flock "$SGDMA_CACHE/.lock-$name" "$@"
 }
+
+# Harness options a guest kernel series needs, into the array SERIES_OPTS.
+# The debug kernel (KASAN, kmemleak, lockdep...) needs more memory and
+# time. Its lane turns on the guest's end-of-run checks (sgdma_debug=1:
+# tests/guest/debug-checks.sh), page poisoning (a device writing to a page
+# after it was freed shows when the page is next allocated), and marks the
+# kmalloc caches as the ones failslab may fail (sgdma_failinject).
+series_opts() {
+    SERIES_OPTS=()
+    case ${1:-6.1} in
+    debug) SERIES_OPTS=(--memory 1024 --timeout "${SGDMA_DEBUG_TIMEOUT:-1500}"
+                        --append "sgdma_debug=1 page_poison=1 slub_debug=A,kmalloc-*") ;;
+    esac
+}

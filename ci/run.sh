@@ -10,6 +10,7 @@ mode=${1:-run}
 # Separate from eval, so a failed build stops here.
 built=$("$ci/build.sh" "${KSERIES:-6.1}")
 eval "$built"
+series_opts "${KSERIES:-6.1}"
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" "$mode" \
-    --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
+    --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" "${SERIES_OPTS[@]}" \
     --logdir "$SGDMA_TOP/build/logs/$KVER"

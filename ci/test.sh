@@ -8,10 +8,13 @@ set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
 
+# The debug kernel's lane boots behind a strict IOMMU unless told otherwise.
+[ "${KSERIES:-6.1}" != debug ] || CELLS=${CELLS:-iommu-strict}
 # Separate from eval, so a failed build stops here.
 built=$("$ci/build.sh" "${KSERIES:-6.1}")
 eval "$built"
-opts=()
+series_opts "${KSERIES:-6.1}"
+opts=("${SERIES_OPTS[@]}")
 for c in ${CELLS:-}; do opts+=(--cell "$c"); done
 [ -z "${TESTS:-}" ] || opts+=(--append "sgdma_tests=$(echo $TESTS | tr ' ' ,)")
 # The qtests run twice: on the normal build and on one with ASan+UBSan.

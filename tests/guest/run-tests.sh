@@ -9,7 +9,11 @@ if [ -n "$sgdma_tests" ]; then
 else
     progs=$(ls tests)
 fi
-set -- $progs
+# sgdma_debug=1 (the debug kernel's lane) adds the kernel's own checks at
+# the end: lockdep, DMA-API debugging, kmemleak, and gup_test's pin cost.
+checks=
+[ "$sgdma_debug" = 1 ] && checks="gup_pin_cost dma_api_debug kmemleak lockdep"
+set -- $progs $checks
 echo "KTAP version 1"
 echo "1..$(($# + 1))"
 
@@ -28,6 +32,19 @@ for prog in $progs; do
         echo "ok $n $prog"
     else
         echo "not ok $n $prog # exit status $status"
+    fi
+    n=$((n + 1))
+done
+
+. ./debug-checks.sh
+for check in $checks; do
+    check_$check >/tmp/out 2>&1
+    status=$?
+    sed 's/^/    # /' /tmp/out
+    if [ $status -eq 0 ]; then
+        echo "ok $n $check"
+    else
+        echo "not ok $n $check"
     fi
     n=$((n + 1))
 done

@@ -52,13 +52,26 @@ def sgdma_devices(cell):
     return ["-device", "sgdma" + props, "-device", "sgdma" + props]
 
 
+# What the kernel prints when something is wrong. Besides the generic
+# oops/BUG/WARN family this covers the debug kernel's detectors: KASAN
+# ("BUG: KASAN: ..."), UBSAN ("UBSAN: ..."), lockdep ("WARNING: possible
+# circular locking dependency", "BUG: MAX_LOCKDEP_... too low!"),
+# DEBUG_ATOMIC_SLEEP ("BUG: sleeping function called from invalid
+# context"), DMA-API debugging (every error is a WARN with "DMA-API:"; its
+# own informational lines are not problems), kmemleak (reports, and
+# turning itself off), SLUB's checks ("BUG kmalloc-64 (...): ...") and
+# page poisoning ("pagealloc: memory corruption").
 KERNEL_PROBLEMS = re.compile(
     r"(\bOops\b|\bBUG:|kernel BUG at|WARNING:|-+\[ cut here \]-+|Kernel panic"
     r"|blocked for more than \d+ seconds|possible (circular|recursive) locking"
-    r"|inconsistent lock state|UBSAN:|KASAN|new suspected memory leak|DMA-API:"
+    r"|inconsistent lock state|UBSAN:|KASAN|new suspected memory leak"
+    r"|DMA-API: (?!preallocated \d+ debug entries|debugging enabled by kernel"
+    r" config|dma_debug_entry pool grown)"
     r"|general protection fault|Call Trace:|soft lockup|hard LOCKUP"
     r"|rcu_\w+ (self-)?detected stall|sleeping function called from invalid"
-    r"|unreferenced object|refcount_t:)")
+    r"|unreferenced object|refcount_t:|kmemleak: (Cannot|Memory pool empty)"
+    r"|Kernel memory leak detector disabled|\bBUG [\w.:-]+ \(|pagealloc: "
+    r"(memory corruption|single bit error))")
 
 DONE_MARKER = "# sgdma: done"
 KMSG_PREFIX = "# kmsg: "
