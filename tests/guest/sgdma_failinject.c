@@ -89,7 +89,8 @@ static bool kmalloc_marked(void)
  * probability 0 until a random case raises it; fail-nth works regardless.
  * GFP_KERNEL allocations and order-0 pages are fair game (the defaults
  * spare them), and so are user pages (__GFP_HIGHMEM). Failures are logged
- * without a stack trace: a trace in the log fails the boot.
+ * without a stack trace (a trace in the log fails the boot), and all of
+ * them (no rate limit).
  */
 static bool fi_setup(void)
 {
@@ -101,6 +102,10 @@ static bool fi_setup(void)
 		ok &= attr_set(attrs[i], "times", "-1");
 		ok &= attr_set(attrs[i], "space", "0");
 		ok &= attr_set(attrs[i], "verbose", "1");
+		/* every failure logged: the harness excuses the kernel's
+		 * allocation-failure reports that follow one, and only those
+		 */
+		ok &= attr_set(attrs[i], "verbose_ratelimit_burst", "1000000");
 		ok &= attr_set(attrs[i], "task-filter", "Y");
 	}
 	ok &= attr_set("failslab", "ignore-gfp-wait", "N");
@@ -117,6 +122,7 @@ static void fi_restore(void)
 	for (size_t i = 0; i < ARRAY_LEN(attrs); i++) {
 		attr_set(attrs[i], "probability", "0");
 		attr_set(attrs[i], "verbose", "2");
+		attr_set(attrs[i], "verbose_ratelimit_burst", "10");
 		attr_set(attrs[i], "task-filter", "N");
 	}
 	attr_set("failslab", "ignore-gfp-wait", "Y");
