@@ -94,6 +94,11 @@ if [ ! -f "$tree/.sgdma-done" ]; then
     log "debug kernel $kver built in $((SECONDS - start)) s"
 fi
 kver=$(cat "$tree/.sgdma-done")
+# Builds of other fragments (other checkouts, older commits) are dropped
+# once unused for a week; using a build marks it used.
+touch "$root/$key"
+find "$root" -mindepth 1 -maxdepth 1 -type d -name '????????????' \
+    ! -name "$key" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 [ -f "$tree/boot/vmlinuz-$kver" ] || die "no kernel image in $tree"
 cat <<EOT
 KVER=$kver

@@ -24,7 +24,10 @@ check_dma_api_debug() {
         echo "no $d: this kernel has no DMA-API debugging"
         return 1
     fi
-    devs=$(ls /sys/bus/pci/drivers/sgdma 2>/dev/null | grep ':')
+    devs=
+    for dev in /sys/bus/pci/drivers/sgdma/*:*; do
+        [ -e "$dev" ] && devs="$devs ${dev##*/}"
+    done
     live=0
     for bdf in $devs; do
         live=$((live + $(grep -c "^$bdf " $d/dump)))
