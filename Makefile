@@ -6,11 +6,12 @@
 #   make bench    measure every data path against its peers (report.md,
 #                 CSV, plot in build/bench/)
 #
-# Variables: KSERIES (guest kernel series: 6.1 or 6.12; make test boots
-# every series of its matrix unless one is given), CELLS (boot only these
-# cells, e.g. CELLS=iommu-strict, of 6.1 or of KSERIES), TESTS (run only
-# these guest programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and
-# checks).
+# Variables: KSERIES (guest kernel series: 6.1, 6.12, or debug: a 6.1
+# built here with DMA-API debugging, KASAN, kmemleak, lockdep, UBSAN and
+# fault injection, see ci/kernel-debug.sh; make test boots every series of
+# its matrix unless one is given), CELLS (boot only these cells, e.g.
+# CELLS=iommu-strict, of 6.1 or of KSERIES), TESTS (run only these guest
+# programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks).
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1.

@@ -3,7 +3,8 @@
 # and print the results as shell assignments for eval:
 #   QEMU QTEST KERNEL KVER INITRD
 #
-#   ci/build.sh [KSERIES]
+#   ci/build.sh [KSERIES]     KSERIES: 6.1 (default), 6.12, or debug (the
+#                             debug kernel built by ci/kernel-debug.sh)
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
@@ -14,7 +15,13 @@ mkdir -p "$out"
 
 with_cache_lock apt "$ci/host-deps.sh" >&2
 qemu_build=$(with_cache_lock qemu "$ci/qemu.sh" default)
-kver=$(with_cache_lock kernel "$ci/kernel.sh" "$series")
+# KVER, KTREE (kernel image and modules), KDIR (to build modules against)
+case $series in
+debug) kernel=$(with_cache_lock kernel-debug "$ci/kernel-debug.sh") ;;
+*)     kernel=$(with_cache_lock kernel "$ci/kernel.sh" "$series") ;;
+esac
+eval "$kernel"
+kver=$KVER
 
 # The module is built in a copy that keeps the repo's driver/ + uapi/
 # layout, one per kernel, so kernels never share objects.
@@ -23,7 +30,7 @@ for f in "$SGDMA_TOP"/driver/* "$SGDMA_TOP"/uapi/*.h; do
     install_if_changed "$f" "$kmod/${f#"$SGDMA_TOP"/}"
 done
 log "building the module for $kver"
-make -C "/usr/src/linux-headers-$kver" M="$kmod/driver" modules \
+make -C "$KDIR" M="$kmod/driver" modules \
     >"$kmod/build.log" 2>&1 || { cat "$kmod/build.log" >&2; die "module build failed"; }
 
 log "building user space"
@@ -31,13 +38,13 @@ log "building user space"
 ninja -C "$out/meson" >&2
 
 initrd=$out/initramfs-$kver.cpio.gz
-"$ci/initramfs.sh" "$initrd" "$SGDMA_CACHE/kernel/$kver" "$kver" \
+"$ci/initramfs.sh" "$initrd" "$KTREE" "$kver" \
     "$kmod/driver/sgdma.ko" "$out/meson"
 
 cat <<EOT
 QEMU=$qemu_build/qemu-system-x86_64
 QTEST=$qemu_build/tests/qtest/sgdma-test
 KVER=$kver
-KERNEL=$SGDMA_CACHE/kernel/$kver/boot/vmlinuz-$kver
+KERNEL=$KTREE/boot/vmlinuz-$kver
 INITRD=$initrd
 EOT

@@ -3,7 +3,8 @@
 # the sgdma tool and every guest test program.
 #
 #   ci/initramfs.sh OUTPUT.cpio.gz KERNEL_TREE KVER MODULE.ko MESON_BUILD_DIR
-# KERNEL_TREE is the extracted kernel package (its lib/modules/KVER).
+# KERNEL_TREE is the extracted kernel package (its lib/modules/KVER), or
+# the debug kernel's install tree (also sgdma/: programs for the guest).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -18,7 +19,8 @@ ln -s busybox "$stage/bin/sh"
 # The kernel opens /dev/console before init can mount devtmpfs.
 mknod -m 600 "$stage/dev/console" c 5 1
 cp "$guest/init" "$stage/init"
-cp "$guest/run-tests.sh" "$guest/demo.sh" "$meson/userlib/sgdma" \
+cp "$guest/run-tests.sh" "$guest/debug-checks.sh" "$guest/demo.sh" \
+   "$meson/userlib/sgdma" \
    "$stage/sgdma/"
 
 # Install the module as the kernel would, so modprobe and lspci -k work.
@@ -35,6 +37,11 @@ for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1 nvme}; do
     done
 done
 depmod -b "$stage" "$kver"
+# Programs that come with the kernel (the debug kernel's gup_test).
+if [ -d "$ktree/sgdma" ]; then
+    mkdir -p "$stage/sgdma/tools"
+    cp "$ktree"/sgdma/* "$stage/sgdma/tools/"
+fi
 for t in "$meson"/tests/guest/sgdma_*; do
     [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$stage/sgdma/tests/"
 done

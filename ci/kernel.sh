@@ -3,8 +3,10 @@
 # its matching headers on the host for building the module.
 #
 #   ci/kernel.sh [SERIES]   SERIES: 6.1 (default) or 6.12
-# Prints the kernel release (e.g. 6.1.0-56-amd64) on stdout; the kernel
-# image is $SGDMA_CACHE/kernel/<release>/boot/vmlinuz-<release>.
+# Prints shell assignments for eval (as ci/kernel-debug.sh does):
+#   KVER   the kernel release (e.g. 6.1.0-56-amd64)
+#   KTREE  the extracted package: boot/vmlinuz-$KVER, lib/modules/$KVER
+#   KDIR   the installed headers, to build external modules against
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -40,4 +42,8 @@ fi
 [ -f "$dir/lib/modules/$kver/modules.dep" ] || depmod -b "$dir" "$kver"
 
 with_cache_lock apt "$(dirname "$0")/host-deps.sh" "linux-headers-$kver" >&2
-echo "$kver"
+cat <<EOT
+KVER=$kver
+KTREE=$dir
+KDIR=/usr/src/linux-headers-$kver
+EOT

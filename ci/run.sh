@@ -12,4 +12,4 @@ built=$("$ci/build.sh" "${KSERIES:-6.1}")
 eval "$built"
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" "$mode" \
     --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
-    --logdir "$SGDMA_TOP/build/logs/$KVER"
+    --series-label "${KSERIES:-6.1}" --logdir "$SGDMA_TOP/build/logs/$KVER"

@@ -18,12 +18,16 @@ ci=$(dirname "$0")
 MATRIX=(
     "6.1:all"
     "6.12:iommu-strict swiotlb strict"
-    # "debug:iommu-strict"
+    "debug:iommu-strict"
 )
 
 if [ -n "${KSERIES:-}" ]; then
     plan=()
-    for s in $KSERIES; do plan+=("$s:${CELLS:-all}"); done
+    # The debug kernel's lane boots behind a strict IOMMU unless told.
+    for s in $KSERIES; do
+        [ "$s" = debug ] && plan+=("$s:${CELLS:-iommu-strict}") ||
+            plan+=("$s:${CELLS:-all}")
+    done
 elif [ -n "${CELLS:-}" ]; then
     plan=("6.1:$CELLS")
 else

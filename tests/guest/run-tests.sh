@@ -31,7 +31,11 @@ totals() {
     echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held kernel_problems=$warn"
 }
 
-set -- $progs
+# sgdma_debug=1 (the debug kernel's lane) adds the kernel's own checks at
+# the end: lockdep, DMA-API debugging, kmemleak, and gup_test's pin cost.
+checks=
+[ "$sgdma_debug" = 1 ] && checks="gup_pin_cost kmemleak dma_api_debug kmemleak_unloaded lockdep"
+set -- $progs $checks
 echo "KTAP version 1"
 echo "1..$(($# + 1))"
 
@@ -53,6 +57,19 @@ for prog in $progs; do
         echo "not ok $n $prog # exit status $status"
     fi
     totals "$prog"
+    n=$((n + 1))
+done
+
+. ./debug-checks.sh
+for check in $checks; do
+    check_$check >/tmp/out 2>&1
+    status=$?
+    sed 's/^/    # /' /tmp/out
+    if [ $status -eq 0 ]; then
+        echo "ok $n $check"
+    else
+        echo "not ok $n $check"
+    fi
     n=$((n + 1))
 done
 

@@ -1,0 +1,110 @@
+# Sourced by run-tests.sh: the debug kernel's own checks, run after every
+# test program when the kernel command line has sgdma_debug=1. Each
+# check_NAME prints what it saw and returns non-zero to fail its case; a
+# facility the debug kernel should have but does not fails too.
+
+# Lockdep watched the whole run and never turned itself off (it does so
+# after its first splat, or when it runs out of room).
+check_lockdep() {
+    s=/proc/lockdep_stats
+    if [ ! -r $s ]; then
+        echo "no $s: this kernel has no lockdep"
+        return 1
+    fi
+    grep -E 'lock-classes|direct dependencies|debug_locks' $s
+    grep -qE '^ *debug_locks: +1$' $s || { echo "lockdep is off"; return 1; }
+}
+
+# DMA-API debugging tracked the driver's mappings, found no error, and
+# the driver left none behind when unloaded (an unbind with mappings or
+# coherent allocations still live is an error the counter sees).
+check_dma_api_debug() {
+    d=/sys/kernel/debug/dma-api
+    if [ ! -r $d/error_count ]; then
+        echo "no $d: this kernel has no DMA-API debugging"
+        return 1
+    fi
+    devs=
+    for dev in /sys/bus/pci/drivers/sgdma/*:*; do
+        [ -e "$dev" ] && devs="$devs ${dev##*/}"
+    done
+    live=0
+    for bdf in $devs; do
+        live=$((live + $(grep -c "^$bdf " $d/dump)))
+    done
+    echo "sgdma devices: $(echo $devs); their live DMA-API entries: $live"
+    if ! modprobe -r sgdma; then
+        echo "cannot unload sgdma"
+        return 1
+    fi
+    left=0
+    for bdf in $devs; do
+        left=$((left + $(grep -c "^$bdf " $d/dump)))
+    done
+    errors=$(cat $d/error_count)
+    echo "after unloading: entries left $left, errors $errors," \
+         "disabled $(cat $d/disabled), fewest free entries" \
+         "$(cat $d/min_free_entries) of $(cat $d/nr_total_entries)"
+    # No entries while loaded would mean the driver's DMA went untracked.
+    [ "$live" -gt 0 ] && [ "$left" = 0 ] && [ "$errors" = 0 ] &&
+        [ "$(cat $d/disabled)" = N ]
+}
+
+# kmemleak: objects younger than 5 s are never reported, and a new object
+# needs two scans, hence the wait and the second scan. The first check
+# runs with the module loaded, so the report names its functions; it then
+# marks what it reported as seen ("clear"), so that the check after
+# unloading reports only what the unload revealed (objects that only the
+# module's own data pointed to).
+kmemleak_scan() {
+    k=/sys/kernel/debug/kmemleak
+    if [ ! -w $k ]; then
+        echo "no $k: this kernel has no kmemleak, or it turned itself off"
+        return 1
+    fi
+    sleep 6
+    echo scan >$k && echo scan >$k || { echo "kmemleak scan failed"; return 1; }
+    cat $k >/tmp/kmemleak
+    echo clear >$k
+    sed 's/^/kmemleak: /' /tmp/kmemleak
+    echo "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak) suspected leaks"
+    [ ! -s /tmp/kmemleak ]
+}
+
+check_kmemleak() {
+    kmemleak_scan
+}
+
+check_kmemleak_unloaded() {
+    modprobe -r sgdma 2>/dev/null
+    kmemleak_scan
+}
+
+# gup_test's pin benchmark: the kernel's per-page cost of pinning user
+# pages (pin_user_pages_fast) and unpinning them, the yardstick for the
+# driver's own pin cost. Figures only: it fails only if it cannot run.
+# One CSV row per run:
+#   csv: bench,mib,pages_per_call,get_us,put_us,pin_ns_per_page,unpin_ns_per_page
+check_gup_pin_cost() {
+    t=/sgdma/tools/gup_test
+    if [ ! -x $t ] || [ ! -e /sys/kernel/debug/gup_test ]; then
+        echo "no gup_test program or no /sys/kernel/debug/gup_test"
+        return 1
+    fi
+    mib=32
+    pages=$((mib * 256))
+    echo "csv: bench,mib,pages_per_call,get_us,put_us,pin_ns_per_page,unpin_ns_per_page"
+    for run in "-a PIN_FAST" "-L PIN_LONGTERM"; do
+        set -- $run
+        for per_call in 1 16 512; do
+            out=$($t "$1" -m $mib -n $per_call -r 3) &&
+                echo "$out" | grep -q 'Time: get:' ||
+                { echo "gup_test $1 -n $per_call failed: $out"; return 1; }
+            # "PIN_FAST_BENCHMARK: Time: get:123 put:45 us", once per repeat
+            echo "$out" | sed -n 's/.*Time: get:\([0-9]*\) put:\([0-9]*\) us.*/\1 \2/p' |
+            while read get put; do
+                echo "csv: $2,$mib,$per_call,$get,$put,$((get * 1000 / pages)),$((put * 1000 / pages))"
+            done
+        done
+    done
+}
