@@ -176,8 +176,14 @@ static bool test_misuse(void)
 }
 
 /* Handles run out cleanly, and a freed one is not handed out at once. */
+/*
+ * Fills the handle table with one page registered over and over: read-only,
+ * because more than a few writable mappings of one cacheline at a time is
+ * what DMA-API debugging rightly reports as a bug.
+ */
 static bool test_table_full(void)
 {
+	const uint32_t ro = SGDMA_BUF_READONLY;
 	unsigned char *a = backed(PAGE);
 	uint32_t hs[SGDMA_MAX_BUFS], h = 0, h1 = 0;
 	unsigned int n = 0;
@@ -188,12 +194,12 @@ static bool test_table_full(void)
 	ok &= EXPECT(reg(a, PAGE, 0, &h1) == 0 && unreg(h1) == 0);
 	ok &= EXPECT(reg(a, PAGE, 0, &h) == 0 && h != h1);
 	ok &= EXPECT(unreg(h) == 0);
-	while (n < SGDMA_MAX_BUFS && reg(a, PAGE, 0, &hs[n]) == 0)
+	while (n < SGDMA_MAX_BUFS && reg(a, PAGE, ro, &hs[n]) == 0)
 		n++;
 	ok &= EXPECT(n == SGDMA_MAX_BUFS);
-	ok &= EXPECT(reg(a, PAGE, 0, &h) == ENOSPC);
+	ok &= EXPECT(reg(a, PAGE, ro, &h) == ENOSPC);
 	ok &= EXPECT(unreg(hs[7]) == 0);
-	ok &= EXPECT(reg(a, PAGE, 0, &h) == 0 && h == hs[7]);
+	ok &= EXPECT(reg(a, PAGE, ro, &h) == 0 && h == hs[7]);
 	for (unsigned int i = 0; i < n; i++)
 		ok &= EXPECT(unreg(hs[i]) == 0);
 	munmap(a, PAGE);
