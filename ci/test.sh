@@ -53,6 +53,7 @@ if [ "${HOST:-1}" != 0 ]; then
            --tap-check "libsgdma=$SGDMA_TOP/build/meson/tests/host/test-cli"
            --tap-check "sgdma_cli=$SGDMA_TOP/tests/host/tool-cli.sh $SGDMA_TOP/build/meson"
            --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
+           --check "harness_selftest=python3 -m unittest discover -s $SGDMA_TOP/tests/harness -p 'test_*.py'"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
            --check "checkpatch_qemu=$ci/checkpatch.sh qemu"
            --check "bench_smoke=$ci/bench.sh --smoke")

@@ -80,6 +80,19 @@ def parse_size(s):
     return int(s[:-1] if mult > 1 else s) * mult
 
 
+def run_qemu(args, cmd, logdir):
+    """Run one boot; return "" or why it did not end well."""
+    try:
+        with open(os.path.join(logdir, "qemu.log"), "w") as qlog:
+            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                  stderr=subprocess.STDOUT,
+                                  timeout=args.timeout)
+        return "QEMU exited with %d" % proc.returncode \
+            if proc.returncode else ""
+    except subprocess.TimeoutExpired:
+        return "killed after %d s" % args.timeout
+
+
 def boot(args, name, params):
     cell = dict(harness.CELLS.get(name, LAZY if name == "iommu-lazy" else {}))
     logdir = os.path.join(args.out, "logs", name)
@@ -99,19 +112,19 @@ def boot(args, name, params):
                                 "-device", "nvme,serial=sgdmabench,drive=nvm"])
     cmd = harness.qemu_command(ns, cell, "bench", logdir)
     start = time.monotonic()
+    retried = False
     try:
-        with open(os.path.join(logdir, "qemu.log"), "w") as qlog:
-            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
-                                  stderr=subprocess.STDOUT,
-                                  timeout=args.timeout)
-        status = "QEMU exited with %d" % proc.returncode \
-            if proc.returncode else ""
-    except subprocess.TimeoutExpired:
-        status = "killed after %d s" % args.timeout
+        while True:
+            status = run_qemu(args, cmd, logdir)
+            text = harness.read(os.path.join(logdir, "results.ktap"))
+            console = harness.read(os.path.join(logdir, "console.log"))
+            crash = harness.crash_before_init(text, console)
+            if not crash or retried:
+                break
+            retried = True
+            harness.keep_early_crash(logdir, "bench " + name, crash)
     finally:
         os.unlink(disk)
-    text = harness.read(os.path.join(logdir, "results.ktap"))
-    console = harness.read(os.path.join(logdir, "console.log"))
     rows, costs, errors, notes = parse_guest(text, name)
     if status:
         errors.append(status)

@@ -17,7 +17,8 @@
  *    in the parent's pages, never in the child's copy;
  *  - SIGKILL in the middle of a transfer, stalled or running;
  *  - thousands of open/close cycles, some under load;
- *  - an ioctl fuzzer from a fixed seed.
+ *  - ioctl fuzzers from a fixed seed: INFO and XFER, and the buffer and
+ *    queue ioctls with live handles and queues to aim at.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -25,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -920,6 +922,36 @@ static uint64_t fuzz_len(void)
 	}
 }
 
+/* What a fuzzer's calls returned, each errno among those allowed. */
+struct tally {
+	const int *allowed;
+	size_t n;
+	unsigned int counts[16];
+};
+
+static bool tally_add(struct tally *t, int e, unsigned int i, unsigned int cmd)
+{
+	for (size_t k = 0; k < t->n; k++)
+		if (e == t->allowed[k]) {
+			t->counts[k]++;
+			return true;
+		}
+	ktap_diag("iteration %u: cmd %#x: unexpected %s", i, cmd, strerror(e));
+	return false;
+}
+
+static void tally_print(const struct tally *t, const char *what)
+{
+	char line[256];
+	int len = 0;
+
+	for (size_t k = 0; k < t->n && len < (int)sizeof(line); k++)
+		len += snprintf(line + len, sizeof(line) - len, " %s %u",
+				t->allowed[k] ? strerrorname_np(t->allowed[k]) :
+				"ok", t->counts[k]);
+	ktap_diag("%s, seed %#llx:%s", what, FUZZ_SEED, line);
+}
+
 /*
  * INFO and XFER with any direction and size bits, numbers that no sgdma
  * ioctl uses (0x30-0x3f; the low ones are left to ioctls still to come,
@@ -943,14 +975,11 @@ static unsigned int fuzz_cmd(void)
 	return _IOC(dir, SGDMA_IOC_MAGIC, nr, size);
 }
 
-static bool test_fuzz(void)
+/* The arena: ARENA bytes between two PROT_NONE pages, then arena_ro. */
+static bool arena_map(void)
 {
-	static const int allowed[] = { 0, EINVAL, EFAULT, E2BIG, ENOTTY };
-	unsigned int counts[ARRAY_LEN(allowed)] = { 0 };
 	unsigned char *m = mmap(NULL, ARENA + 3 * PAGE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t saved_rng = rng_state;
-	bool ok = true;
 
 	if (!EXPECT(m != MAP_FAILED))
 		return false;
@@ -960,6 +989,44 @@ static bool test_fuzz(void)
 	mprotect(arena + ARENA, PAGE, PROT_NONE);
 	memset(arena_ro, 0x5a, PAGE);
 	mprotect(arena_ro, PAGE, PROT_READ);
+	return true;
+}
+
+/* The read-only page kept its bytes; the arena is gone after. */
+static bool arena_unmap(void)
+{
+	bool ok = true;
+
+	for (size_t j = 0; j < PAGE; j++)
+		if (arena_ro[j] != 0x5a) {
+			ktap_diag("the read-only page changed");
+			ok = false;
+			break;
+		}
+	munmap(arena - PAGE, ARENA + 3 * PAGE);
+	return ok;
+}
+
+/* Still healthy: every channel moves data on both paths. */
+static bool all_channels_work(void)
+{
+	bool ok = true;
+
+	for (unsigned int c = 0; c < info.channels; c++)
+		ok &= chan_works(c, SGDMA_XFER_COPY) &&
+		      chan_works(c, SGDMA_XFER_PINNED);
+	return ok;
+}
+
+static bool test_fuzz(void)
+{
+	static const int allowed[] = { 0, EINVAL, EFAULT, E2BIG, ENOTTY };
+	struct tally t = { .allowed = allowed, .n = ARRAY_LEN(allowed) };
+	uint64_t saved_rng = rng_state;
+	bool ok = true;
+
+	if (!arena_map())
+		return false;
 	rng_state = FUZZ_SEED;
 
 	for (unsigned int i = 0; i < FUZZ_ITERS && ok; i++) {
@@ -1006,38 +1073,335 @@ static bool test_fuzz(void)
 		arg = rnd() % 16 ? (uintptr_t)argp : fuzz_addr();
 
 		e = ioctl(fd, cmd, (void *)(uintptr_t)arg) < 0 ? errno : 0;
-		for (k = 0; k < ARRAY_LEN(allowed); k++)
-			if (e == allowed[k])
-				break;
-		if (k == ARRAY_LEN(allowed)) {
-			ktap_diag("iteration %u: cmd %#x: unexpected %s", i, cmd,
-				  strerror(e));
-			ok = false;
-		} else {
-			counts[k]++;
+		ok &= tally_add(&t, e, i, cmd);
+	}
+	tally_print(&t, "INFO and XFER");
+	ok &= arena_unmap();
+	rng_state = saved_rng;
+	return ok && all_channels_work();
+}
+
+/* ---- ioctl fuzzer, ABI 3: buffers and queues ---- */
+
+#define FUZZ3_ITERS	3000
+#define FUZZ3_POOL	8
+
+/*
+ * State that makes fuzzed calls reach past the handle lookup: live handles
+ * (registered and coherent buffers), a queue with room, an eventfd. All of
+ * it on a node of its own, so that whatever the fuzzer leaves behind goes
+ * with the node's last reference.
+ */
+struct fuzz3 {
+	int node;
+	int queue;
+	int efd;
+	uint32_t handles[FUZZ3_POOL];
+	unsigned int nhandles;
+};
+
+union fuzz3_arg {
+	struct sgdma_buf_reg reg;
+	struct sgdma_buf_alloc alloc;
+	struct sgdma_buf_free free;
+	struct sgdma_buf_xfer xfer;
+	struct sgdma_queue_create qc;
+	struct sgdma_queue_reap reap;
+};
+
+static uint32_t fuzz_size(size_t size)
+{
+	return rnd() % 4 ? size : (uint32_t)fuzz_len();
+}
+
+static uint32_t fuzz_flags(void)
+{
+	return rnd() % 4 ? rnd() % 4 : (uint32_t)rnd();
+}
+
+static uint32_t fuzz_pad(void)
+{
+	return rnd() % 8 ? 0 : (uint32_t)rnd();
+}
+
+static uint32_t fuzz_handle(const struct fuzz3 *z)
+{
+	if (z->nhandles && rnd() % 4)
+		return z->handles[rnd() % z->nhandles];
+	return rnd() % 2 ? rnd() % (SGDMA_MAX_BUFS + 2) : (uint32_t)rnd();
+}
+
+/* Mostly inside a small buffer, now and then anywhere. */
+static uint64_t fuzz_offset(void)
+{
+	return rnd() % 4 ? rnd() % (64 * KiB) : rnd();
+}
+
+/*
+ * A buffer transfer that could run (ops, handles, offsets and lengths as
+ * the ABI wants them, aligned for the strictest device), then now and then
+ * a field or two made wrong.
+ */
+static void fuzz3_xfer(const struct fuzz3 *z, struct sgdma_buf_xfer *x)
+{
+	static const uint16_t ops[] = { SGDMA_OP_H2C, SGDMA_OP_C2H,
+					SGDMA_OP_H2H };
+	uint16_t op = ops[rnd() % 3];
+	uint32_t src = op == SGDMA_OP_C2H ? 0 : fuzz_handle(z);
+	uint32_t dst = op == SGDMA_OP_H2C ? 0 : fuzz_handle(z);
+
+	*x = (struct sgdma_buf_xfer){
+		.size = sizeof(*x),
+		.flags = rnd() % 2 ? SGDMA_XFER_CRC : 0,
+		.op = op,
+		.card_offset = op == SGDMA_OP_H2H ? 0 : rnd() % 1024 * 64,
+		.src_handle = src,
+		.dst_handle = dst,
+		.src_offset = src ? rnd() % 64 * 64 : 0,
+		.dst_offset = dst ? rnd() % 64 * 64 : 0,
+		.len = (1 + rnd() % 64) * 64,
+		.user_data = rnd(),
+	};
+	for (unsigned int k = rnd() % 2 ? 0 : 1 + rnd() % 2; k; k--) {
+		switch (rnd() % 10) {
+		case 0:
+			x->size = fuzz_size(sizeof(*x));
+			break;
+		case 1:
+			x->flags = fuzz_flags() << 1 | SGDMA_XFER_CHANNEL;
+			x->channel = rnd() % 2 ? rnd() % 5 : (uint32_t)rnd();
+			break;
+		case 2:
+			x->op = (uint16_t)rnd();
+			x->__reserved = (uint16_t)fuzz_pad();
+			break;
+		case 3:
+			x->card_offset = fuzz_offset();
+			break;
+		case 4:
+			x->src_handle = fuzz_handle(z);
+			break;
+		case 5:
+			x->dst_handle = fuzz_handle(z);
+			break;
+		case 6:
+			x->src_offset = fuzz_offset();
+			x->dst_offset = fuzz_offset();
+			break;
+		case 7:
+			x->len = fuzz_len();
+			break;
+		default:
+			x->bytes = fuzz_pad();
+			x->crc = fuzz_pad();
+			x->__pad = fuzz_pad();
 		}
 	}
-	ktap_diag("fuzz seed %#llx, %u iterations: %u ok, %u EINVAL, %u EFAULT, %u E2BIG, %u ENOTTY",
-		  FUZZ_SEED, FUZZ_ITERS, counts[0], counts[1], counts[2],
-		  counts[3], counts[4]);
-	for (size_t j = 0; j < PAGE; j++)
-		if (arena_ro[j] != 0x5a) {
-			ktap_diag("the read-only page changed");
-			ok = false;
-			break;
-		}
-	rng_state = saved_rng;
-	munmap(m, ARENA + 3 * PAGE);
-	/* Still healthy: every channel moves data on both paths. */
-	for (unsigned int c = 0; c < info.channels; c++)
-		ok &= chan_works(c, SGDMA_XFER_COPY) &&
-		      chan_works(c, SGDMA_XFER_PINNED);
+}
+
+/*
+ * One fuzzed argument for ioctl number @nr in @a; returns its size. The
+ * lengths of coherent buffers stay small but for a rare valid large one,
+ * so that the guest's memory is never the limit.
+ */
+static size_t fuzz3_fill(const struct fuzz3 *z, unsigned int nr,
+			 union fuzz3_arg *a)
+{
+	memset(a, 0, sizeof(*a));
+	switch (nr) {
+	case 2:
+		a->reg = (struct sgdma_buf_reg){
+			fuzz_size(sizeof(a->reg)), fuzz_flags(),
+			rnd() % 2 ? (uintptr_t)arena + rnd() % (ARENA / PAGE) *
+			PAGE : fuzz_addr(),
+			rnd() % 2 ? (1 + rnd() % 16) * PAGE : fuzz_len(),
+			fuzz_pad(), fuzz_pad() };
+		return sizeof(a->reg);
+	case 3:
+		a->alloc = (struct sgdma_buf_alloc){
+			fuzz_size(sizeof(a->alloc)), fuzz_flags() & ~3,
+			rnd() % 8 ? rnd() % (128 * KiB) : fuzz_len(),
+			fuzz_pad(), fuzz_pad(), fuzz_pad() };
+		return sizeof(a->alloc);
+	case 4:
+		a->free = (struct sgdma_buf_free){
+			fuzz_size(sizeof(a->free)), fuzz_flags() & ~3,
+			fuzz_handle(z), fuzz_pad() };
+		return sizeof(a->free);
+	case 5:
+	case 7:
+		fuzz3_xfer(z, &a->xfer);
+		return sizeof(a->xfer);
+	case 6:
+		a->qc = (struct sgdma_queue_create){
+			fuzz_size(sizeof(a->qc)), fuzz_flags(),
+			rnd() % 4 ? rnd() % 9 : (uint32_t)rnd(),
+			rnd() % 2 ? -1 : rnd() % 2 ? z->efd :
+			rnd() % 2 ? z->node : (int32_t)rnd(),
+			(int32_t)fuzz_pad(), fuzz_pad() };
+		return sizeof(a->qc);
+	default:
+		a->reap = (struct sgdma_queue_reap){
+			fuzz_size(sizeof(a->reap)), fuzz_flags(),
+			rnd() % 2 ? (uintptr_t)(arena + ARENA / 2) :
+			fuzz_addr(),
+			rnd() % 4 ? rnd() % 16 : (uint32_t)rnd(),
+			fuzz_pad() };
+		return sizeof(a->reap);
+	}
+}
+
+/* An address for the argument that holds no valid structure. */
+static uint64_t fuzz_bad_addr(void)
+{
+	uint64_t a;
+
+	do
+		a = fuzz_addr();
+	while (a >= (uintptr_t)arena && a < (uintptr_t)arena + ARENA);
+	return a;
+}
+
+/* Collect one completion of @queue, waiting for it: false if none came. */
+static bool reap_one(int queue)
+{
+	struct sgdma_completion c;
+	struct sgdma_queue_reap r = { sizeof(r), SGDMA_REAP_WAIT,
+				      (uintptr_t)&c, 1, 0 };
+
+	return ioctl(queue, SGDMA_IOC_QUEUE_REAP, &r) == 0 && r.count == 1;
+}
+
+/* Keep a handle the fuzzer got; a pool that is full loses its oldest. */
+static bool fuzz3_keep(struct fuzz3 *z, uint32_t handle)
+{
+	struct sgdma_buf_free f = { sizeof(f), 0, 0, 0 };
+	bool ok = true;
+
+	if (z->nhandles == FUZZ3_POOL) {
+		f.handle = z->handles[0];
+		/* A queued transfer may still hold it. */
+		while (ok && ioctl(z->node, SGDMA_IOC_BUF_FREE, &f) &&
+		       EXPECT(errno == EBUSY))
+			ok &= EXPECT(reap_one(z->queue));
+		memmove(z->handles, z->handles + 1,
+			--z->nhandles * sizeof(z->handles[0]));
+	}
+	z->handles[z->nhandles++] = handle;
 	return ok;
+}
+
+/* What a successful call created: keep the handle, close the queue. */
+static bool fuzz3_after(struct fuzz3 *z, unsigned int nr,
+			const unsigned char *argp)
+{
+	union fuzz3_arg out;
+
+	memcpy(&out, argp, sizeof(out));
+	switch (nr) {
+	case 2:
+		return fuzz3_keep(z, out.reg.handle);
+	case 3:
+		return fuzz3_keep(z, out.alloc.handle);
+	case 4:
+		for (unsigned int k = 0; k < z->nhandles; k++)
+			if (z->handles[k] == out.free.handle) {
+				memmove(z->handles + k, z->handles + k + 1,
+					(--z->nhandles - k) *
+					sizeof(z->handles[0]));
+				break;
+			}
+		return true;
+	case 6:
+		return EXPECT(close(out.qc.fd) == 0);
+	default:
+		return true;
+	}
+}
+
+/*
+ * REGISTER, ALLOC, FREE, BUF_XFER and QUEUE_CREATE on the node, SUBMIT
+ * and REAP on a queue, each now and then on the wrong descriptor, with
+ * fuzzed sizes, flags, handles, offsets, lengths and padding, and a few
+ * flipped bytes. Each call either works or fails with an errno the ABI
+ * names; then every handle frees, nothing stays open or pinned, and the
+ * device still moves data.
+ */
+static bool test_fuzz_abi3(void)
+{
+	/*
+	 * Arguments live outside the arena: queued transfers into buffers
+	 * registered there write to it at any time, and the fuzzer reads back
+	 * what the ioctls returned.
+	 */
+	static unsigned char argbuf[2 * PAGE];
+	static const int allowed[] = { 0, EINVAL, EFAULT, E2BIG, ENOTTY,
+				       ENOENT, EACCES, EBUSY, EAGAIN, ENOSPC,
+				       ENOMEM, EBADF };
+	struct tally t = { .allowed = allowed, .n = ARRAY_LEN(allowed) };
+	struct sgdma_queue_create qc = { sizeof(qc), 0, 8, -1, 0, 0 };
+	int fds = open_fds();
+	struct fuzz3 z = { .efd = eventfd(0, EFD_CLOEXEC) };
+	unsigned int worked[7] = { 0 };
+	uint64_t saved_rng = rng_state;
+	bool ok = true;
+
+	z.node = open("/dev/sgdma0", O_RDWR | O_CLOEXEC);
+	if (!EXPECT(z.node >= 0) || !EXPECT(z.efd >= 0) ||
+	    !EXPECT(ioctl(z.node, SGDMA_IOC_QUEUE_CREATE, &qc) == 0) ||
+	    !arena_map())
+		return false;
+	z.queue = qc.fd;
+	rng_state = FUZZ_SEED;
+
+	for (unsigned int i = 0; i < FUZZ3_ITERS && ok; i++) {
+		unsigned int nr = 2 + rnd() % 7;
+		bool on_queue = (nr >= 7) != (rnd() % 16 == 0);
+		unsigned char *argp = argbuf + rnd() % (sizeof(argbuf) -
+						       sizeof(union fuzz3_arg) - 16);
+		union fuzz3_arg a;
+		size_t size = fuzz3_fill(&z, nr, &a);
+		unsigned int cmd = _IOC(nr == 4 || nr == 7 ? _IOC_WRITE :
+					_IOC_READ | _IOC_WRITE,
+					SGDMA_IOC_MAGIC, nr, size);
+		uint64_t arg;
+		int e;
+
+		memcpy(argp, &a, size);
+		for (size_t k = rnd() % 4 ? 0 : rnd() % 3; k; k--)
+			argp[rnd() % (size + 16)] = (unsigned char)rnd();
+		arg = rnd() % 32 ? (uintptr_t)argp : fuzz_bad_addr();
+
+		e = ioctl(on_queue ? z.queue : z.node, cmd,
+			  (void *)(uintptr_t)arg) < 0 ? errno : 0;
+		ok &= tally_add(&t, e, i, cmd);
+		if (!e) {
+			worked[nr - 2]++;
+			ok &= fuzz3_after(&z, nr, argp);
+		}
+	}
+	tally_print(&t, "buffers and queues");
+	ktap_diag("worked: REGISTER %u ALLOC %u FREE %u BUF_XFER %u QUEUE_CREATE %u SUBMIT %u REAP %u",
+		  worked[0], worked[1], worked[2], worked[3], worked[4],
+		  worked[5], worked[6]);
+
+	/* Closing the queue finishes what it started; then all handles free. */
+	ok &= EXPECT(close(z.queue) == 0);
+	for (unsigned int k = 0; k < z.nhandles; k++) {
+		struct sgdma_buf_free f = { sizeof(f), 0, z.handles[k], 0 };
+
+		ok &= EXPECT(ioctl(z.node, SGDMA_IOC_BUF_FREE, &f) == 0);
+	}
+	ok &= EXPECT(close(z.node) == 0) && EXPECT(close(z.efd) == 0);
+	ok &= arena_unmap();
+	ok &= EXPECT(open_fds() == fds);
+	rng_state = saved_rng;
+	return ok && all_channels_work();
 }
 
 int main(void)
 {
-	ktap_plan(8);
+	ktap_plan(9);
 	if (!t_open(0))
 		return t_fail_all("open");
 	RUN(test_null_zero_length(), "null_zero_length");
@@ -1048,6 +1412,7 @@ int main(void)
 	RUN(test_kill9(), "sigkill_mid_transfer");
 	RUN(test_open_close(), "open_close_cycles");
 	RUN(test_fuzz(), "ioctl_fuzz");
+	RUN(test_fuzz_abi3(), "ioctl_fuzz_buffers_queues");
 	set_timeout_ms(5000);
 	sgdma_close(dev);
 	return ktap_finish();
