@@ -601,6 +601,40 @@ const char *sgdma_version(void)
 	return LIBSGDMA_VERSION;
 }
 
+int sgdma_mem_alloc(size_t len, void **addr)
+{
+	size_t align = len >= SGDMA_MEM_HUGE_ALIGN ? SGDMA_MEM_HUGE_ALIGN : 0;
+	size_t maplen = len + align;
+	uintptr_t start, head;
+	void *p;
+
+	if (!len || maplen < len)
+		return -EINVAL;
+	p = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	if (align) {
+		/* Keep the aligned middle; give back what is around it. */
+		start = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+		head = start - (uintptr_t)p;
+		if (head)
+			munmap(p, head);
+		munmap((void *)(start + len), align - head);
+		p = (void *)start;
+		/* Only advice: where THP is off it changes nothing. */
+		madvise(p, len, MADV_HUGEPAGE);
+	}
+	*addr = p;
+	return 0;
+}
+
+void sgdma_mem_free(void *addr, size_t len)
+{
+	if (addr && len)
+		munmap(addr, len);
+}
+
 /* ---- Buffers, mmap and asynchronous queues (ABI 3) ---- */
 
 int sgdma_buf_register(struct sgdma_dev *dev, void *addr, size_t len,

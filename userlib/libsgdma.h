@@ -185,6 +185,23 @@ const char *sgdma_strerror(int err);
 /* The library's version, "MAJOR.MINOR.PATCH". Thread-safe. */
 const char *sgdma_version(void);
 
+/* Alignment of large buffers from sgdma_mem_alloc(): a huge page. */
+#define SGDMA_MEM_HUGE_ALIGN	(2u << 20)
+
+/*
+ * Memory to transfer from and to, or to register: @len bytes (at least 1)
+ * of private anonymous memory, zeroed, page-aligned and, from
+ * SGDMA_MEM_HUGE_ALIGN bytes up, aligned to that, with transparent huge
+ * pages asked for. Alignment is what lets an IOMMU map the buffer with
+ * 2 MiB pages: a buffer that starts inside a huge page lands at an I/O
+ * address that is not 2 MiB-aligned, so it is mapped 4 KiB at a time and
+ * the device needs a translation for every 4 KiB. Returns 0 and *@addr,
+ * or -EINVAL (zero length) or -ENOMEM. Thread-safe.
+ */
+int sgdma_mem_alloc(size_t len, void **addr);
+/* Frees what sgdma_mem_alloc() returned; @len as given to it. */
+void sgdma_mem_free(void *addr, size_t len);
+
 /*
  * ---- Buffers, mmap and asynchronous queues (ABI 3) ----
  *

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,19 +234,17 @@ static int check_pinned(const char *cmd, const struct common *c, uint64_t len)
 			 c->seg_align, len);
 }
 
-/* Page-aligned anonymous memory, suitable for the pinned path. */
+/* Memory for the pinned and registered paths (see sgdma_mem_alloc). */
 static void *buf_alloc(size_t len)
 {
-	void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p;
 
-	return p == MAP_FAILED ? NULL : p;
+	return sgdma_mem_alloc(len ? len : 1, &p) ? NULL : p;
 }
 
 static void buf_free(void *p, size_t len)
 {
-	if (p)
-		munmap(p, len ? len : 1);
+	sgdma_mem_free(p, len ? len : 1);
 }
 
 /* Reads until @len bytes or end of file; bytes read or -errno. */

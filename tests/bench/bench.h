@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/mman.h>
+#include "libsgdma.h"
 
 #define BENCH_MAX_SIZES	32
 #define BENCH_MAX_REPS	64
@@ -187,13 +187,16 @@ static inline int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 	return -1;
 }
 
-/* A pre-faulted buffer filled with @byte, or NULL. */
+/*
+ * A buffer filled with @byte (so faulted in), or NULL: the same memory
+ * the sgdma tool transfers from, so that every path is measured on
+ * buffers placed alike.
+ */
 static inline void *bench_alloc(size_t len, int byte)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	void *p;
 
-	if (p == MAP_FAILED)
+	if (sgdma_mem_alloc(len, &p))
 		return NULL;
 	memset(p, byte, len);
 	return p;

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 	}
 	d.buf = bench_alloc(bench_max_size(&o), 0x3c);
 	if (!d.buf) {
-		perror("mmap");
+		perror("sgdma_diobench: buffer");
 		return 1;
 	}
 	for (d.write = 1; d.write >= 0; d.write--) {

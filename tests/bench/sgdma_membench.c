@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	m.src = bench_alloc(bench_max_size(&o), 0x5a);
 	m.dst = bench_alloc(bench_max_size(&o), 0xa5);
 	if (!m.src || !m.dst) {
-		perror("sgdma_membench: mmap");
+		perror("sgdma_membench: buffer");
 		return 1;
 	}
 	return bench_run(&o, "-", do_memcpy, &m) ? 1 : 0;

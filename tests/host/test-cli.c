@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -374,6 +375,47 @@ static void t_strerror(void)
 	CHECK(!strcmp(sgdma_strerror(0), "success"));
 }
 
+/* Whether every byte of [@p, @p + @len) is mapped (mincore on each page). */
+static bool mapped(const void *p, size_t len)
+{
+	unsigned char vec[1];
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (size_t off = 0; off < len; off += page)
+		if (mincore((char *)p + off, 1, vec) && errno == ENOMEM)
+			return false;
+	return true;
+}
+
+static void t_mem_alloc(void)
+{
+	static const size_t sizes[] = { 1, 4096, 5000, (2 << 20) - 1,
+					2 << 20, (2 << 20) + 1, 9 << 20 };
+	size_t huge = SGDMA_MEM_HUGE_ALIGN;
+	void *p;
+
+	CHECK(sgdma_mem_alloc(0, &p) == -EINVAL);
+	CHECK(sgdma_mem_alloc(SIZE_MAX - 4096, &p) == -EINVAL);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len = sizes[i];
+		unsigned char *b;
+
+		if (sgdma_mem_alloc(len, &p)) {
+			CHECK(!"sgdma_mem_alloc failed");
+			continue;
+		}
+		b = p;
+		CHECK((uintptr_t)b % 4096 == 0);
+		CHECK(len < huge || (uintptr_t)b % huge == 0);
+		CHECK(b[0] == 0 && b[len - 1] == 0);
+		memset(b, 0xa5, len);
+		CHECK(mapped(b, len));
+		sgdma_mem_free(p, len);
+		CHECK(!mapped(b, 1));
+	}
+	sgdma_mem_free(NULL, 0);
+}
+
 static void t_open_errors(void)
 {
 	struct sgdma_dev *dev = (struct sgdma_dev *)&dev;
@@ -487,6 +529,7 @@ int main(void)
 		{ t_exit_codes, "exit_codes" },
 		{ t_crc32c, "crc32c" },
 		{ t_strerror, "strerror" },
+		{ t_mem_alloc, "mem_alloc" },
 		{ t_open_errors, "open_errors" },
 		{ t_queue_plumbing, "queue_plumbing" },
 	};
