@@ -108,3 +108,14 @@ check_gup_pin_cost() {
         done
     done
 }
+
+# debug_pagealloc took effect: freed pages are unmapped from the kernel's
+# direct map, so a CPU access to a page after it was freed faults at once.
+# The kernel can only do that with the direct map in 4 KiB pages, which
+# /proc/meminfo shows.
+check_debug_pagealloc() {
+    grep -q 'debug_pagealloc=on' /proc/cmdline ||
+        { echo "debug_pagealloc=on is not on the command line"; return 1; }
+    grep '^DirectMap' /proc/meminfo
+    ! grep -qE '^DirectMap(2M|1G): +[1-9]' /proc/meminfo
+}

@@ -35,7 +35,7 @@ totals() {
 # sgdma_debug=1 (the debug kernel's lane) adds the kernel's own checks at
 # the end: lockdep, DMA-API debugging, kmemleak, and gup_test's pin cost.
 checks=
-[ "$sgdma_debug" = 1 ] && checks="gup_pin_cost kmemleak dma_api_debug kmemleak_unloaded lockdep"
+[ "$sgdma_debug" = 1 ] && checks="gup_pin_cost kmemleak dma_api_debug kmemleak_unloaded lockdep debug_pagealloc"
 set -- $progs $checks
 echo "KTAP version 1"
 echo "1..$(($# + 1))"

@@ -78,7 +78,8 @@ HOTPLUG_PROPS = ",latency=20000"
 # lockdep... under TCG) needs more memory and time. Its lane turns on the
 # guest's end-of-run checks (sgdma_debug=1: tests/guest/debug-checks.sh),
 # page poisoning (a device writing to a page after it was freed shows when
-# the page is next allocated), and marks the kmalloc caches as the ones
+# the page is next allocated), debug_pagealloc (a CPU touching a freed page
+# faults at once), and marks the kmalloc caches as the ones
 # failslab may fail (sgdma_failinject). It skips sgdma_hotplug: removing a
 # device behind a root port makes 6.1's own pciehp report a circular
 # locking dependency (pci_rescan_remove_lock, then ctrl->reset_lock in
@@ -86,7 +87,8 @@ HOTPLUG_PROPS = ",latency=20000"
 # run; the Debian kernels run that test.
 SERIES_SETTINGS = {
     "debug": {"memory": 1024, "timeout": 1500,
-              "append": ["sgdma_debug=1 page_poison=1 slub_debug=A,kmalloc-*"
+              "append": ["sgdma_debug=1 page_poison=1 debug_pagealloc=on"
+                         " slub_debug=A,kmalloc-*"
                          " sgdma_skip=sgdma_hotplug"]},
 }
 
