@@ -954,8 +954,8 @@ static void tally_print(const struct tally *t, const char *what)
 
 /*
  * INFO and XFER with any direction and size bits, numbers that no sgdma
- * ioctl uses (0x30-0x3f; the low ones are left to ioctls still to come,
- * which may legitimately hold resources), and other types.
+ * ioctl uses (0x30-0x3f), and other types. Numbers 2-8 create and free
+ * resources; test_fuzz_abi3() fuzzes them with state to aim at.
  */
 static unsigned int fuzz_cmd(void)
 {
