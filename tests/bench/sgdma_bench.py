@@ -112,17 +112,9 @@ def boot(args, name, params):
                                 "-device", "nvme,serial=sgdmabench,drive=nvm"])
     cmd = harness.qemu_command(ns, cell, "bench", logdir)
     start = time.monotonic()
-    retried = False
     try:
-        while True:
-            status = run_qemu(args, cmd, logdir)
-            text = harness.read(os.path.join(logdir, "results.ktap"))
-            console = harness.read(os.path.join(logdir, "console.log"))
-            crash = harness.crash_before_init(text, console)
-            if not crash or retried:
-                break
-            retried = True
-            harness.keep_early_crash(logdir, "bench " + name, crash)
+        status, text, console, _ = harness.boot_retrying(
+            lambda: run_qemu(args, cmd, logdir), logdir, "bench " + name)
     finally:
         os.unlink(disk)
     rows, costs, errors, notes = parse_guest(text, name)

@@ -363,7 +363,7 @@ def handle_request(line, qmp_path, log):
 def run_guest(cmd, logdir, qmp_path, timeout):
     """Run QEMU, answering the guest's requests as its results arrive.
 
-    Returns (exit status or None if it was killed, seconds).
+    Returns the exit status, or None if it was killed.
     """
     results = os.path.join(logdir, "results.ktap")
     seen = 0
@@ -390,7 +390,7 @@ def run_guest(cmd, logdir, qmp_path, timeout):
         if status is None:
             proc.kill()
             proc.wait()
-    return status, time.monotonic() - start
+    return status
 
 
 def parse_totals(results):
@@ -475,6 +475,24 @@ def keep_early_crash(logdir, where, crash):
           " %s; booting once more" % (where, crash, kept), flush=True)
 
 
+def boot_retrying(boot_once, logdir, where):
+    """Boot with boot_once(), and once more if the kernel died before init.
+
+    Returns (what the last boot_once() returned, its results, its console,
+    the first crash line if there was a second boot, else None).
+    """
+    retried = None
+    while True:
+        outcome = boot_once()
+        results = read(os.path.join(logdir, "results.ktap"))
+        console = read(os.path.join(logdir, "console.log"))
+        crash = crash_before_init(results, console)
+        if not crash or retried:
+            return outcome, results, console, retried
+        retried = crash
+        keep_early_crash(logdir, where, crash)
+
+
 def boot_cell(args, name, series=None):
     """Boot one cell of the matrix in test mode; return (cases, Boot)."""
     series = series or Series("", args.kernel, args.initrd, args.logdir, [])
@@ -492,20 +510,14 @@ def boot_cell(args, name, series=None):
         f.write(shlex.join(cmd) + "\n")
 
     where = "%s/%s" % (series.label, name) if series.label else name
-    retried, elapsed = None, 0.0
+    start = time.monotonic()
     try:
-        while True:
-            status, seconds = run_guest(cmd, logdir, qmp, bargs.timeout)
-            elapsed += seconds
-            results = read(os.path.join(logdir, "results.ktap"))
-            console = read(os.path.join(logdir, "console.log"))
-            crash = crash_before_init(results, console)
-            if not crash or retried:
-                break
-            retried = crash
-            keep_early_crash(logdir, where, crash)
+        status, results, console, retried = boot_retrying(
+            lambda: run_guest(cmd, logdir, qmp, bargs.timeout),
+            logdir, where)
     finally:
         shutil.rmtree(qmpdir, ignore_errors=True)
+    elapsed = time.monotonic() - start
 
     prefix = where + ": "
     cases = tap_cases(results, prefix, "the guest")
