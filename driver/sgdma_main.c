@@ -45,7 +45,7 @@ MODULE_PARM_DESC(timeout_ms, "time a descriptor may take before it is abandoned 
 
 /*
  * Automatic mode takes the pinned path from this size on. Measured with
- * "sgdma bench" (userlib/sgdma-tool.c) in the test guest: TCG, 2 vCPUs,
+ * "sgdma bench" (userlib/tool/cmd-bench.c) in the test guest: TCG, 2 vCPUs,
  * Debian 6.1, no IOMMU and intel-iommu strict. Up to 128 KiB (one bounce
  * buffer, one descriptor) the copy path is as fast or faster: per-call
  * cost is the device's scheduling latency, and pinning, mapping and the
