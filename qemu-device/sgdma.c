@@ -27,9 +27,9 @@
 #include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
-#include "sysemu/dma.h"
 #include "qom/object.h"
 #include "trace.h"
+#include "sgdma-compat.h"
 
 #define TYPE_SGDMA "sgdma"
 OBJECT_DECLARE_SIMPLE_TYPE(SgdmaState, SGDMA)
@@ -1667,7 +1667,7 @@ static void sgdma_exit(PCIDevice *pdev)
     }
 }
 
-static void sgdma_reset_hold(Object *obj)
+static void sgdma_reset_hold(SGDMA_RESET_HOLD_ARGS)
 {
     SgdmaState *s = SGDMA(obj);
 
@@ -1727,7 +1727,7 @@ static const VMStateDescription vmstate_sgdma = {
     },
 };
 
-static Property sgdma_properties[] = {
+static SGDMA_PROPERTY sgdma_properties[] = {
     DEFINE_PROP_UINT32("channels", SgdmaState, channels, 4),
     DEFINE_PROP_SIZE("card-size", SgdmaState, card_size, 64 * MiB),
     DEFINE_PROP_UINT32("ring-max", SgdmaState, ring_max, 4096),
@@ -1743,7 +1743,7 @@ static Property sgdma_properties[] = {
     DEFINE_PROP_UINT32("bandwidth", SgdmaState, bandwidth, 0),
     DEFINE_PROP_UINT32("latency", SgdmaState, latency, 0),
     DEFINE_PROP_BOOL("ats", SgdmaState, ats, false),
-    DEFINE_PROP_END_OF_LIST(),
+    SGDMA_PROP_END_OF_LIST
 };
 
 static void sgdma_class_init(ObjectClass *klass, void *data)

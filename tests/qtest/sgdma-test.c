@@ -16,7 +16,12 @@
 #include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/pci/pci_ids.h"
+/* QEMU 10.0 moved the QObject headers from qapi/qmp/ to qobject/. */
+#if QEMU_VERSION_MAJOR >= 10
+#include "qobject/qdict.h"
+#else
 #include "qapi/qmp/qdict.h"
+#endif
 
 #define SGDMA_VENDOR_ID         0x1234
 #define SGDMA_DEVICE_ID         0x5347
