@@ -1521,15 +1521,22 @@ static void test_migration(void)
     card_read(&b, 512, back, sizeof(back));
     g_assert_cmpmem(back, sizeof(back), card, sizeof(card));
 
-    /* Channel 1 carries on from where it was, in the migrated ring. */
+    /*
+     * Channel 1 carries on from where it was, in the migrated ring. The
+     * host buffer still holds what was sent to the card: clear it, so only
+     * data the device moves on the destination can match.
+     */
     b.ring[1] = a.ring[1];
     b.compl[1] = a.compl[1];
     b.tail[1] = a.tail[1];
     qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    qtest_memset(b.qts, buf, 0xee, sizeof(back));
     g_assert_cmpint(run(&b, 1, &(Desc){ .opcode = OP_C2H, .length = 256,
                                         .cookie = 2, .src = 512,
                                         .dst = buf, .dst_n = 256 }).status,
                     ==, S_OK);
+    qtest_memread(b.qts, buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), card, sizeof(card));
     sg_stop(&a);
     sg_stop(&b);
     unlink(file);
