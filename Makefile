@@ -11,11 +11,16 @@
 # fault injection, see ci/kernel-debug.sh; make test boots every series of
 # its matrix unless one is given), CELLS (boot only these cells, e.g.
 # CELLS=iommu-strict, of 6.1 or of KSERIES), TESTS (run only these guest
-# programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks).
+# programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks),
+# QEMU (the QEMU line to build and boot: 7.2, Debian bookworm's, the
+# default, or 10.0, trixie's; ci/qemu-versions pins each), LANE=full (make
+# test adds the QEMU 10.0 ASan+UBSan qtests).
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
-# build/run/shell use 6.1.
-export KSERIES CELLS TESTS HOST
+# build/run/shell use 6.1. The scripts take QEMU= as SGDMA_QEMU: their
+# own QEMU is the path of a binary.
+export KSERIES CELLS TESTS HOST LANE
+export SGDMA_QEMU = $(QEMU)
 
 .PHONY: all build run shell test bench clean checkpatch
 

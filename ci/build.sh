@@ -3,18 +3,21 @@
 # and print the results as shell assignments for eval:
 #   QEMU QTEST KERNEL KVER INITRD
 #
-#   ci/build.sh [KSERIES]     KSERIES: 6.1 (default), 6.12, or debug (the
-#                             debug kernel built by ci/kernel-debug.sh)
+#   ci/build.sh [KSERIES [QEMU]]
+#       KSERIES: 6.1 (default), 6.12, or debug (the debug kernel built by
+#       ci/kernel-debug.sh); QEMU: the QEMU line (ci/qemu-versions), 7.2 or
+#       10.0, default $SGDMA_QEMU (make's QEMU=) or 7.2
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
 
 series=${1:-6.1}
+qemu_line=${2:-${SGDMA_QEMU:-7.2}}
 out=$SGDMA_TOP/build
 mkdir -p "$out"
 
 with_cache_lock apt "$ci/host-deps.sh" >&2
-qemu_build=$(with_cache_lock qemu "$ci/qemu.sh" default)
+qemu_build=$(with_cache_lock qemu "$ci/qemu.sh" default "$qemu_line")
 # KVER, KTREE (kernel image and modules), KDIR (to build modules against)
 case $series in
 debug) kernel=$(with_cache_lock kernel-debug "$ci/kernel-debug.sh") ;;

@@ -7,6 +7,8 @@
 #   CELLS="no-iommu swiotlb" ci/test.sh    those cells of 6.1 (or KSERIES)
 #   TESTS="sgdma_data sgdma_rw" ci/test.sh runs only those guest programs
 #   HOST=0 ci/test.sh                      skips qtests, host tests and style checks
+#   SGDMA_QEMU=10.0 ci/test.sh             the matrix on QEMU 10.0 (make QEMU=10.0)
+#   LANE=full ci/test.sh                   adds the QEMU 10.0 ASan+UBSan qtests
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
@@ -44,13 +46,36 @@ for entry in "${plan[@]}"; do
     opts+=(--series "$series" "$KERNEL" "$INITRD" "$SGDMA_TOP/build/logs/$KVER"
            "$cells")
 done
+# --- QEMU lines (ci/qemu-versions) ---
+# The matrix boots on the line make's QEMU= names (7.2 unless told); the
+# other line boots 6.1 behind the strict IOMMU, as a series of its own,
+# unless KSERIES or CELLS narrow the run. The qtests run on both lines and
+# on 7.2 with ASan+UBSan; LANE=full adds 10.0 with ASan+UBSan.
+main_line=${SGDMA_QEMU:-7.2}
+case $main_line in
+7.2)  other_line=10.0 ;;
+10.0) other_line=7.2 ;;
+*)    die "unknown QEMU line '$main_line' (7.2 or 10.0)" ;;
+esac
+if [ -z "${KSERIES:-}${CELLS:-}" ]; then
+    built=$("$ci/build.sh" 6.1 "$other_line")
+    eval "$(sed 's/^/other_/' <<<"$built")"   # keeps this line's QEMU
+    label=6.1-qemu-$other_line
+    opts+=(--series "$label" "$other_KERNEL" "$other_INITRD"
+           "$SGDMA_TOP/build/logs/qemu-$other_line/$other_KVER" iommu-strict
+           --series-qemu "$label=$other_QEMU")
+fi
+qtest_flavours=("7.2 default" "10.0 default" "7.2 asan")
+[ "${LANE:-}" != full ] || qtest_flavours+=("10.0 asan")
+# --- end of QEMU lines ---
 [ -z "${TESTS:-}" ] || opts+=(--append "sgdma_tests=$(echo $TESTS | tr ' ' ,)")
-# The qtests run twice: on the normal build and on one with ASan+UBSan.
 if [ "${HOST:-1}" != 0 ]; then
-    asan=$(with_cache_lock qemu "$ci/qemu.sh" asan)
-    opts+=(--qtest "default=$QEMU,$QTEST"
-           --qtest "asan=$asan/qemu-system-x86_64,$asan/tests/qtest/sgdma-test"
-           --tap-check "libsgdma=$SGDMA_TOP/build/meson/tests/host/test-cli"
+    for lf in "${qtest_flavours[@]}"; do   # QEMU lines: qtests
+        read -r line flavour <<<"$lf"
+        qb=$(with_cache_lock qemu "$ci/qemu.sh" "$flavour" "$line")
+        opts+=(--qtest "qemu-$line-$flavour=$qb/qemu-system-x86_64,$qb/tests/qtest/sgdma-test")
+    done
+    opts+=(--tap-check "libsgdma=$SGDMA_TOP/build/meson/tests/host/test-cli"
            --tap-check "sgdma_cli=$SGDMA_TOP/tests/host/tool-cli.sh $SGDMA_TOP/build/meson"
            --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
            --check "harness_selftest=python3 -m unittest discover -s $SGDMA_TOP/tests/harness -p 'test_*.py'"

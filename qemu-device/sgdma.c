@@ -27,9 +27,9 @@
 #include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
-#include "sysemu/dma.h"
 #include "qom/object.h"
 #include "trace.h"
+#include "sgdma-compat.h"
 
 #define TYPE_SGDMA "sgdma"
 OBJECT_DECLARE_SIMPLE_TYPE(SgdmaState, SGDMA)
@@ -48,7 +48,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(SgdmaState, SGDMA)
 /* Address translation cache (ATS): entries, replaced in turn */
 #define SGDMA_ATC_ENTRIES       64
 
-#define SGDMA_MAX_CHANNELS      32
+/* INT_STATUS has a bit per channel and bit 31 for errors. */
+#define SGDMA_MAX_CHANNELS      31
 
 /* Global registers (spec 4.1) */
 #define SGDMA_REG_ID            0x000
@@ -234,7 +235,6 @@ struct SgdmaState {
     uint8_t *card_ptr;
     QEMUBH *bh;
     uint8_t *bounce;
-    bool msix_vectors_used;
 
     /* ATS: the IOMMU in front of us and what we cached from it */
     MemoryListener atc_listener;
@@ -1211,6 +1211,11 @@ static void sgdma_chan_write_ctrl(SgdmaState *s, SgdmaChannel *ch,
         return;
     }
     ch->ctrl = val & SGDMA_CH_CTRL_MASK;
+    if (!(ch->ctrl & SGDMA_CH_CTRL_IRQ)) {
+        /* Completions waiting to be coalesced are signalled no more. */
+        ch->pending_irqs = 0;
+        timer_del(ch->coalesce_timer);
+    }
     if (!(ch->ctrl & SGDMA_CH_CTRL_ENABLE)) {
         sgdma_chan_stop(ch);
         ch->status &= ~SGDMA_CH_ST_ENABLED;
@@ -1505,18 +1510,8 @@ static const MemoryRegionOps sgdma_regs_ops = {
 static void sgdma_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
                                int len)
 {
-    SgdmaState *s = SGDMA(pdev);
-    unsigned i;
-
     pci_default_write_config(pdev, addr, val, len);
-    /* PCI reset forgets which vectors are in use; claim them on enable. */
-    if (msix_enabled(pdev) && !s->msix_vectors_used) {
-        for (i = 0; i <= s->channels; i++) {
-            msix_vector_use(pdev, i);
-        }
-        s->msix_vectors_used = true;
-    }
-    sgdma_update_intx(s);
+    sgdma_update_intx(SGDMA(pdev));
 }
 
 /* Life cycle */
@@ -1598,6 +1593,13 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
         msi_uninit(pdev);
         return;
     }
+    /*
+     * Every vector is in use for the device's life, claimed once here:
+     * neither reset nor migration (which carries no use counts) changes it.
+     */
+    for (i = 0; i <= s->channels; i++) {
+        msix_vector_use(pdev, i);
+    }
 
     memory_region_init_io(&s->regs, OBJECT(s), &sgdma_regs_ops, s,
                           "sgdma-regs", SGDMA_REGS_SIZE);
@@ -1660,6 +1662,7 @@ static void sgdma_exit(PCIDevice *pdev)
         g_free(s->chan[i].pf_cache);
     }
     g_free(s->bounce);
+    msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
     msi_uninit(pdev);
     if (pci_is_express(pdev)) {
@@ -1667,13 +1670,12 @@ static void sgdma_exit(PCIDevice *pdev)
     }
 }
 
-static void sgdma_reset_hold(Object *obj)
+static void sgdma_reset_hold(SGDMA_RESET_HOLD_ARGS)
 {
     SgdmaState *s = SGDMA(obj);
 
     sgdma_device_reset(s);
     sgdma_atc_flush(s);
-    s->msix_vectors_used = false;
 }
 
 static int sgdma_post_load(void *opaque, int version_id)
@@ -1691,8 +1693,8 @@ static int sgdma_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_sgdma_chan = {
     .name = "sgdma-channel",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (VMStateField[]) {
         VMSTATE_UINT64(ring, SgdmaChannel),
         VMSTATE_UINT64(compl, SgdmaChannel),
@@ -1706,28 +1708,28 @@ static const VMStateDescription vmstate_sgdma_chan = {
         VMSTATE_UINT32(fault, SgdmaChannel),
         VMSTATE_UINT32(fault_seen, SgdmaChannel),
         VMSTATE_UINT32(pending_irqs, SgdmaChannel),
+        VMSTATE_TIMER_PTR(coalesce_timer, SgdmaChannel),
         VMSTATE_END_OF_LIST()
     },
 };
 
 static const VMStateDescription vmstate_sgdma = {
     .name = TYPE_SGDMA,
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = sgdma_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SgdmaState),
         VMSTATE_MSIX(parent_obj, SgdmaState),
         VMSTATE_UINT32(scratch, SgdmaState),
         VMSTATE_UINT32(int_status, SgdmaState),
-        VMSTATE_BOOL(msix_vectors_used, SgdmaState),
         VMSTATE_STRUCT_ARRAY(chan, SgdmaState, SGDMA_MAX_CHANNELS, 1,
                              vmstate_sgdma_chan, SgdmaChannel),
         VMSTATE_END_OF_LIST()
     },
 };
 
-static Property sgdma_properties[] = {
+static SGDMA_PROPERTY sgdma_properties[] = {
     DEFINE_PROP_UINT32("channels", SgdmaState, channels, 4),
     DEFINE_PROP_SIZE("card-size", SgdmaState, card_size, 64 * MiB),
     DEFINE_PROP_UINT32("ring-max", SgdmaState, ring_max, 4096),
@@ -1743,7 +1745,7 @@ static Property sgdma_properties[] = {
     DEFINE_PROP_UINT32("bandwidth", SgdmaState, bandwidth, 0),
     DEFINE_PROP_UINT32("latency", SgdmaState, latency, 0),
     DEFINE_PROP_BOOL("ats", SgdmaState, ats, false),
-    DEFINE_PROP_END_OF_LIST(),
+    SGDMA_PROP_END_OF_LIST
 };
 
 static void sgdma_class_init(ObjectClass *klass, void *data)

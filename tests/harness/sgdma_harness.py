@@ -100,6 +100,11 @@ def series_args(args, label):
     out.memory = max(out.memory, settings.get("memory", 0))
     out.timeout = max(out.timeout, settings.get("timeout", 0))
     out.append = out.append + settings.get("append", [])
+    # --series-qemu LABEL=PATH: this series boots on another QEMU.
+    for spec in getattr(args, "series_qemu", []):
+        series, _, qemu = spec.partition("=")
+        if series == label:
+            out.qemu = qemu
     return out
 
 
@@ -755,6 +760,10 @@ def main():
                    metavar=("LABEL", "KERNEL", "INITRD", "LOGDIR", "CELLS"),
                    help="test mode: boot CELLS (space- or comma-separated, "
                    "or 'all') of this kernel (repeatable)")
+    p.add_argument("--series-qemu", action="append", default=[],
+                   metavar="LABEL=QEMU",
+                   help="test mode: boot series LABEL on this QEMU binary "
+                   "instead of --qemu's (repeatable)")
     p.add_argument("--check", action="append", default=[],
                    metavar="NAME=COMMAND",
                    help="host check that passes when COMMAND exits 0")

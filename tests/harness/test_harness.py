@@ -127,5 +127,15 @@ class Boots(unittest.TestCase):
         self.assertFalse(cases["sgdma_basic/nothing_leaked"])
 
 
+class SeriesQemu(unittest.TestCase):
+    def test_series_boots_on_its_own_qemu(self):
+        args = argparse.Namespace(qemu="qemu-7.2", memory=512, timeout=30,
+                                  append=[],
+                                  series_qemu=["6.1-qemu-10.0=qemu-10.0"])
+        self.assertEqual(
+            harness.series_args(args, "6.1-qemu-10.0").qemu, "qemu-10.0")
+        self.assertEqual(harness.series_args(args, "6.1").qemu, "qemu-7.2")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -16,7 +16,12 @@
 #include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/pci/pci_ids.h"
+/* QEMU 10.0 moved the QObject headers from qapi/qmp/ to qobject/. */
+#if QEMU_VERSION_MAJOR >= 10
+#include "qobject/qdict.h"
+#else
 #include "qapi/qmp/qdict.h"
+#endif
 
 #define SGDMA_VENDOR_ID         0x1234
 #define SGDMA_DEVICE_ID         0x5347
@@ -452,7 +457,7 @@ static void test_bad_properties(void)
         const char *prop;
         int64_t val;
     } bad[] = {
-        { "channels", 0 }, { "channels", 33 }, { "card-size", 3000 },
+        { "channels", 0 }, { "channels", 32 }, { "card-size", 3000 },
         { "dma-bits", 31 }, { "dma-bits", 65 }, { "max-seg-size", 100 },
         { "seg-boundary", 0x1234 }, { "seg-boundary", 0xff },
         { "max-segments", 0 }, { "seg-align", 3 }, { "ring-max", 3 },
@@ -469,7 +474,7 @@ static void test_bad_properties(void)
         g_assert_nonnull(strstr(err, bad[i].prop));
     }
     /* The same way in, with a valid value, works. */
-    g_assert_null(try_device_add(qts, "channels", 32));
+    g_assert_null(try_device_add(qts, "channels", 31));
     qtest_quit(qts);
 }
 
@@ -1095,6 +1100,46 @@ static void test_coalescing(void)
     g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 0);
     qtest_clock_step(t.qts, 200 * 1000);
     g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 1);
+    wr(&t, REG_INT_STATUS, 1);
+
+    /* Clearing IRQ_ENABLE cancels the interrupt the timer would raise. */
+    run(&t, 0, &(Desc){ .opcode = OP_H2C, .flags = F_IRQ, .length = 8,
+                        .src = buf, .src_n = 8 });
+    wr(&t, CH(0) + CH_CTRL, CTRL_ENABLE);
+    qtest_clock_step(t.qts, 200 * 1000);
+    g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 0);
+    sg_stop(&t);
+}
+
+/* The function's INTx pin, as PCI_STATUS reflects it. */
+static bool intx_asserted(Sg *t)
+{
+    return qpci_config_readw(t->dev, PCI_STATUS) & PCI_STATUS_INTERRUPT;
+}
+
+/* INTx is asserted while INT_STATUS is not 0, unless MSI or MSI-X is on. */
+static void test_intx(void)
+{
+    uint8_t msi;
+    uint16_t flags;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    run(&t, 0, &(Desc){ .opcode = 0, .length = 8 });
+    g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, INT_ERROR);
+    g_assert_true(intx_asserted(&t));
+
+    msi = qpci_find_capability(t.dev, PCI_CAP_ID_MSI, 0);
+    flags = qpci_config_readw(t.dev, msi + PCI_MSI_FLAGS);
+    qpci_config_writew(t.dev, msi + PCI_MSI_FLAGS,
+                       flags | PCI_MSI_FLAGS_ENABLE);
+    g_assert_false(intx_asserted(&t));
+    qpci_config_writew(t.dev, msi + PCI_MSI_FLAGS, flags);
+    g_assert_true(intx_asserted(&t));
+
+    qpci_msix_enable(t.dev);
+    g_assert_false(intx_asserted(&t));
     sg_stop(&t);
 }
 
@@ -1457,6 +1502,31 @@ static void wait_migration(QTestState *qts)
     }
 }
 
+/*
+ * Migrate @a, stopped, into a new QEMU with "-device sgdma@props" in @b,
+ * and map the device there.
+ */
+static void migrate(Sg *a, Sg *b, const char *props)
+{
+    g_autofree char *file = g_strdup_printf("%s/sgdma-migration-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
+
+    qtest_qmp_assert_success(a->qts, "{'execute': 'migrate', 'arguments': "
+                             "{'uri': %s}}", uri);
+    wait_migration(a->qts);
+
+    memset(b, 0, sizeof(*b));
+    b->qts = qtest_initf("-machine q35 -nodefaults -m 256 "
+                         "-device sgdma,id=dma0,card-size=1M%s "
+                         "-incoming 'exec:cat %s'", props, file);
+    wait_migration(b->qts);
+    unlink(file);
+    pc_alloc_init(&b->alloc, b->qts, ALLOC_NO_FLAGS);
+    b->bus = qpci_new_pc(b->qts, &b->alloc);
+    sg_map(b);
+}
+
 /* An idle, configured device survives a migration (savevm/loadvm). */
 static void test_migration(void)
 {
@@ -1467,9 +1537,6 @@ static void test_migration(void)
         CH(1) + CH_COALESCE, CH(1) + CH_FAULT_INJECT,
         CH(0) + CH_STATUS, CH(0) + CH_ERR_ADDR_HI,
     };
-    g_autofree char *file = g_strdup_printf("%s/sgdma-migration-%d",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("exec:cat > %s", file);
     uint32_t before[ARRAY_SIZE(regs)];
     uint8_t card[256], back[256];
     uint64_t buf;
@@ -1498,36 +1565,71 @@ static void test_migration(void)
     for (i = 0; i < ARRAY_SIZE(regs); i++) {
         before[i] = rd(&a, regs[i]);
     }
-    qtest_qmp_assert_success(a.qts, "{'execute': 'migrate', 'arguments': "
-                             "{'uri': %s}}", uri);
-    wait_migration(a.qts);
-
-    memset(&b, 0, sizeof(b));
-    b.qts = qtest_initf("-machine q35 -nodefaults -m 256 "
-                        "-device sgdma,id=dma0,card-size=1M,channels=2 "
-                        "-incoming 'exec:cat %s'", file);
-    wait_migration(b.qts);
-    pc_alloc_init(&b.alloc, b.qts, ALLOC_NO_FLAGS);
-    b.bus = qpci_new_pc(b.qts, &b.alloc);
-    sg_map(&b);
+    migrate(&a, &b, ",channels=2");
     for (i = 0; i < ARRAY_SIZE(regs); i++) {
         g_assert_cmphex(rd(&b, regs[i]), ==, before[i]);
     }
     card_read(&b, 512, back, sizeof(back));
     g_assert_cmpmem(back, sizeof(back), card, sizeof(card));
 
-    /* Channel 1 carries on from where it was, in the migrated ring. */
+    /*
+     * Channel 1 carries on from where it was, in the migrated ring. The
+     * host buffer still holds what was sent to the card: clear it, so only
+     * data the device moves on the destination can match.
+     */
     b.ring[1] = a.ring[1];
     b.compl[1] = a.compl[1];
     b.tail[1] = a.tail[1];
     qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    qtest_memset(b.qts, buf, 0xee, sizeof(back));
     g_assert_cmpint(run(&b, 1, &(Desc){ .opcode = OP_C2H, .length = 256,
                                         .cookie = 2, .src = 512,
                                         .dst = buf, .dst_n = 256 }).status,
                     ==, S_OK);
+    qtest_memread(b.qts, buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), card, sizeof(card));
     sg_stop(&a);
     sg_stop(&b);
-    unlink(file);
+}
+
+/*
+ * Interrupts survive migration: a completion waiting for the coalescing
+ * timer is signalled on the destination, and MSI-X vectors work there.
+ */
+static void test_migration_irqs(void)
+{
+    uint64_t buf;
+    Sg a, b;
+    int ch;
+
+    sg_start(&a, ",channels=2");
+    qpci_msix_enable(a.dev);     /* every vector starts masked */
+    chan_setup(&a, 0);
+    chan_setup(&a, 1);
+    buf = galloc(&a, 64);
+    wr(&a, CH(1) + CH_COALESCE, (100 << 16) | 8);
+    run(&a, 1, &(Desc){ .opcode = OP_H2C, .flags = F_IRQ, .length = 8,
+                        .src = buf, .src_n = 8 });
+    g_assert_cmphex(rd(&a, REG_INT_STATUS), ==, 0);
+    qtest_qmp_assert_success(a.qts, "{'execute': 'stop'}");
+    migrate(&a, &b, ",channels=2");
+    qpci_msix_enable(b.dev);     /* maps table and PBA as on the source */
+    for (ch = 0; ch < 2; ch++) {
+        b.ring[ch] = a.ring[ch];
+        b.compl[ch] = a.compl[ch];
+        b.tail[ch] = a.tail[ch];
+    }
+    qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    g_assert_false(qpci_msix_pending(b.dev, 1));
+    qtest_clock_step(b.qts, 200 * 1000);
+    g_assert_cmphex(rd(&b, REG_INT_STATUS), ==, 1 << 1);
+    g_assert_true(qpci_msix_pending(b.dev, 1));
+
+    run(&b, 0, &(Desc){ .opcode = OP_H2C, .flags = F_IRQ, .length = 8,
+                        .src = buf, .src_n = 8 });
+    g_assert_true(qpci_msix_pending(b.dev, 0));
+    sg_stop(&a);
+    sg_stop(&b);
 }
 
 /* A malicious guest: random registers and descriptors, QEMU must live. */
@@ -1614,6 +1716,7 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/fault-injection", test_fault_injection);
     qtest_add_func("/sgdma/msix-and-faulty-irqs", test_msix_and_faulty_irqs);
     qtest_add_func("/sgdma/coalescing", test_coalescing);
+    qtest_add_func("/sgdma/intx", test_intx);
     qtest_add_func("/sgdma/link-model", test_link_model);
     qtest_add_func("/sgdma/desc-prefetch", test_desc_prefetch);
     qtest_add_func("/sgdma/c2h-hold", test_c2h_hold);
@@ -1623,6 +1726,7 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/two-devices", test_two_devices);
     qtest_add_func("/sgdma/surprise-removal", test_surprise_removal);
     qtest_add_func("/sgdma/migration", test_migration);
+    qtest_add_func("/sgdma/migration-irqs", test_migration_irqs);
     qtest_add_func("/sgdma/garbage", test_garbage);
 
     return g_test_run();
