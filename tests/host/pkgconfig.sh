@@ -1,17 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The installed library as a user gets it: "meson install" into a staging
-# directory, then docs/examples/sgdma-example.c built with nothing but
-# pkg-config --cflags --libs, shared and static, as C and as C++. Prints TAP.
+# directory (or a root the Debian packages were unpacked into), then
+# docs/examples/sgdma-example.c built with nothing but pkg-config --cflags
+# --libs, shared and static, as C and as C++. Prints TAP.
 #
 #   tests/host/pkgconfig.sh MESON_BUILD_DIR
+#   tests/host/pkgconfig.sh --root DIR      (ci/packages.sh)
 set -u
-build=$(cd "${1:?usage: $0 MESON_BUILD_DIR}" && pwd)
+usage="usage: $0 MESON_BUILD_DIR | --root DIR"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 example=$top/docs/examples/sgdma-example.c
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 n=0 failed=0
+if [ "${1:-}" = --root ]; then
+    root=$(cd "${2:?$usage}" && pwd) build= plan=9
+else
+    build=$(cd "${1:?$usage}" && pwd) root=$stage/root plan=10
+fi
 
 ok() {
     n=$((n + 1))
@@ -33,10 +40,11 @@ step() {
 }
 
 echo "TAP version 13"
-echo "1..10"
-step install meson install -C "$build" --no-rebuild --quiet --destdir "$stage/root"
-pc=$(find "$stage/root" -name libsgdma.pc | head -1)
-export PKG_CONFIG_PATH=${pc%/*} PKG_CONFIG_SYSROOT_DIR=$stage/root
+echo "1..$plan"
+[ -z "$build" ] ||
+    step install meson install -C "$build" --no-rebuild --quiet --destdir "$root"
+pc=$(find "$root" -name libsgdma.pc | head -1)
+export PKG_CONFIG_PATH=${pc%/*} PKG_CONFIG_SYSROOT_DIR=$root
 export PKG_CONFIG_LIBDIR=${pc%/*}
 [ -n "$pc" ]
 ok $? pc_installed
@@ -74,4 +82,4 @@ step build_cxx c++ -Wall -Wextra -Werror "$stage/ex.cpp" \
     $(pkg-config --cflags --libs libsgdma) -o "$stage/ex-cxx"
 
 echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" = 0 ] && [ "$n" = 10 ]
+[ "$failed" = 0 ] && [ "$n" = "$plan" ]
