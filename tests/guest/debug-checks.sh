@@ -28,26 +28,60 @@ check_dma_api_debug() {
     for dev in /sys/bus/pci/drivers/sgdma/*:*; do
         [ -e "$dev" ] && devs="$devs ${dev##*/}"
     done
-    live=0
-    for bdf in $devs; do
-        live=$((live + $(grep -c "^$bdf " $d/dump)))
-    done
-    echo "sgdma devices: $(echo $devs); their live DMA-API entries: $live"
+    live=$(dma_entries $devs)
+    idle=$(dma_entries_of sgdma0)
+    # Probe alone leaves entries (rings, bounce buffers): what proves the
+    # driver's transfers are tracked is the entries of one in flight.
+    during=$(dma_entries_in_flight)
+    echo "sgdma devices: $(echo $devs); their live DMA-API entries: $live;" \
+         "sgdma0's: $idle idle, $during with a pinned transfer in flight"
     if ! modprobe -r sgdma; then
         echo "cannot unload sgdma"
         return 1
     fi
-    left=0
-    for bdf in $devs; do
-        left=$((left + $(grep -c "^$bdf " $d/dump)))
-    done
+    left=$(dma_entries $devs)
     errors=$(cat $d/error_count)
     echo "after unloading: entries left $left, errors $errors," \
          "disabled $(cat $d/disabled), fewest free entries" \
          "$(cat $d/min_free_entries) of $(cat $d/nr_total_entries)"
-    # No entries while loaded would mean the driver's DMA went untracked.
-    [ "$live" -gt 0 ] && [ "$left" = 0 ] && [ "$errors" = 0 ] &&
+    [ "$during" -gt "$idle" ] && [ "$left" = 0 ] && [ "$errors" = 0 ] &&
         [ "$(cat $d/disabled)" = N ]
+}
+
+# dma_entries BDF...: the DMA-API debug entries of these PCI functions.
+dma_entries() {
+    n=0
+    for bdf in "$@"; do
+        n=$((n + $(grep -c "^$bdf " /sys/kernel/debug/dma-api/dump)))
+    done
+    echo $n
+}
+
+# dma_entries_of sgdmaN: the entries of that device's PCI function.
+dma_entries_of() {
+    dma_entries "$(basename "$(readlink /sys/class/sgdma/$1/device)")"
+}
+
+# The entries of sgdma0 while a pinned transfer is held in flight: the
+# device stalls the first transfer of every channel (FAULT_INJECT mode 2),
+# the driver gives up on it after 2 s; meanwhile its mappings are counted.
+dma_entries_in_flight() {
+    inject=/sys/kernel/debug/sgdma/sgdma0/fault_inject
+    echo 2000 >/sys/module/sgdma/parameters/timeout_ms
+    c=0
+    while echo "$c 0x102" >$inject 2>/dev/null; do
+        c=$((c + 1))
+    done
+    /sgdma/sgdma -d 0 read -P pinned -l 1M -O /dev/null >/dev/null 2>&1 &
+    sleep 1
+    dma_entries_of sgdma0
+    wait $!
+    c=$((c - 1))
+    while [ $c -ge 0 ]; do
+        echo "$c 0" >$inject
+        c=$((c - 1))
+    done
+    echo 5000 >/sys/module/sgdma/parameters/timeout_ms
 }
 
 # kmemleak: objects younger than 5 s are never reported, and a new object

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * sgdma_async: queued transfers. Many in flight across channels, every
- * completion delivered once with its data right, through read(), the reap
- * ioctl, epoll and an eventfd; a buffer in flight cannot be freed; a
+ * sgdma_async: queued transfers. Many in flight across channels (the
+ * driver's trace shows two channels busy at once), every completion
+ * delivered once with its data right, through read(), the reap ioctl,
+ * epoll and an eventfd; a buffer in flight cannot be freed; a
  * stalled transfer times out; close, kill -9 and fork with transfers in
  * flight leave nothing pinned and nothing broken.
  */
@@ -40,7 +41,7 @@ static bool roundtrip(int how)
 	unsigned char *a = backed(len), *b = backed(len);
 	bool seen[2 * NSLOT] = { false };
 	uint32_t ha = 0, hb = 0, crcs[NSLOT];
-	int q = -1, ep = -1, left, err = 0;
+	int q = -1, ep = -1, left, err = 0, busiest;
 	bool ok = a && b;
 
 	if (!ok)
@@ -60,6 +61,7 @@ static bool roundtrip(int how)
 	}
 	if (!ok)
 		return false;
+	ok &= EXPECT(trace_sgdma(true));
 	for (int i = 0; i < NSLOT && ok; i++)
 		ok &= EXPECT(sub(q, SGDMA_OP_H2C, SGDMA_XFER_CRC, 0,
 				 16 * MiB + i * SLOT, ha, i * SLOT, 0, 0, SLOT,
@@ -111,6 +113,11 @@ static bool roundtrip(int how)
 		}
 	}
 	ok &= EXPECT(same(b, a, len));
+	/* The queue kept several channels busy at once. */
+	busiest = trace_max_channels_busy(info.minor);
+	ktap_diag("at most %d channels busy at once", busiest);
+	ok &= EXPECT(busiest >= 2);
+	ok &= EXPECT(trace_sgdma(false));
 	/* Nothing in flight, nothing waiting: a read returns at once. */
 	ok &= EXPECT(read(q, crcs, sizeof(struct sgdma_completion)) == 0);
 	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
@@ -368,7 +375,7 @@ int main(void)
 	ktap_plan(8);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no queues");
-		return 1;
+		return t_fail_all("setup");
 	}
 	RUN(roundtrip(0), "queue_reap");
 	RUN(roundtrip(1), "queue_read");

@@ -270,25 +270,33 @@ static bool test_iovecs(const struct path *p)
 	return ok;
 }
 
-/* Memory never touched: reads as zeros to the device, and takes writes. */
+/*
+ * Memory never touched: reads as zeros to the device, and takes writes.
+ * The C2H lands on card memory filled with a pattern first, so a transfer
+ * that left the fresh pages alone (they read as zeros) cannot pass.
+ */
 static bool test_unbacked(const struct path *p)
 {
 	size_t len = 5 * MiB + (p->flags & SGDMA_XFER_PINNED ? 0 : 17);
 	unsigned char *s = unbacked(len), *d = unbacked(len);
-	unsigned char *zero = calloc(1, len);
+	unsigned char *zero = calloc(1, len), *pattern = malloc(len);
 	uint32_t crc = 0, want = sgdma_crc32c(0, zero, len);
 	bool ok = true;
 
-	if (!EXPECT(s && d && zero))
+	if (!EXPECT(s && d && zero && pattern))
 		return false;
 	ok &= EXPECT(h2c(4096, s, len, p->flags | SGDMA_XFER_CRC, &crc) == 0);
 	ok &= EXPECT(crc == want);
+	fill_random(pattern, len);
+	want = sgdma_crc32c(0, pattern, len);
+	ok &= EXPECT(h2c(4096, pattern, len, SGDMA_XFER_COPY, NULL) == 0);
 	crc = 0;
 	ok &= EXPECT(c2h(4096, d, len, p->flags | SGDMA_XFER_CRC, &crc) == 0);
-	ok &= EXPECT(crc == want) && EXPECT(same(d, zero, len));
+	ok &= EXPECT(crc == want) && EXPECT(same(d, pattern, len));
 	munmap(s, len);
 	munmap(d, len);
 	free(zero);
+	free(pattern);
 	return ok;
 }
 

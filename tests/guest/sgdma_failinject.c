@@ -479,8 +479,8 @@ int main(void)
 	ktap_plan(cases);
 	if (!have_fault_injection()) {
 		for (unsigned int i = 0; i < cases; i++)
-			ktap_skip(case_name(i),
-				  "no fault injection in this kernel");
+			ktap_skip_needs(case_name(i), "fault-injection",
+					"no fault injection in this kernel");
 		return ktap_finish();
 	}
 	ready = t_open(0) && (info.caps & SGDMA_CAP_PINNED) && fi_setup();

@@ -30,34 +30,6 @@
 #define FAULT_STALL	2
 #define XLEN		MiB
 
-/* The PCI path of sgdma<index>: "/sys/devices/pci0000:00/.../BDF". */
-static bool pci_path(unsigned int index, char *path, size_t len)
-{
-	char link[64];
-
-	snprintf(link, sizeof(link), "/sys/class/sgdma/sgdma%u/device", index);
-	return realpath(link, path) && strlen(path) < len;
-}
-
-/* The sgdma device behind a bridge (the root port), or -1. */
-static int hotplug_index(char *bdf, size_t len)
-{
-	for (unsigned int i = 0; i < 64; i++) {
-		char path[PATH_MAX];
-		int depth = 0;
-
-		if (!pci_path(i, path, sizeof(path)))
-			continue;
-		for (char *p = path; (p = strstr(p, "/0000:")); p++)
-			depth++;
-		if (depth >= 2) {
-			snprintf(bdf, len, "%s", basename(path));
-			return i;
-		}
-	}
-	return -1;
-}
-
 /* ---- load: threads transferring until told to stop ---- */
 
 struct loader {
@@ -236,7 +208,7 @@ static bool test_surprise_removal(void)
 	int index;
 	bool ok = true, ended = false;
 
-	index = hotplug_index(bdf, sizeof(bdf));
+	index = root_port_index(bdf, sizeof(bdf));
 	if (!EXPECT(id && index >= 0))
 		return false;
 	ktap_diag("removing sgdma%d (%s, device %s)", index, bdf, id);
@@ -295,6 +267,14 @@ static bool test_surprise_removal(void)
 	return ok;
 }
 
+/* An sgdma function behind a root port, in a slot pciehp manages. */
+static bool hotplug_function(void)
+{
+	char bdf[64];
+
+	return root_port_index(bdf, sizeof(bdf)) >= 0 && in_hotplug_slot(bdf);
+}
+
 static bool test_module_unload(void)
 {
 	bool ok = true;
@@ -310,11 +290,11 @@ int main(void)
 {
 	ktap_plan(3);
 	RUN(test_unbind_under_load(), "unbind_bind_under_load");
-	if (getenv("sgdma_hotplug"))
+	if (hotplug_function())
 		RUN(test_surprise_removal(), "surprise_removal_in_flight");
 	else
-		ktap_skip("surprise_removal_in_flight",
-			  "no hot-pluggable device named by the harness");
+		ktap_skip_needs("surprise_removal_in_flight", "hotplug",
+				"no sgdma function in a hot-plug slot");
 	RUN(test_module_unload(), "module_unload_after_removal");
 	return ktap_finish();
 }

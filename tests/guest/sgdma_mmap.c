@@ -276,7 +276,7 @@ int main(void)
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS) ||
 	    !(info.caps & SGDMA_CAP_MMAP_CARD)) {
 		ktap_diag("no device, buffers or card mapping");
-		return 1;
+		return t_fail_all("setup");
 	}
 	RUN(test_card_rw(), "card_mmap_data");
 	RUN(test_card_misuse(), "card_mmap_misuse");

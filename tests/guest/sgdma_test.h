@@ -6,8 +6,11 @@
 #ifndef SGDMA_TEST_H
 #define SGDMA_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,154 @@ static inline double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- what this boot has: detected, never taken from the harness ---- */
+
+/* The PCI path of sgdma<index>: "/sys/devices/pci0000:00/.../BDF". */
+static inline bool pci_path(unsigned int index, char *path, size_t len)
+{
+	char link[64], real[PATH_MAX];
+
+	snprintf(link, sizeof(link), "/sys/class/sgdma/sgdma%u/device", index);
+	if (!realpath(link, real) || strlen(real) >= len)
+		return false;
+	strcpy(path, real);
+	return true;
+}
+
+/*
+ * The sgdma function behind a PCIe root port (the one the harness makes
+ * hot-pluggable and slow, with link latency): its index, its PCI address
+ * in @bdf; -1 if there is none.
+ */
+static inline int root_port_index(char *bdf, size_t len)
+{
+	for (unsigned int i = 0; i < 64; i++) {
+		char path[PATH_MAX];
+		int depth = 0;
+
+		if (!pci_path(i, path, sizeof(path)))
+			continue;
+		for (char *p = path; (p = strstr(p, "/0000:")); p++)
+			depth++;
+		if (depth >= 2) {
+			snprintf(bdf, len, "%s", basename(path));
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Whether PCI function @bdf sits in a hot-plug slot (pciehp's slots). */
+static inline bool in_hotplug_slot(const char *bdf)
+{
+	DIR *d = opendir("/sys/bus/pci/slots");
+	struct dirent *e;
+	bool found = false;
+
+	while (d && !found && (e = readdir(d))) {
+		char path[PATH_MAX], addr[64] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* "0000:01:00": the function's address without ".F". */
+		if (fgets(addr, sizeof(addr), f)) {
+			addr[strcspn(addr, "\n")] = 0;
+			found = *addr && !strncmp(bdf, addr, strlen(addr)) &&
+				bdf[strlen(addr)] == '.';
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * Whether an IOMMU translates PCI function @bdf's DMA: it has an IOMMU
+ * group whose default domain translates ("DMA" or "DMA-FQ", not
+ * "identity").
+ */
+static inline bool iommu_translates(const char *bdf)
+{
+	char path[PATH_MAX], type[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/iommu_group/type", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(type, sizeof(type), f))
+		type[0] = 0;
+	fclose(f);
+	return !strncmp(type, "DMA", 3);
+}
+
+/* ---- the kernel's trace of the driver (tracepoints sgdma:*) ---- */
+
+#define TRACING		"/sys/kernel/debug/tracing"
+
+/* Empties the trace and turns the sgdma events on (@on) or off. */
+static inline bool trace_sgdma(bool on)
+{
+	return write_str(TRACING "/events/sgdma/enable", on ? "1\n" : "0\n") &&
+	       (!on || write_str(TRACING "/trace", ""));
+}
+
+/* Lines of the trace containing both @a and @b (@b may be NULL). */
+static inline int trace_count(const char *a, const char *b)
+{
+	FILE *f = fopen(TRACING "/trace", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, a) && (!b || strstr(line, b));
+	fclose(f);
+	return n;
+}
+
+/*
+ * The most channels of sgdma<minor> that had a transfer in flight at the
+ * same time (between its sgdma_submit and its sgdma_complete or
+ * sgdma_error), as the trace shows them in time order.
+ */
+static inline int trace_max_channels_busy(unsigned int minor)
+{
+	FILE *f = fopen(TRACING "/trace", "r");
+	char line[512], dev[32];
+	bool busy[64] = { false };
+	int n = 0, most = 0;
+
+	if (!f)
+		return -1;
+	snprintf(dev, sizeof(dev), "sgdma%u ch=", minor);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, dev);
+		bool submit = strstr(line, "sgdma_submit:");
+		unsigned int ch;
+
+		if (!p || (!submit && !strstr(line, "sgdma_complete:") &&
+			   !strstr(line, "sgdma_error:")))
+			continue;
+		ch = strtoul(p + strlen(dev), NULL, 10);
+		if (ch >= ARRAY_LEN(busy) || busy[ch] == submit)
+			continue;
+		busy[ch] = submit;
+		n += submit ? 1 : -1;
+		if (n > most)
+			most = n;
+	}
+	fclose(f);
+	return most;
 }
 
 /* ---- random data ---- */
@@ -270,20 +421,27 @@ static inline void pins_snapshot(struct pins *p)
 	p->pinned_kb = self_status_kb("VmPin");
 }
 
-static inline long sysfs_long(const char *fmt, unsigned int index)
+/* The number in file @path (sysfs, debugfs), or -1. */
+static inline long file_long(const char *path)
 {
-	char path[128], buf[64] = "";
+	char buf[64] = "";
 	long val = -1;
-	int f;
+	int f = open(path, O_RDONLY);
 
-	snprintf(path, sizeof(path), fmt, index);
-	f = open(path, O_RDONLY);
 	if (f >= 0) {
 		if (read(f, buf, sizeof(buf) - 1) > 0)
 			val = strtol(buf, NULL, 0);
 		close(f);
 	}
 	return val;
+}
+
+static inline long sysfs_long(const char *fmt, unsigned int index)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), fmt, index);
+	return file_long(path);
 }
 
 static inline long dev_stat(unsigned int index, const char *name)

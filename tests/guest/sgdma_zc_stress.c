@@ -232,7 +232,7 @@ int main(void)
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS) ||
 	    PROCS * THREADS * REGION > info.card_size) {
 		ktap_diag("no device or not enough card memory");
-		return 1;
+		return t_fail_all("setup");
 	}
 	RUN(test_stress(), "processes_threads_all_paths");
 	sgdma_close(dev);
