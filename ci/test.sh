@@ -1,11 +1,13 @@
 #!/bin/bash
 # "make test": build what is missing, then run the qtests and boot the
 # matrix: every kernel series of MATRIX below with its cells; ends with one
-# summary (per-boot times and pin totals) and "N passed, N failed".
+# summary (per-boot counts, times and pin totals) and "N passed, N failed,
+# N skipped"; JUnit XML in build/test-results/junit.xml.
 #   ci/test.sh                             the whole matrix
 #   KSERIES=6.12 ci/test.sh                every cell of one series
 #   CELLS="no-iommu swiotlb" ci/test.sh    those cells of 6.1 (or KSERIES)
 #   TESTS="sgdma_data sgdma_rw" ci/test.sh runs only those guest programs
+#                                          (and the manifest's "always" ones)
 #   HOST=0 ci/test.sh                      skips qtests, host tests and style checks
 set -euo pipefail
 ci=$(dirname "$0")
@@ -44,7 +46,7 @@ for entry in "${plan[@]}"; do
     opts+=(--series "$series" "$KERNEL" "$INITRD" "$SGDMA_TOP/build/logs/$KVER"
            "$cells")
 done
-[ -z "${TESTS:-}" ] || opts+=(--append "sgdma_tests=$(echo $TESTS | tr ' ' ,)")
+[ -z "${TESTS:-}" ] || opts+=(--tests "$TESTS")
 # The qtests run twice: on the normal build and on one with ASan+UBSan.
 if [ "${HOST:-1}" != 0 ]; then
     asan=$(with_cache_lock qemu "$ci/qemu.sh" asan)
@@ -59,4 +61,5 @@ if [ "${HOST:-1}" != 0 ]; then
            --check "bench_smoke=$ci/bench.sh --smoke")
 fi
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
-    --qemu "$QEMU" --logdir "$SGDMA_TOP/build/logs" "${opts[@]}"
+    --qemu "$QEMU" --logdir "$SGDMA_TOP/build/logs" \
+    --junit "$SGDMA_TOP/build/test-results/junit.xml" "${opts[@]}"
