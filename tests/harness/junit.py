@@ -50,10 +50,10 @@ def _testsuite(suite):
 
 def write(path, suites):
     """Write the run's @suites to @path (its directory created)."""
-    root = ET.Element("testsuites",
-                      tests=str(sum(len(s.cases) for s in suites)),
-                      failures=str(sum(not c.ok for s in suites
-                                       for c in s.cases)))
+    cases = [c for s in suites for c in s.cases]
+    root = ET.Element("testsuites", tests=str(len(cases)),
+                      failures=str(sum(not c.ok for c in cases)),
+                      skipped=str(sum(c.ok and c.skipped for c in cases)))
     root.extend(_testsuite(s) for s in suites)
     ET.indent(root)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
