@@ -337,12 +337,14 @@ class Manifest(FakeBoots):
         self.assertFails(cases, "prog_b", "reported 2 times")
 
 
-# Fault records as 6.1 and 6.12 print them (dmar_fault_do_one()).
-DRHD = "[   20.100000] DMAR: DRHD: handling fault status reg 2"
-FAULT_READ = ("[   20.100100] DMAR: [DMA Read NO_PASID] Request device"
-              " [00:03.0] fault addr 0x300000 [fault reason 0x06] PTE Read"
+# A fault record and its header exactly as 6.1 and 6.12 print them (from
+# the console of a 6.1 iommu-strict boot: sgdma_ats_vfio's fault on
+# purpose, through VFIO, on the function behind the root port).
+DRHD = "[   20.557271] DMAR: DRHD: handling fault status reg 2"
+FAULT_READ = ("[   20.557838] DMAR: [DMA Read NO_PASID] Request device"
+              " [01:00.0] fault addr 0x300000 [fault reason 0x06] PTE Read"
               " access is not set")
-EXPECT_READ = ("# sgdma-expect: iommu-fault dev=0000:00:03.0 addr=0x300000"
+EXPECT_READ = ("# sgdma-expect: iommu-fault dev=0000:01:00.0 addr=0x300000"
                " dir=read")
 
 
@@ -410,8 +412,8 @@ class IommuFaults(FakeBoots):
                                kmsg=[DRHD, FAULT_READ])})
         self.assertAllOk(cases)
 
-    def test_6_1_record_format(self):
-        old = FAULT_READ.replace("DMA Read NO_PASID", "DMA Read")
+    def test_older_record_format(self):
+        old = FAULT_READ.replace("DMA Read NO_PASID", "DMA Read")  # < 5.x
         cases, _ = self.faulting([EXPECT_READ], [DRHD, old])
         self.assertAllOk(cases)
 
@@ -426,7 +428,7 @@ class IommuFaults(FakeBoots):
     def test_fault_differing_from_its_announcement_fails(self):
         for wrong in (EXPECT_READ.replace("read", "write"),
                       EXPECT_READ.replace("0x300000", "0x301000"),
-                      EXPECT_READ.replace("00:03.0", "00:04.0")):
+                      EXPECT_READ.replace("01:00.0", "00:04.0")):
             with self.subTest(announced=wrong):
                 cases, _ = self.faulting([wrong], [DRHD, FAULT_READ])
                 self.assertFails(cases, "kernel_log_clean", "fault addr")
@@ -438,14 +440,14 @@ class IommuFaults(FakeBoots):
         self.assertAllOk(cases)
 
     def test_header_of_an_unannounced_fault_fails(self):
-        other = FAULT_READ.replace("00:03.0", "00:04.0")
-        cases, _ = self.faulting([EXPECT_READ], [DRHD, FAULT_READ, DRHD
-                                                 .replace("20.1", "20.2"),
-                                                 other])
+        other = FAULT_READ.replace("01:00.0", "00:04.0")
+        later = DRHD.replace("20.557271", "20.600000")
+        cases, _ = self.faulting([EXPECT_READ],
+                                 [DRHD, FAULT_READ, later, other])
         self.assertFails(cases, "kernel_log_clean", "DRHD")
 
     def test_malformed_announcement_fails(self):
-        cases, _ = self.faulting(["# sgdma-expect: iommu-fault dev=00:03.0"],
+        cases, _ = self.faulting(["# sgdma-expect: iommu-fault dev=01:00.0"],
                                  [])
         self.assertFails(cases, "iommu_faults_announced", "malformed")
 
