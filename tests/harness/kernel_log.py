@@ -119,7 +119,13 @@ def fault_record(line):
 
 def announced_fault_lines(lines, announced):
     """The fault records of @lines matching an announcement, with the
-    "DRHD: handling fault" header printed right before each."""
+    "DRHD: handling fault" header printed right before each.
+
+    One announcement covers every record of its device, page and
+    direction: the IOMMU may record one faulting access more than once
+    (the device retries, QEMU collapses only pending records), and the
+    rate limit may drop some, so counting them would fail at random.
+    """
     excused = set()
     for i, line in enumerate(lines):
         if fault_record(line) in announced:
