@@ -28,11 +28,11 @@ totals() {
     held=0
     for f in /sys/class/sgdma/*/pages_pinned; do
         [ -e "$f" ] || continue
-        n=$(cat "$f") || n=
-        case $n in
+        pinned=$(cat "$f") || pinned=
+        case $pinned in
         ''|*[!0-9]*) held=-1; break ;;
         esac
-        held=$((held + n))
+        held=$((held + pinned))
     done
     warn=$(dmesg | grep -cE "$problems")
     [ -n "$warn" ] || warn=-1

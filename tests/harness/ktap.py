@@ -36,6 +36,7 @@ class Node:
     directive: str
     children: list = field(default_factory=list)
     plan: int = None
+    number: int = None
 
     @property
     def skip(self):
@@ -87,7 +88,8 @@ def parse_ktap(text):
                     ok=m.group(1) is None,
                     directive=(m.group(5) or "").strip(),
                     children=pending.pop(indent + 4, []),
-                    plan=plans.pop(indent + 4, None))
+                    plan=plans.pop(indent + 4, None),
+                    number=int(m.group(2)))
         pending.setdefault(indent, []).append(node)
     doc.nodes = pending.pop(0, [])
     doc.plan = plans.get(0)
@@ -127,12 +129,25 @@ def leaf_case(node, name, provides):
     return Case(name, True, node.directive, skipped=True)
 
 
+def misnumbered(nodes):
+    """Why the numbers of sibling results are not 1, 2, 3..., or None.
+
+    A number out of sequence means a result line was lost, repeated or
+    printed by something that lost count.
+    """
+    numbers = [n.number for n in nodes]
+    if numbers == list(range(1, len(nodes) + 1)):
+        return None
+    return "results numbered %s, expected 1..%d" % (
+        ",".join(map(str, numbers[:20])), len(nodes))
+
+
 def leaf_cases(nodes, prefix, provides=None):
     """Flatten parsed nodes into test cases, one per leaf.
 
     A parent that failed while all its children passed (a crash after the
-    last case, a bad exit status) or whose children fell short of its plan
-    adds a failing case of its own.
+    last case, a bad exit status), whose children fell short of its plan
+    or are numbered out of sequence adds a failing case of its own.
     """
     cases = []
     for node in nodes:
@@ -141,6 +156,8 @@ def leaf_cases(nodes, prefix, provides=None):
             cases.append(leaf_case(node, name, provides))
             continue
         cases.extend(leaf_cases(node.children, name + "/", provides))
+        if misnumbered(node.children):
+            cases.append(Case(name, False, misnumbered(node.children)))
         if node.plan is not None and node.plan != len(node.children):
             cases.append(Case(name, False, "planned %d cases, reported %d"
                               % (node.plan, len(node.children))))
@@ -158,6 +175,9 @@ def document_cases(doc, prefix, what):
     elif doc.plan != len(doc.nodes):
         cases.append(Case(prefix + "plan", False, "%s planned %d, reported %d"
                           % (what, doc.plan, len(doc.nodes))))
+    if misnumbered(doc.nodes):
+        cases.append(Case(prefix + "numbering", False,
+                          "%s: %s" % (what, misnumbered(doc.nodes))))
     for line in doc.bail_outs:
         cases.append(Case(prefix + "bail_out", False, line))
     for indent, nodes in sorted(doc.orphans.items()):

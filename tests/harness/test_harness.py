@@ -331,6 +331,16 @@ class Manifest(FakeBoots):
         cases, _ = self.boot(results(swapped))
         self.assertFails(cases, "order", "prog_b,prog_a")
 
+    def test_results_out_of_sequence_fail(self):
+        """A runner or program that lost count (the runner once reused its
+        case counter for the pinned-page sum)."""
+        lost = CLEAN.replace("ok 3 prog_b", "ok 1 prog_b")
+        cases, _ = self.boot(lost)
+        self.assertFails(cases, "numbering", "1,2,1")
+        nested = CLEAN.replace("    ok 2 two", "    ok 1 two")
+        cases, _ = self.boot(nested)
+        self.assertFails(cases, "prog_a", "numbered 1,1")
+
     def test_program_reported_twice_fails(self):
         twice = clean_programs() + [program(4, "prog_b", ["ok three"])]
         cases, _ = self.boot(results(twice))
