@@ -1,11 +1,13 @@
 #!/bin/bash
 # "make test": build what is missing, then run the qtests and boot the
 # matrix: every kernel series of MATRIX below with its cells; ends with one
-# summary (per-boot times and pin totals) and "N passed, N failed".
+# summary (per-boot counts, times and pin totals) and "N passed, N failed,
+# N skipped"; JUnit XML in build/test-results/junit.xml.
 #   ci/test.sh                             the whole matrix
 #   KSERIES=6.12 ci/test.sh                every cell of one series
 #   CELLS="no-iommu swiotlb" ci/test.sh    those cells of 6.1 (or KSERIES)
 #   TESTS="sgdma_data sgdma_rw" ci/test.sh runs only those guest programs
+#                                          (and the manifest's "always" ones)
 #   HOST=0 ci/test.sh                      skips qtests, host tests and style checks
 #   SGDMA_QEMU=10.0 ci/test.sh             the matrix on QEMU 10.0 (make QEMU=10.0)
 #   LANE=full ci/test.sh                   adds the QEMU 10.0 ASan+UBSan qtests
@@ -68,7 +70,7 @@ fi
 qtest_flavours=("7.2 default" "10.0 default" "7.2 asan")
 [ "${LANE:-}" != full ] || qtest_flavours+=("10.0 asan")
 # --- end of QEMU lines ---
-[ -z "${TESTS:-}" ] || opts+=(--append "sgdma_tests=$(echo $TESTS | tr ' ' ,)")
+[ -z "${TESTS:-}" ] || opts+=(--tests "$TESTS")
 if [ "${HOST:-1}" != 0 ]; then
     for lf in "${qtest_flavours[@]}"; do   # QEMU lines: qtests
         read -r line flavour <<<"$lf"
@@ -84,4 +86,5 @@ if [ "${HOST:-1}" != 0 ]; then
            --check "bench_smoke=$ci/bench.sh --smoke")
 fi
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
-    --qemu "$QEMU" --logdir "$SGDMA_TOP/build/logs" "${opts[@]}"
+    --qemu "$QEMU" --logdir "$SGDMA_TOP/build/logs" \
+    --junit "$SGDMA_TOP/build/test-results/junit.xml" "${opts[@]}"

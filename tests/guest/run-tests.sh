@@ -1,21 +1,22 @@
 #!/bin/sh
-# Runs in the guest: loads the driver, runs every test program, and prints
-# one KTAP document (each program's cases nested under it), then the kernel
-# log for the host harness to judge.
+# Runs in the guest: loads the driver, runs exactly the programs and checks
+# that sgdma_tests (from the kernel command line; the harness derives it
+# from tests/guest/manifest) lists, in that order, and prints one KTAP
+# document (each program's cases nested under it), then the kernel log for
+# the host harness to judge. What to run is never what happens to be in
+# the initramfs: a listed program that is not there is a failure,
+#   not ok N PROG # not in the initramfs
+# and nothing unlisted runs.
 #
-# Before the first program and after each one it prints a line
+# A name is a check of debug-checks.sh if it defines check_NAME, else a
+# program in tests/. Before the first program and after each one it prints
 #   # totals: PROGRAM foll_pin_acquired=N foll_pin_released=N
 #             driver_pages_pinned=N kernel_problems=N
 # which the harness checks: pins balance again after every program, the
-# driver holds none, and no new kernel problem was logged.
+# driver holds none, and no new kernel problem was logged; a counter that
+# cannot be read is -1, which fails.
 cd /sgdma
-# sgdma_tests=a,b (from the kernel command line) runs only those programs,
-# sgdma_skip=a,b all but those.
-if [ -n "$sgdma_tests" ]; then
-    progs=$(echo "$sgdma_tests" | tr , ' ')
-else
-    progs=$(ls tests | grep -vxF "$(echo "$sgdma_skip" | tr , '\n')")
-fi
+. ./debug-checks.sh
 
 # Lines a kernel problem starts with (the harness has the full list).
 problems='Oops|BUG:|kernel BUG at|WARNING:|Kernel panic|blocked for more than|possible (circular|recursive) locking|UBSAN:|KASAN|general protection fault|soft lockup|hard LOCKUP|refcount_t:|DMA-API:'
@@ -26,19 +27,37 @@ totals() {
     rel=$(awk '$1 == "nr_foll_pin_released" { print $2 }' /proc/vmstat)
     held=0
     for f in /sys/class/sgdma/*/pages_pinned; do
-        [ -r "$f" ] && held=$((held + $(cat "$f")))
+        [ -e "$f" ] || continue
+        pinned=$(cat "$f") || pinned=
+        case $pinned in
+        ''|*[!0-9]*) held=-1; break ;;
+        esac
+        held=$((held + pinned))
     done
     warn=$(dmesg | grep -cE "$problems")
+    [ -n "$warn" ] || warn=-1
     echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held kernel_problems=$warn"
 }
 
-# sgdma_debug=1 (the debug kernel's lane) adds the kernel's own checks at
-# the end: lockdep, DMA-API debugging, kmemleak, and gup_test's pin cost.
-checks=
-[ "$sgdma_debug" = 1 ] && checks="gup_pin_cost kmemleak dma_api_debug kmemleak_unloaded lockdep debug_pagealloc"
-set -- $progs $checks
+# run NAME COMMAND...: runs one program or check, its output indented.
+# A program's KTAP nests under its result; a check's output is comment.
+run() {
+    name=$1 indent=$2
+    shift 2
+    "$@" >/tmp/out 2>&1
+    status=$?
+    sed "s/^/$indent/" /tmp/out
+    if [ $status -eq 0 ]; then
+        echo "ok $n $name"
+    else
+        echo "not ok $n $name # exit status $status"
+    fi
+}
+
+set -- $(echo "$sgdma_tests" | tr , ' ')
 echo "KTAP version 1"
 echo "1..$(($# + 1))"
+[ $# -gt 0 ] || echo "Bail out! no sgdma_tests= on the kernel command line"
 
 if modprobe sgdma; then
     echo "ok 1 module_load"
@@ -48,28 +67,15 @@ fi
 totals start
 
 n=2
-for prog in $progs; do
-    timeout 300 "tests/$prog" >/tmp/out 2>&1
-    status=$?
-    sed 's/^/    /' /tmp/out
-    if [ $status -eq 0 ]; then
-        echo "ok $n $prog"
+for name; do
+    if type "check_$name" >/dev/null 2>&1; then
+        run "$name" '    # ' "check_$name"
+    elif [ -f "tests/$name" ]; then
+        run "$name" '    ' timeout 300 "tests/$name"
+        totals "$name"
     else
-        echo "not ok $n $prog # exit status $status"
-    fi
-    totals "$prog"
-    n=$((n + 1))
-done
-
-. ./debug-checks.sh
-for check in $checks; do
-    check_$check >/tmp/out 2>&1
-    status=$?
-    sed 's/^/    # /' /tmp/out
-    if [ $status -eq 0 ]; then
-        echo "ok $n $check"
-    else
-        echo "not ok $n $check"
+        echo "not ok $n $name # not in the initramfs"
+        totals "$name"
     fi
     n=$((n + 1))
 done

@@ -7,14 +7,16 @@
   sgdma_harness.py run   --qemu Q --kernel K --initrd I
   sgdma_harness.py shell --qemu Q --kernel K --initrd I
 
-A boot passes only if every test case it planned reported ok, the result
-stream ended with the guest's "done" marker, QEMU exited by itself in time,
-and neither the console nor the guest's kernel log shows a kernel problem
-(oops, BUG, WARN, lockdep, KASAN/UBSAN, hung task...), whatever the tests
-said, and only if the pinned-page totals the guest reports balance. Test
-mode may boot several kernel series (--series), each with its own cells,
-and ends with one summary: per-boot times and totals, then the line
-"N passed, N failed".
+A boot runs the programs tests/guest/manifest lists for it and passes only
+if each reported exactly the cases the manifest expects and every one was
+ok or a justified skip, the result stream ended with the guest's "done"
+marker, QEMU exited by itself in time, neither the console nor the guest's
+kernel log shows a kernel problem (judge.py, kernel_log.py) beyond the IOMMU
+faults its tests announced, and the pinned-page totals the guest reports
+balance. Test mode may boot several kernel series (--series), each with its
+own cells, and ends with one summary: per-boot counts, times and totals,
+the boots retried, then the line "N passed, N failed, N skipped"; the same
+results go to a JUnit XML file (--junit).
 
 While a boot runs, the guest may ask the host for things a guest cannot do
 to itself, by printing a line "# sgdma-request: COMMAND ARGS" on its result
@@ -35,18 +37,29 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-# Cells of the boot matrix: extra QEMU arguments, kernel command line, and
-# properties for the sgdma devices. Two sgdma functions in every cell prove
-# one node per device. Kernel parameters the kernel does not know (such as
-# sgdma_ats=1) reach the guest tests as environment variables.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge  # noqa: E402
+import junit  # noqa: E402
+import manifest  # noqa: E402
+# Re-exported: tests/bench/sgdma_bench.py boots and judges through these.
+from judge import DONE_MARKER, INIT_MARKER, KMSG_PREFIX  # noqa: E402,F401
+from kernel_log import kernel_problems  # noqa: E402
+from ktap import FEATURES, Case, tap_cases  # noqa: E402
+
+# Cells of the boot matrix: extra QEMU arguments, kernel command line,
+# properties for the sgdma devices, and the features the cell provides
+# (ktap.FEATURES): a test may skip only for a feature its boot lacks, and
+# the guest's sgdma_cell proves each claim before the tests run.
 CELLS = {
-    "no-iommu": {},
+    "no-iommu": {"provides": []},
     "iommu-strict": {"qemu": ["-device", "intel-iommu"],
-                     "append": "intel_iommu=on iommu.strict=1"},
+                     "append": "intel_iommu=on iommu.strict=1",
+                     "provides": ["iommu", "iommu-strict"]},
     # Lazy: unmapped IOVAs are flushed in batches, not at once.
     "iommu-lazy": {"qemu": ["-device", "intel-iommu"],
-                   "append": "intel_iommu=on iommu.strict=0"},
-    "swiotlb": {"append": "swiotlb=force"},
+                   "append": "intel_iommu=on iommu.strict=0",
+                   "provides": ["iommu", "iommu-lazy"]},
+    "swiotlb": {"append": "swiotlb=force", "provides": ["bounce"]},
     # The device at its most demanding, behind a strict IOMMU: 32-bit
     # DMA, 64 KiB segments that may not cross 64 KiB, short segment lists,
     # 64-byte segment alignment, a 4-entry ring, 1 MiB per descriptor,
@@ -56,11 +69,16 @@ CELLS = {
                "sgdma": ",dma-bits=32,max-seg-size=65536,seg-boundary=0xffff"
                         ",max-segments=64,seg-align=64,ring-max=4"
                         ",max-transfer=1048576,desc-prefetch=4,c2h-hold=on"
-                        ",latency=20"},
+                        ",latency=20",
+               "provides": ["iommu", "iommu-strict", "strict-device"]},
     "iommu-ats": {"qemu": ["-device", "intel-iommu,device-iotlb=on"],
                   "append": "intel_iommu=on iommu.strict=1 sgdma_ats=1",
-                  "sgdma": ",ats=on"},
+                  "sgdma": ",ats=on",
+                  "provides": ["iommu", "iommu-strict", "ats"]},
 }
+
+# Every boot has a function behind a hot-pluggable root port.
+EVERY_BOOT_PROVIDES = ["hotplug"]
 
 
 # The id of the sgdma device behind a hot-pluggable PCIe root port, which
@@ -74,23 +92,23 @@ HOTPLUG_ID = "sgdma-hp"
 HOTPLUG_PROPS = ",latency=20000"
 
 
-# What a kernel series needs besides. The debug kernel (KASAN, kmemleak,
-# lockdep... under TCG) needs more memory and time. Its lane turns on the
-# guest's end-of-run checks (sgdma_debug=1: tests/guest/debug-checks.sh),
-# page poisoning (a device writing to a page after it was freed shows when
-# the page is next allocated), debug_pagealloc (a CPU touching a freed page
-# faults at once), and marks the kmalloc caches as the ones
-# failslab may fail (sgdma_failinject). It skips sgdma_hotplug: removing a
-# device behind a root port makes 6.1's own pciehp report a circular
-# locking dependency (pci_rescan_remove_lock, then ctrl->reset_lock in
-# pciehp_unconfigure_device), which turns lockdep off for the rest of the
-# run; the Debian kernels run that test.
+# What a kernel series needs besides, and what it provides. The debug
+# kernel (KASAN, kmemleak, lockdep... under TCG) needs more memory and
+# time. Its lane turns on page poisoning (a device writing to a page after
+# it was freed shows when the page is next allocated), debug_pagealloc (a
+# CPU touching a freed page faults at once), and marks the kmalloc caches
+# as the ones failslab may fail (sgdma_failinject). Which programs and
+# checks it runs is the manifest's business (tests/guest/manifest).
 SERIES_SETTINGS = {
     "debug": {"memory": 1024, "timeout": 1500,
-              "append": ["sgdma_debug=1 page_poison=1 debug_pagealloc=on"
-                         " slub_debug=A,kmalloc-*"
-                         " sgdma_skip=sgdma_hotplug"]},
+              "append": ["page_poison=1 debug_pagealloc=on"
+                         " slub_debug=A,kmalloc-*"],
+              "provides": ["fault-injection", "kernel-debug"]},
 }
+
+# x86's COMMAND_LINE_SIZE, with its terminating NUL: the kernel silently
+# cuts a longer command line, and the sgdma_* parameters come last.
+COMMAND_LINE_MAX = 2048 - 1
 
 
 def series_args(args, label):
@@ -100,12 +118,35 @@ def series_args(args, label):
     out.memory = max(out.memory, settings.get("memory", 0))
     out.timeout = max(out.timeout, settings.get("timeout", 0))
     out.append = out.append + settings.get("append", [])
+    out.series_label = label
     # --series-qemu LABEL=PATH: this series boots on another QEMU.
     for spec in getattr(args, "series_qemu", []):
         series, _, qemu = spec.partition("=")
         if series == label:
             out.qemu = qemu
     return out
+
+
+def boot_provides(label, cell):
+    """The features of a boot of kernel series @label in @cell, in
+    FEATURES order."""
+    have = set(CELLS[cell]["provides"] + EVERY_BOOT_PROVIDES +
+               SERIES_SETTINGS.get(label, {}).get("provides", []))
+    return [f for f in FEATURES if f in have]
+
+
+def guest_params(label, cell, tests=None):
+    """The sgdma_* kernel parameters that tell the guest what its boot is
+    (init passes them to every program as environment variables), and, in
+    test mode, exactly which programs to run."""
+    params = ["sgdma_cell=" + cell, "sgdma_series=" + (label or "default"),
+              "sgdma_provides=" + ",".join(boot_provides(label, cell))]
+    props = CELLS[cell].get("sgdma", "").lstrip(",")
+    if props:
+        params.append("sgdma_devprops=" + props)
+    if tests is not None:
+        params.append("sgdma_tests=" + ",".join(tests))
+    return params
 
 
 def sgdma_devices(cell):
@@ -120,175 +161,32 @@ def sgdma_devices(cell):
             "-device", "sgdma%s,id=%s,bus=hp-port" % (hp_props, HOTPLUG_ID)]
 
 
-# What the kernel prints when something is wrong. Besides the generic
-# oops/BUG/WARN family this covers the debug kernel's detectors: KASAN
-# ("BUG: KASAN: ..."), UBSAN ("UBSAN: ..."), lockdep ("WARNING: possible
-# circular locking dependency", "BUG: MAX_LOCKDEP_... too low!"),
-# DEBUG_ATOMIC_SLEEP ("BUG: sleeping function called from invalid
-# context"), DMA-API debugging (every error is a WARN with "DMA-API:"; its
-# own informational lines are not problems), kmemleak (reports, and
-# turning itself off), SLUB's checks ("BUG kmalloc-64 (...): ...") and
-# page poisoning ("pagealloc: memory corruption").
-KERNEL_PROBLEMS = re.compile(
-    r"(\bOops\b|\bBUG:|kernel BUG at|WARNING:|-+\[ cut here \]-+|Kernel panic"
-    r"|blocked for more than \d+ seconds|possible (circular|recursive) locking"
-    r"|inconsistent lock state|UBSAN:|KASAN|new suspected memory leak"
-    r"|DMA-API: (?!preallocated \d+ debug entries|debugging enabled by kernel"
-    r" config|dma_debug_entry pool grown)"
-    r"|general protection fault|Call Trace:|soft lockup|hard LOCKUP"
-    r"|rcu_\w+ (self-)?detected stall|sleeping function called from invalid"
-    r"|unreferenced object|refcount_t:|kmemleak: (Cannot|Memory pool empty)"
-    r"|Kernel memory leak detector disabled|\bBUG [\w.:-]+ \(|pagealloc: "
-    r"(memory corruption|single bit error))")
-
-INIT_MARKER = "# sgdma: init started"
-DONE_MARKER = "# sgdma: done"
-KMSG_PREFIX = "# kmsg: "
-REQUEST_PREFIX = "# sgdma-request: "
-# "# totals: PROGRAM key=value...", printed by the guest runner before the
-# first program ("start") and after each one.
-TOTALS_RE = re.compile(r"^# totals: (\S+)((?: \w+=-?\d+)+)\s*$")
+def kernel_command_line(args, cell, mode, params, hotplug):
+    """The guest kernel's command line; ValueError if x86 would cut it."""
+    # no_timer_check: under TCG on a loaded host the IO-APIC timer check
+    # can fail and panic the boot ("IO-APIC + timer doesn't work!").
+    words = ["console=ttyS0 loglevel=5 panic=-1 no_timer_check"
+             " sgdma_mode=" + mode, cell.get("append", "")] + args.append
+    if hotplug:
+        # The guest's surprise-removal test asks for this device's removal.
+        words.append("sgdma_hotplug=" + HOTPLUG_ID)
+    cmdline = " ".join(w for w in words + list(params) if w)
+    if len(cmdline) > COMMAND_LINE_MAX:
+        raise ValueError("kernel command line of %d bytes, x86 takes %d: %s"
+                         % (len(cmdline), COMMAND_LINE_MAX, cmdline))
+    return cmdline
 
 
-@dataclass
-class Case:
-    name: str
-    ok: bool
-    detail: str = ""
-
-
-@dataclass
-class Node:
-    name: str
-    ok: bool
-    skip: bool
-    directive: str
-    children: list = field(default_factory=list)
-    plan: int = None
-
-
-RESULT_RE = re.compile(r"^(not )?ok (\d+)\s*-?\s*([^#]*?)\s*(#\s*(.*))?$")
-PLAN_RE = re.compile(r"^1\.\.(\d+)")
-
-
-def parse_ktap(text):
-    """Parse (K)TAP with subtests nested by 4-space indentation.
-
-    Returns (top-level nodes, top-level plan, list of format errors).
-    """
-    pending = {}    # indent -> results seen at that depth, not yet claimed
-    plans = {}      # indent -> plan seen at that depth
-    errors = []
-    for raw in text.splitlines():
-        line = raw.rstrip("\r\n")
-        stripped = line.lstrip(" ")
-        indent = len(line) - len(stripped)
-        m = PLAN_RE.match(stripped)
-        if m:
-            plans[indent] = int(m.group(1))
-            continue
-        m = RESULT_RE.match(stripped)
-        if not m:
-            continue
-        directive = (m.group(5) or "").strip()
-        node = Node(name=m.group(3).strip() or "test %s" % m.group(2),
-                    ok=m.group(1) is None,
-                    skip=directive.upper().startswith("SKIP"),
-                    directive=directive,
-                    children=pending.pop(indent + 4, []),
-                    plan=plans.pop(indent + 4, None))
-        pending.setdefault(indent, []).append(node)
-    for indent, nodes in pending.items():
-        if indent:
-            errors.append("%d results at depth %d belong to no test"
-                          % (len(nodes), indent // 4))
-    return pending.get(0, []), plans.get(0), errors
-
-
-def leaf_cases(nodes, prefix):
-    """Flatten parsed nodes into test cases, one per leaf.
-
-    A parent that failed while all its children passed (a crash after the
-    last case, a bad exit status) or whose children fell short of its plan
-    adds a failing case of its own.
-    """
-    cases = []
-    for node in nodes:
-        name = prefix + node.name
-        if not node.children:
-            cases.append(Case(name, node.ok, node.directive))
-            continue
-        cases.extend(leaf_cases(node.children, name + "/"))
-        if node.plan is not None and node.plan != len(node.children):
-            cases.append(Case(name, False, "planned %d cases, reported %d"
-                              % (node.plan, len(node.children))))
-        elif not node.ok and all(c.ok for c in node.children):
-            cases.append(Case(name, False, node.directive))
-    return cases
-
-
-def tap_cases(text, prefix, what):
-    """Cases from a whole TAP/KTAP document, with missing ones as failures."""
-    nodes, plan, errors = parse_ktap(text)
-    cases = leaf_cases(nodes, prefix)
-    if plan is None:
-        cases.append(Case(prefix + "plan", False, "%s printed no plan" % what))
-    elif plan != len(nodes):
-        cases.append(Case(prefix + "plan", False, "%s planned %d, reported %d"
-                          % (what, plan, len(nodes))))
-    for err in errors:
-        cases.append(Case(prefix + "format", False, err))
-    return cases
-
-
-# The kernel's report of a failed allocation ("page allocation failure",
-# "vmalloc error") with its stack dump is not a bug when the failure was
-# injected on purpose (sgdma_failinject): fault injection logs each one
-# ("FAULT_INJECTION: forcing a failure." and its attributes) right before.
-ALLOC_FAILURE = re.compile(r"(page allocation failure: order:\d+|vmalloc error: size \d+)")
-INJECTED = "FAULT_INJECTION: forcing a failure."
-TASK_END = "</TASK>"
-
-
-def injected_alloc_reports(lines):
-    """Lines of allocation-failure reports explained by injected failures.
-
-    Only the guest's full kernel log has the fault-injection notices (the
-    console shows warnings only), so this is computed on it, and the same
-    lines are excused on the console too.
-    """
-    excused = set()
-    in_report = False
-    for i, line in enumerate(lines):
-        if ALLOC_FAILURE.search(line):
-            in_report = any(INJECTED in prev for prev in lines[max(0, i - 4):i])
-        if in_report:
-            excused.add(line)
-            if TASK_END in line:
-                in_report = False
-    return excused
-
-
-def kernel_problems(lines, excused=frozenset()):
-    return [line for line in lines
-            if KERNEL_PROBLEMS.search(line) and line not in excused]
-
-
-def qemu_command(args, cell, mode, logdir, qmp=None):
+def qemu_command(args, cell, mode, logdir, qmp=None, params=()):
+    """The QEMU command of one boot of @cell (a CELLS value); @params: the
+    guest's sgdma_* kernel parameters (guest_params())."""
     cmd = [args.qemu, "-M", "q35", "-m", str(args.memory), "-smp", "2",
            "-accel", "tcg,thread=multi", "-display", "none",
            "-no-reboot", "-nic", "none",
            "-kernel", args.kernel, "-initrd", args.initrd]
     if qmp:
         cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
-    # no_timer_check: under TCG on a loaded host the IO-APIC timer check
-    # can fail and panic the boot ("IO-APIC + timer doesn't work!").
-    cmdline = " ".join(["console=ttyS0 loglevel=5 panic=-1 no_timer_check"
-                        " sgdma_mode=" + mode,
-                        cell.get("append", "")] + args.append)
-    if qmp:
-        # The guest's surprise-removal test asks for this device's removal.
-        cmdline += " sgdma_hotplug=" + HOTPLUG_ID
+    cmdline = kernel_command_line(args, cell, mode, params, bool(qmp))
     cmd += ["-append", cmdline]
     if mode not in ("run", "shell"):   # results on ttyS1, into a file
         cmd += ["-monitor", "none",
@@ -308,6 +206,9 @@ def read(path):
             return f.read()
     except FileNotFoundError:
         return ""
+
+
+REQUEST_PREFIX = "# sgdma-request: "
 
 
 class Qmp:
@@ -398,77 +299,24 @@ def run_guest(cmd, logdir, qmp_path, timeout):
     return status
 
 
-def parse_totals(results):
-    """The guest's "# totals:" lines as {program: {key: value}}, in order."""
-    totals = {}
-    for line in results.splitlines():
-        m = TOTALS_RE.match(line)
-        if m:
-            totals[m.group(1)] = {k: int(v) for k, v in (
-                kv.split("=") for kv in m.group(2).split())}
-    return totals
-
-
-def totals_cases(totals, prefix):
-    """Nothing lost, nothing leaked: pins balance after every program."""
-    cases = []
-    base = totals.get("start")
-    if base is None:
-        return [Case(prefix + "totals", False,
-                     "the guest reported no pin totals")], None
-    held0 = base["foll_pin_acquired"] - base["foll_pin_released"]
-    for prog, t in totals.items():
-        if prog == "start":
-            continue
-        held = t["foll_pin_acquired"] - t["foll_pin_released"]
-        problems = []
-        if held != held0:
-            problems.append("%d pages still pinned" % (held - held0))
-        if t.get("driver_pages_pinned", 0):
-            problems.append("driver holds %d pinned pages"
-                            % t["driver_pages_pinned"])
-        if t.get("kernel_problems", 0) != base.get("kernel_problems", 0):
-            problems.append("%d new kernel problem lines"
-                            % (t["kernel_problems"] -
-                               base.get("kernel_problems", 0)))
-        cases.append(Case(prefix + prog + "/nothing_leaked", not problems,
-                          "; ".join(problems)))
-    last = list(totals.values())[-1]
-    summary = {
-        "pinned": last["foll_pin_acquired"] - base["foll_pin_acquired"],
-        "released": last["foll_pin_released"] - base["foll_pin_released"],
-    }
-    return cases, summary
+@dataclass
+class Suite:
+    """One group of cases: a boot, a qtest run or a host check; one
+    <testsuite> of the JUnit file."""
+    name: str
+    cases: list
+    seconds: float = 0.0
+    output: str = ""
+    properties: dict = field(default_factory=dict)
 
 
 @dataclass
 class Boot:
-    label: str
-    cell: str
-    seconds: float
-    cases: int
-    failed: int
+    """One boot: its suite, its pin totals, and the crash line of a first
+    boot that was retried (kernel_log.tcg_int3_crash), if one was."""
+    suite: Suite
     totals: dict
-    retried: str = None     # why the first boot was retried, if it was
-
-
-def crash_before_init(results, console):
-    """The first kernel problem if the kernel died before our init ran.
-
-    The guest's init writes INIT_MARKER before it loads the module, so a
-    crash before the marker happened in the kernel's own boot, with neither
-    the driver loaded nor the device touched beyond PCI enumeration. Seen
-    in CI and in 1 of 60 boots on a loaded host: "Oops: int3" in
-    sched_clock_idle_wakeup_event on a 6.12 guest, right after
-    "sched_clock: Marking stable" flips a static key. One vCPU patches the
-    jump through a temporary int3 while the other, under multi-threaded
-    TCG, still runs a stale translation that holds the int3 after the
-    patching is over, so the kernel no longer knows it.
-    """
-    if INIT_MARKER in results.splitlines():
-        return None
-    problems = kernel_problems(console.splitlines())
-    return problems[0].strip() if problems else None
+    retried: str = None
 
 
 def keep_early_crash(logdir, where, crash):
@@ -476,45 +324,64 @@ def keep_early_crash(logdir, where, crash):
     os.replace(os.path.join(logdir, "console.log"), kept)
     if os.path.exists(os.path.join(logdir, "results.ktap")):
         os.unlink(os.path.join(logdir, "results.ktap"))
-    print("# boot %s: the kernel crashed before init (%s); console kept in"
-          " %s; booting once more" % (where, crash, kept), flush=True)
+    print("# boot %s: RETRY: the kernel crashed before init with the known"
+          " TCG int3 (%s); console kept in %s; booting once more"
+          % (where, crash, kept), flush=True)
 
 
 def boot_retrying(boot_once, logdir, where):
-    """Boot with boot_once(), and once more if the kernel died before init.
+    """Boot with boot_once(), and once more if the first boot died of the
+    known TCG crash before init (judge.crash_to_retry); never a third time.
 
     Returns (what the last boot_once() returned, its results, its console,
-    the first crash line if there was a second boot, else None).
+    the first boot's crash line if there was a second boot, else None).
     """
     retried = None
     while True:
         outcome = boot_once()
         results = read(os.path.join(logdir, "results.ktap"))
         console = read(os.path.join(logdir, "console.log"))
-        crash = crash_before_init(results, console)
+        crash = judge.crash_to_retry(results, console)
         if not crash or retried:
             return outcome, results, console, retried
         retried = crash
         keep_early_crash(logdir, where, crash)
 
 
+def exit_detail(status, timeout):
+    """What was wrong with QEMU's end, or "" if it exited by itself."""
+    if status is None:
+        return "killed after %d s" % timeout
+    return "QEMU exited with status %d" % status if status else ""
+
+
 def boot_cell(args, name, series=None):
-    """Boot one cell of the matrix in test mode; return (cases, Boot)."""
-    series = series or Series("", args.kernel, args.initrd, args.logdir, [])
+    """Boot one cell of the matrix in test mode and judge it; a Boot."""
+    series = series or Series(args.series_label, args.kernel, args.initrd,
+                              args.logdir, [])
+    where = "%s/%s" % (series.label, name) if series.label else name
+    prefix = where + ": "
     logdir = os.path.join(series.logdir, name)
     os.makedirs(logdir, exist_ok=True)
     for f in ("console.log", "results.ktap", "console.early-crash.log"):
         if os.path.exists(os.path.join(logdir, f)):
             os.unlink(os.path.join(logdir, f))
-    qmpdir = tempfile.mkdtemp(prefix="sgdma-qmp-")
-    qmp = os.path.join(qmpdir, "qmp.sock")
     bargs = series_args(args, series.label)
     bargs.kernel, bargs.initrd = series.kernel, series.initrd
-    cmd = qemu_command(bargs, CELLS[name], "test", logdir, qmp)
+    entries = manifest.boot_entries(manifest.load(args.manifest),
+                                    series.label, name, args.tests)
+    params = guest_params(series.label, name, [e.name for e in entries])
+    qmpdir = tempfile.mkdtemp(prefix="sgdma-qmp-")
+    qmp = os.path.join(qmpdir, "qmp.sock")
+    try:
+        cmd = qemu_command(bargs, CELLS[name], "test", logdir, qmp, params)
+    except ValueError as e:
+        shutil.rmtree(qmpdir, ignore_errors=True)
+        return Boot(Suite(where, [Case(prefix + "command_line", False,
+                                       str(e))]), None)
     with open(os.path.join(logdir, "qemu.cmd"), "w") as f:
         f.write(shlex.join(cmd) + "\n")
 
-    where = "%s/%s" % (series.label, name) if series.label else name
     start = time.monotonic()
     try:
         status, results, console, retried = boot_retrying(
@@ -524,29 +391,13 @@ def boot_cell(args, name, series=None):
         shutil.rmtree(qmpdir, ignore_errors=True)
     elapsed = time.monotonic() - start
 
-    prefix = where + ": "
-    cases = tap_cases(results, prefix, "the guest")
-
-    if status is None:
-        exit_detail = "killed after %d s" % bargs.timeout
-    elif status:
-        exit_detail = "QEMU exited with status %d" % status
-    else:
-        exit_detail = ""
-    complete = DONE_MARKER in results.splitlines() and not exit_detail
-    cases.append(Case(prefix + "boot_complete", complete, exit_detail or (
-        "" if complete else "result stream ended without the done marker")))
-
-    kmsg = [line[len(KMSG_PREFIX):] for line in results.splitlines()
-            if line.startswith(KMSG_PREFIX)]
-    excused = injected_alloc_reports(kmsg)
-    problems = (kernel_problems(console.splitlines(), excused) +
-                kernel_problems(kmsg, excused))
-    cases.append(Case(prefix + "kernel_log_clean", not problems,
-                      "; ".join(dict.fromkeys(problems))[:2000]))
-    leak_cases, totals = totals_cases(parse_totals(results), prefix)
-    cases += leak_cases
-
+    cases, totals = judge.judge_boot(
+        results, console, exit_detail(status, bargs.timeout), entries,
+        boot_provides(series.label, name), prefix)
+    properties = {"provides": ",".join(boot_provides(series.label, name)),
+                  "retried": int(bool(retried))}
+    if retried:
+        properties["retry_reason"] = retried
     failed = [c for c in cases if not c.ok]
     print("# boot %s: %.1f s, %d cases, %d failed (logs in %s)"
           % (where, elapsed, len(cases), len(failed), logdir), flush=True)
@@ -554,8 +405,8 @@ def boot_cell(args, name, series=None):
         print("# --- last console lines of %s ---" % where)
         for line in console.splitlines()[-40:]:
             print("#   " + line)
-    return cases, Boot(series.label, name, elapsed, len(cases), len(failed),
-                       totals, retried)
+    return Boot(Suite(where, cases, elapsed, console, properties), totals,
+                retried)
 
 
 # Sanitizer reports end the QEMU process, so the qtest that drives it fails.
@@ -565,44 +416,41 @@ SANITIZER_ENV = {
 }
 
 
+def exit_case(prefix, status, out):
+    """A failing case for a host command that exited non-zero."""
+    tail = " | ".join(out.splitlines()[-3:])
+    return Case(prefix + "exit_status", False,
+                "exited with %s: %s" % (status, tail))
+
+
 def run_qtests(args, spec):
     """One qtest binary against one QEMU: LABEL=QEMU_BINARY,QTEST_BINARY."""
     label, _, paths = spec.partition("=")
     qemu, _, qtest = paths.partition(",")
     env = dict(os.environ, QTEST_QEMU_BINARY=qemu, **SANITIZER_ENV)
     start = time.monotonic()
-    try:
-        proc = subprocess.run([qtest, "--tap", "-k"], env=env,
-                              stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, errors="replace",
-                              timeout=args.host_timeout)
-        out, status = proc.stdout, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if e.stdout else ""
-        status = "timeout"
-    os.makedirs(args.logdir, exist_ok=True)
-    with open(os.path.join(args.logdir, "qtest-%s.log" % label), "w") as f:
-        f.write(out)
-    prefix = "qtest-%s: " % label
-    cases = tap_cases(out, prefix, "the qtest")
+    out, status = run_logged(args, "qtest-" + label, [qtest, "--tap", "-k"],
+                             env=env)
+    name = "qtest-" + label
+    cases = tap_cases(out, name + ": ", "the qtest")
     if status != 0:
-        tail = " | ".join(out.splitlines()[-3:])
-        cases.append(Case(prefix + "exit_status", False,
-                          "exited with %s: %s" % (status, tail)))
-    print("# qtest %s: %.1f s, %d cases"
-          % (label, time.monotonic() - start, len(cases)), flush=True)
-    return cases
+        cases.append(exit_case(name + ": ", status, out))
+    elapsed = time.monotonic() - start
+    print("# qtest %s: %.1f s, %d cases" % (label, elapsed, len(cases)),
+          flush=True)
+    return Suite(name, cases, elapsed, out)
 
 
-def run_logged(args, name, command):
+def run_logged(args, name, command, env=None):
     """Runs a host COMMAND within args.host_timeout, its output logged.
 
-    The output (stdout and stderr) goes to args.logdir/NAME.log; returns
-    (output, exit status), the status being "timeout" if it took too long.
+    COMMAND is a shell command line, or a list of arguments. The output
+    (stdout and stderr) goes to args.logdir/NAME.log; returns (output,
+    exit status), the status being "timeout" if it took too long.
     """
     try:
-        proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL,
+        proc = subprocess.run(command, shell=isinstance(command, str),
+                              env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True,
                               errors="replace", timeout=args.host_timeout)
@@ -611,7 +459,7 @@ def run_logged(args, name, command):
         out = e.stdout.decode(errors="replace") if e.stdout else ""
         status = "timeout"
     os.makedirs(args.logdir, exist_ok=True)
-    log = os.path.join(args.logdir, re.sub(r"\W+", "_", name) + ".log")
+    log = os.path.join(args.logdir, re.sub(r"[^\w.-]+", "_", name) + ".log")
     with open(log, "w") as f:
         f.write(out)
     return out, status
@@ -620,28 +468,31 @@ def run_logged(args, name, command):
 def run_check(args, spec):
     """A host-side check: NAME=COMMAND, passing when COMMAND exits 0."""
     name, _, command = spec.partition("=")
+    start = time.monotonic()
     out, status = run_logged(args, name, command)
     detail = ""
     if status != 0:
         detail = "exit %s: %s" % (status, " | ".join(out.splitlines()[-5:]))
-    return [Case("host: " + name, status == 0, detail)]
+    return Suite("host: " + name, [Case("host: " + name, status == 0,
+                                        detail)],
+                 time.monotonic() - start, out)
 
 
 def run_tap_check(args, spec):
     """A host-side check that prints TAP: NAME=COMMAND, one case per test.
 
     Every TAP case becomes a case of its own; a missing plan, a short run
-    or a non-zero exit status adds a failing case.
+    or a non-zero exit status adds a failing case. A skip is counted as
+    skipped; outside a boot there are no features to judge it by.
     """
     name, _, command = spec.partition("=")
     prefix = "host: %s: " % name
+    start = time.monotonic()
     out, status = run_logged(args, name, command)
     cases = tap_cases(out, prefix, name)
     if status != 0 and all(c.ok for c in cases):
-        tail = " | ".join(out.splitlines()[-3:])
-        cases.append(Case(prefix + "exit_status", False,
-                          "exited with %s: %s" % (status, tail)))
-    return cases
+        cases.append(exit_case(prefix, status, out))
+    return Suite("host: " + name, cases, time.monotonic() - start, out)
 
 
 @dataclass
@@ -653,31 +504,47 @@ class Series:
     cells: list
 
 
-def report(cases, boots=()):
+def counts(cases):
+    """(passed, failed, skipped) of @cases; a skip is never a pass."""
+    failed = sum(not c.ok for c in cases)
+    skipped = sum(c.ok and c.skipped for c in cases)
+    return len(cases) - failed - skipped, failed, skipped
+
+
+def report_boots(boots):
+    """The summary table: per boot its counts, time and pin totals; then
+    every retried boot with the crash that made it boot twice."""
+    print("# %-24s %6s %6s %7s %7s %8s %12s %9s" % (
+        "boot", "passed", "failed", "skipped", "retried", "seconds",
+        "pages pinned", "released"))
+    for b in boots:
+        t = b.totals or {}
+        print("# %-24s %6d %6d %7d %7s %8.1f %12s %9s" % (
+            (b.suite.name,) + counts(b.suite.cases) +
+            ("yes" if b.retried else "no", b.suite.seconds,
+             t.get("pinned", "?"), t.get("released", "?"))))
+    print("# boots: %d, %.1f s in all" % (
+        len(boots), sum(b.suite.seconds for b in boots)))
+    for b in boots:
+        if b.retried:
+            print("# retried %s: the first boot's kernel crashed before init"
+                  " with the known TCG int3: %s" % (b.suite.name, b.retried))
+
+
+def report(suites, boots=()):
+    """Print every case as TAP, the boots' summary, the number of boots
+    retried and the closing line; return the exit status."""
+    cases = [c for s in suites for c in s.cases]
     print("TAP version 13")
     print("1..%d" % len(cases))
     for i, case in enumerate(cases, 1):
         print("%sok %d %s%s" % ("" if case.ok else "not ", i, case.name,
                                 " # " + case.detail if case.detail else ""))
     if boots:
-        print("# %-28s %8s %6s %6s %12s %12s" % (
-            "boot", "seconds", "cases", "failed", "pages pinned",
-            "released"))
-        for b in boots:
-            where = "%s/%s" % (b.label, b.cell) if b.label else b.cell
-            t = b.totals or {}
-            print("# %-28s %8.1f %6d %6d %12s %12s" % (
-                where, b.seconds, b.cases, b.failed,
-                t.get("pinned", "?"), t.get("released", "?")))
-        print("# boots: %d, %.1f s in all" % (
-            len(boots), sum(b.seconds for b in boots)))
-        for b in boots:
-            if b.retried:
-                print("# retried %s: the first boot's kernel crashed before"
-                      " init: %s" % ("%s/%s" % (b.label, b.cell)
-                                     if b.label else b.cell, b.retried))
-    failed = sum(not c.ok for c in cases)
-    print("%d passed, %d failed" % (len(cases) - failed, failed))
+        report_boots(boots)
+    print("%d boots retried" % sum(bool(b.retried) for b in boots))
+    passed, failed, skipped = counts(cases)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 
@@ -691,8 +558,8 @@ def parse_series(args):
     if not series:
         if not (args.kernel and args.initrd):
             sys.exit("test: --kernel and --initrd, or --series, needed")
-        series.append(Series("", args.kernel, args.initrd, args.logdir,
-                             args.cell or list(CELLS)))
+        series.append(Series(args.series_label, args.kernel, args.initrd,
+                             args.logdir, args.cell or list(CELLS)))
     for s in series:
         for c in s.cells:
             if c not in CELLS:
@@ -701,27 +568,42 @@ def parse_series(args):
     return series
 
 
+def check_manifest(args, series):
+    """Refuse to start on a malformed manifest or an unknown TESTS name,
+    before anything is booted."""
+    try:
+        entries = manifest.load(args.manifest)
+        for s in series:
+            for c in s.cells:
+                manifest.boot_entries(entries, s.label, c, args.tests)
+    except (OSError, ValueError) as e:
+        sys.exit("manifest: %s" % e)
+
+
 def cmd_test(args):
     series = parse_series(args)
-    cases, boots = [], []
+    check_manifest(args, series)
+    suites, boots = [], []
     for spec in args.check:
-        cases += run_check(args, spec)
+        suites.append(run_check(args, spec))
     for spec in args.tap_check:
-        cases += run_tap_check(args, spec)
+        suites.append(run_tap_check(args, spec))
     for spec in args.qtest:
-        cases += run_qtests(args, spec)
+        suites.append(run_qtests(args, spec))
     for s in series:
         for c in s.cells:
-            boot_cases, boot = boot_cell(args, c, s)
-            cases += boot_cases
-            boots.append(boot)
-    return report(cases, boots)
+            boots.append(boot_cell(args, c, s))
+    suites += [b.suite for b in boots]
+    if args.junit:
+        junit.write(args.junit, suites)
+    return report(suites, boots)
 
 
 def cmd_interactive(args, mode):
     args = series_args(args, args.series_label)
-    cell = CELLS[args.cell[0] if args.cell else "no-iommu"]
-    cmd = qemu_command(args, cell, mode, args.logdir)
+    name = args.cell[0] if args.cell else "no-iommu"
+    cmd = qemu_command(args, CELLS[name], mode, args.logdir,
+                       params=guest_params(args.series_label, name))
     print("# " + shlex.join(cmd), flush=True)
     if mode == "shell":
         return subprocess.call(cmd)
@@ -779,7 +661,16 @@ def main():
                    help="extra QEMU argument (repeatable)")
     p.add_argument("--memory", type=int, default=512, help="guest MiB")
     p.add_argument("--series-label", default="",
-                   help="run/shell: the kernel series, for its settings")
+                   help="the kernel series of --kernel, for its settings"
+                   " and features")
+    p.add_argument("--tests", type=lambda v: v.replace(",", " ").split(),
+                   help="test mode: run only these guest programs (space- or"
+                   " comma-separated) and the manifest's 'always' ones")
+    p.add_argument("--manifest", default=manifest.MANIFEST,
+                   help="the guest manifest (default: %(default)s)")
+    p.add_argument("--junit", default="build/test-results/junit.xml",
+                   help="test mode: write JUnit XML here (default:"
+                   " %(default)s; empty: none)")
     p.add_argument("--host-timeout", type=int, default=1200,
                    help="hard limit per qtest run or host check, seconds "
                    "(the ASan qtests take minutes on a loaded machine)")
