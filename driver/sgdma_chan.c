@@ -13,6 +13,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitfield.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
@@ -200,6 +201,22 @@ static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 }
 
 /*
+ * The channel halted without posting a completion (the completion itself
+ * was beyond the device's reach, say): log its error code and address.
+ */
+static void sgdma_chan_report_halt(struct sgdma_chan *chan)
+{
+	u32 status = chan_read(chan, SGDMA_CH_STATUS);
+	unsigned int code = FIELD_GET(SGDMA_CH_STATUS_ERROR, status);
+	u64 addr = chan_read(chan, SGDMA_CH_ERR_ADDR_LO) |
+		   (u64)chan_read(chan, SGDMA_CH_ERR_ADDR_HI) << 32;
+
+	dev_err_ratelimited(&chan->sdev->pdev->dev,
+			    "channel %u halted without a completion: %s (%u) at %#llx\n",
+			    chan->index, sgdma_hw_strerror(code), code, addr);
+}
+
+/*
  * Wait for the completion in @c. Returns 0 when it is there, else the
  * reason it is not: -EINTR, -ETIMEDOUT, -ENODEV (removal) or -EIO (the
  * channel halted without posting it).
@@ -231,6 +248,7 @@ static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 		atomic64_inc(&chan->sdev->stats.timeouts);
 		return -ETIMEDOUT;
 	}
+	sgdma_chan_report_halt(chan);
 	return -EIO;
 }
 

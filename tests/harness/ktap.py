@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 # The features a boot can provide, as tests name them in needs=. A name
 # outside this list is a typo that would make its skip justified forever.
 FEATURES = ("iommu", "iommu-strict", "iommu-lazy", "ats", "bounce",
-            "strict-device", "fault-injection", "kernel-debug", "hotplug")
+            "strict-device", "fault-injection", "kernel-debug", "hotplug",
+            "high-memory")
 
 
 @dataclass

@@ -75,6 +75,19 @@ CELLS = {
                   "append": "intel_iommu=on iommu.strict=1 sgdma_ats=1",
                   "sgdma": ",ats=on",
                   "provides": ["iommu", "iommu-strict", "ats"]},
+    # RAM beyond the reach of 32- and 33-bit DMA, no IOMMU: a driver whose
+    # DMA mask is wider than its device hands it addresses it cannot
+    # issue. 10 GiB on q35: 2 GiB below 4 GiB, 8 GiB from 4 to 12 GiB
+    # (TCG allocates it as the guest touches it). The kernel hands out
+    # pages mostly from the bottom of a zone up, so memmap= reserves
+    # 4-8 GiB: every page above 4 GiB then lies above 8 GiB, beyond both
+    # widths, at no cost to the host. (RAM here cannot reach past a
+    # width such as 40.) Each root function has its own width; the
+    # hot-plug one keeps 64 bits.
+    "dma-mask": {"memory": 10240,
+                 "append": "memmap=4G$0x100000000",
+                 "functions": [",dma-bits=32", ",dma-bits=33"],
+                 "provides": ["high-memory"]},
 }
 
 # Every boot has a function behind a hot-pluggable root port.
@@ -153,10 +166,13 @@ def sgdma_devices(cell):
     """Two sgdma functions on the root bus, a third behind a root port."""
     props = cell.get("sgdma", "")
     hp_props = re.sub(r",latency=\d+", "", props) + HOTPLUG_PROPS
+    # A cell may give each root function properties of its own.
+    root_props = cell.get("functions", [props, props])
     # Native PCIe hotplug (the guest's pciehp), as on real hardware, not
     # QEMU's ACPI hotplug that q35 defaults to.
     return ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
-            "-device", "sgdma" + props, "-device", "sgdma" + props,
+            "-device", "sgdma" + root_props[0],
+            "-device", "sgdma" + root_props[1],
             "-device", "pcie-root-port,id=hp-port,chassis=1,slot=1",
             "-device", "sgdma%s,id=%s,bus=hp-port" % (hp_props, HOTPLUG_ID)]
 
@@ -180,7 +196,8 @@ def kernel_command_line(args, cell, mode, params, hotplug):
 def qemu_command(args, cell, mode, logdir, qmp=None, params=()):
     """The QEMU command of one boot of @cell (a CELLS value); @params: the
     guest's sgdma_* kernel parameters (guest_params())."""
-    cmd = [args.qemu, "-M", "q35", "-m", str(args.memory), "-smp", "2",
+    memory = max(args.memory, cell.get("memory", 0))
+    cmd = [args.qemu, "-M", "q35", "-m", str(memory), "-smp", "2",
            "-accel", "tcg,thread=multi", "-display", "none",
            "-no-reboot", "-nic", "none",
            "-kernel", args.kernel, "-initrd", args.initrd]
