@@ -18,19 +18,23 @@ ci=$(dirname "$0")
 # The boot matrix: kernel series (as ci/kernel.sh takes them) and the cells
 # each boots ("all": every cell of tests/harness/sgdma_harness.py). Both
 # Debian series boot every configuration; the debug kernel, three times
-# slower, boots the strict IOMMU.
+# slower, boots the strict IOMMU, and so does 6.1-dkms: the 6.1 guest with
+# the module DKMS built from the sgdma-dkms package (ci/packages.sh).
 MATRIX=(
     "6.1:all"
     "6.12:all"
     "debug:iommu-strict"
+    "6.1-dkms:iommu-strict"
 )
 
 if [ -n "${KSERIES:-}" ]; then
     plan=()
-    # The debug kernel's lane boots behind a strict IOMMU unless told.
+    # The debug and DKMS lanes boot behind a strict IOMMU unless told.
     for s in $KSERIES; do
-        [ "$s" = debug ] && plan+=("$s:${CELLS:-iommu-strict}") ||
-            plan+=("$s:${CELLS:-all}")
+        case $s in
+        debug | 6.1-dkms) plan+=("$s:${CELLS:-iommu-strict}") ;;
+        *)                plan+=("$s:${CELLS:-all}") ;;
+        esac
     done
 elif [ -n "${CELLS:-}" ]; then
     plan=("6.1:$CELLS")
@@ -43,10 +47,15 @@ for entry in "${plan[@]}"; do
     series=${entry%%:*}
     cells=${entry#*:}
     # Separate from eval, so a failed build stops here.
-    built=$("$ci/build.sh" "$series")
+    case $series in
+    6.1-dkms) built=$("$ci/packages.sh" --initrd) ;;
+    *)        built=$("$ci/build.sh" "$series") ;;
+    esac
     eval "$built"
-    opts+=(--series "$series" "$KERNEL" "$INITRD" "$SGDMA_TOP/build/logs/$KVER"
-           "$cells")
+    # The DKMS series boots the same kernel release as 6.1: logs of its own.
+    logs=$SGDMA_TOP/build/logs/$KVER
+    [ "$series" != 6.1-dkms ] || logs+=-dkms
+    opts+=(--series "$series" "$KERNEL" "$INITRD" "$logs" "$cells")
 done
 # --- QEMU lines (ci/qemu-versions) ---
 # The matrix boots on the line make's QEMU= names (7.2 unless told); the
@@ -80,6 +89,7 @@ if [ "${HOST:-1}" != 0 ]; then
     opts+=(--tap-check "libsgdma=$SGDMA_TOP/build/meson/tests/host/test-cli"
            --tap-check "sgdma_cli=$SGDMA_TOP/tests/host/tool-cli.sh $SGDMA_TOP/build/meson"
            --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
+           --tap-check "packages=$ci/packages.sh"
            --check "harness_selftest=python3 -m unittest discover -s $SGDMA_TOP/tests/harness -p 'test_*.py'"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
            --check "checkpatch_qemu=$ci/checkpatch.sh qemu"

@@ -228,6 +228,7 @@ static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
  * @sdev: the device
  * @sgt: the table
  * @dir: the direction of the data
+ * @attrs: DMA_ATTR_* besides DMA_ATTR_SKIP_CPU_SYNC
  *
  * Like dma_map_sgtable() without CPU syncs (callers sync the bytes they
  * move), except that a mapping the DMA API cannot make for want of IOVA or
@@ -238,10 +239,11 @@ static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
  */
 static inline int sgdma_map_sgtable(struct sgdma_dev *sdev,
 				    struct sg_table *sgt,
-				    enum dma_data_direction dir)
+				    enum dma_data_direction dir,
+				    unsigned long attrs)
 {
 	int ret = dma_map_sgtable(sgdma_dma_dev(sdev), sgt, dir,
-				  DMA_ATTR_SKIP_CPU_SYNC);
+				  DMA_ATTR_SKIP_CPU_SYNC | attrs);
 
 	return ret == -EIO ? -ENOMEM : ret;
 }

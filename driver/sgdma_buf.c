@@ -278,8 +278,12 @@ static int sgdma_buf_map(struct sgdma_buf *buf)
 	if (ret)
 		return ret;
 	buf->dir = buf->readonly ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
-	/* Each transfer syncs the bytes it moves, and only those. */
-	ret = sgdma_map_sgtable(sdev, &buf->sgt, buf->dir);
+	/*
+	 * Each transfer syncs the bytes it moves, and only those. The caller
+	 * sizes this long-lived mapping and gets -ENOMEM when the IOVA or
+	 * bounce space cannot hold it: no kernel warning for a user's request.
+	 */
+	ret = sgdma_map_sgtable(sdev, &buf->sgt, buf->dir, DMA_ATTR_NO_WARN);
 	if (ret)
 		return ret;
 	buf->nents = buf->sgt.nents;

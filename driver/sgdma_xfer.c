@@ -431,7 +431,7 @@ static int sgdma_pin_map(struct sgdma_pinned *p, struct sgdma_side *side,
 	for (i = 0; i < p->nsgts; i++) {
 		struct sg_table *sgt = &p->sgts[i];
 
-		ret = sgdma_map_sgtable(p->sdev, sgt, p->dir);
+		ret = sgdma_map_sgtable(p->sdev, sgt, p->dir, 0);
 		if (ret)
 			return ret;
 		p->nmapped++;
