@@ -57,19 +57,6 @@ static inline void ktap_skip_needs(const char *name, const char *needs,
 	printf("ok %d %s # SKIP needs=%s: %s\n", ktap_done, name, needs, why);
 }
 
-/*
- * A case that cannot run here. @needs names the boot features it lacks
- * (comma-separated, from the harness' vocabulary: iommu, ats, bounce,
- * strict-device, fault-injection, hotplug, ...): the judge counts the skip
- * only if the boot does not provide one of them, else it fails the case.
- */
-static inline void ktap_skip_needs(const char *name, const char *needs,
-				   const char *why)
-{
-	ktap_done++;
-	printf("ok %d %s # SKIP needs=%s: %s\n", ktap_done, name, needs, why);
-}
-
 static inline int ktap_finish(void)
 {
 	if (ktap_done != ktap_planned)

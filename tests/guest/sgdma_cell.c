@@ -4,8 +4,9 @@
  *
  * The harness names the boot's features on the kernel command line, so
  * they arrive here as environment variables: sgdma_cell, sgdma_series,
- * sgdma_provides (the features, comma-separated) and sgdma_devprops (the
- * sgdma -device properties of the cell). The other programs detect what
+ * sgdma_provides (the features, comma-separated), sgdma_devprops (the
+ * sgdma -device properties of the cell) and sgdma_fnprops (where the root
+ * functions have properties of their own: "/"-separated, in address order). The other programs detect what
  * they need and skip without it; this one proves each claim from what the
  * kernel shows, so a cell that silently lacks a feature fails here rather
  * than passing as skips. Its plan is the same in every boot: a case whose
@@ -30,6 +31,7 @@ static int nfns;		/* sgdma functions found, maybe more than fns */
 static const char *const known_features[] = {
 	"iommu", "iommu-strict", "iommu-lazy", "ats", "bounce",
 	"strict-device", "fault-injection", "kernel-debug", "hotplug",
+	"high-memory",
 };
 
 /* Whether comma-separated @list has @word. */
@@ -479,17 +481,17 @@ static bool expect_prop(const char *name, const char *value, uint64_t *want,
 	return false;
 }
 
-/* What INFO should report: sgdma_devprops over the device's defaults. */
-static bool expected_props(uint64_t *want, int *narrowed)
+/* What INFO should report: @list ("name=value,...") over the defaults. */
+static bool expected_props(const char *list, uint64_t *want, int *narrowed)
 {
 	char props[512], *save = NULL;
 	bool ok = true;
 
-	snprintf(props, sizeof(props), "%s", env_or_unset("sgdma_devprops"));
 	for (size_t i = 0; i < ARRAY_LEN(info_props); i++)
 		want[i] = info_props[i].dflt;
-	if (!getenv("sgdma_devprops"))
+	if (!list)
 		return true;
+	snprintf(props, sizeof(props), "%s", list);
 	for (char *p = strtok_r(props, ",", &save); p;
 	     p = strtok_r(NULL, ",", &save)) {
 		char *value = strchr(p, '=');
@@ -544,26 +546,115 @@ static const char *describe_props(const uint64_t *values, char *text,
 }
 
 /*
+ * The properties of the @n-th root-bus function in sgdma_fnprops, or NULL
+ * when the cell gives its root functions none of their own.
+ */
+static const char *root_fn_props(int n, char *buf, size_t len)
+{
+	const char *list = getenv("sgdma_fnprops");
+
+	for (; list && n > 0; n--) {
+		list = strchr(list, '/');
+		list = list ? list + 1 : NULL;
+	}
+	if (!list)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)strcspn(list, "/"), list);
+	return buf;
+}
+
+/* INFO of @fn reads back @props over the device's defaults. */
+static bool fn_props_read_back(const struct sgdma_fn *fn, const char *props)
+{
+	uint64_t want[ARRAY_LEN(info_props)];
+	char text[512];
+	int narrowed = 0;
+
+	if (!expected_props(props, want, &narrowed))
+		return false;
+	ktap_diag("%s expected: %s", fn->bdf,
+		  describe_props(want, text, sizeof(text)));
+	return props_read_back(fn, want);
+}
+
+/*
  * strict-device: sgdma_devprops narrows the device's limits, and INFO
  * reads each property back on every function (the hot-plug one differs
- * only in latency, which INFO does not report); without the claim, the
- * limits are the device's defaults.
+ * only in latency, which INFO does not report; root functions with
+ * sgdma_fnprops read back those instead); without the claim, the limits
+ * are the device's defaults.
  */
 static bool test_strict_device(void)
 {
 	uint64_t want[ARRAY_LEN(info_props)];
-	char text[512];
+	const char *devprops = getenv("sgdma_devprops");
 	bool claimed = claims("strict-device");
-	int narrowed = 0;
-	bool ok = expected_props(want, &narrowed);
+	int narrowed = 0, root = 0;
+	bool ok = expected_props(devprops, want, &narrowed);
 
-	ktap_diag("expected: %s", describe_props(want, text, sizeof(text)));
 	ktap_diag("%d of the strict device's limits narrowed", narrowed);
 	ok &= claimed ? EXPECT(narrowed > 0) : EXPECT(narrowed == 0);
 	ok &= EXPECT(nfns > 0);
-	for (int i = 0; i < nfns && i < (int)ARRAY_LEN(fns); i++)
-		ok &= props_read_back(&fns[i], want);
+	for (int i = 0; i < nfns && i < (int)ARRAY_LEN(fns); i++) {
+		char own[256];
+		const char *props = fns[i].port[0] ? NULL :
+				    root_fn_props(root++, own, sizeof(own));
+
+		ok &= fn_props_read_back(&fns[i], props ? props : devprops);
+	}
 	return ok;
+}
+
+/* ---- high-memory ---- */
+
+/* The end of the highest System RAM range in /proc/iomem (root sees it). */
+static uint64_t top_of_ram(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	unsigned long long start, end;
+	uint64_t top = 0;
+	char line[256];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx : System RAM", &start, &end) == 2 &&
+		    strstr(line, ": System RAM\n") && end + 1 > top)
+			top = end + 1;
+	if (f)
+		fclose(f);
+	return top;
+}
+
+/*
+ * high-memory: RAM extends beyond the DMA reach (INFO's dma_bits) of some
+ * function, so a driver whose mask is wider than its device meets
+ * addresses the device cannot issue; without the claim, every function
+ * reaches all RAM.
+ */
+static bool test_high_memory(void)
+{
+	uint64_t top = top_of_ram();
+	int beyond = 0;
+	bool ok = EXPECT(top > 0) && EXPECT(nfns > 0);
+
+	for (int i = 0; ok && i < nfns && i < (int)ARRAY_LEN(fns); i++) {
+		struct sgdma_info in;
+		struct sgdma_dev *d;
+
+		ok = EXPECT(sgdma_open_index(fns[i].minor, &d) == 0);
+		if (!ok)
+			break;
+		ok = EXPECT(sgdma_get_info(d, &in) == 0);
+		sgdma_close(d);
+		if (ok && in.dma_bits < 64 && top > (1ULL << in.dma_bits)) {
+			ktap_diag("%s: %u-bit DMA, RAM up to %#llx", fns[i].bdf,
+				  in.dma_bits, (unsigned long long)top);
+			beyond++;
+		}
+	}
+	ktap_diag("RAM ends at %#llx; %d function(s) cannot reach all of it",
+		  (unsigned long long)top, beyond);
+	return ok && (claims("high-memory") ? EXPECT(beyond > 0) :
+					      EXPECT(beyond == 0));
 }
 
 /* ---- kernel-debug, fault-injection ---- */
@@ -661,7 +752,7 @@ int main(void)
 {
 	provides = getenv("sgdma_provides");
 	nfns = sgdma_functions(fns, ARRAY_LEN(fns));
-	ktap_plan(9);
+	ktap_plan(10);
 	RUN(test_claims(), "claims");
 	RUN(test_functions(), "sgdma_functions");
 	RUN(test_hotplug(), "hotplug");
@@ -671,5 +762,6 @@ int main(void)
 	RUN(test_strict_device(), "strict_device");
 	RUN(test_kernel_debug(), "kernel_debug");
 	RUN(test_fault_injection(), "fault_injection");
+	RUN(test_high_memory(), "high_memory");
 	return ktap_finish();
 }

@@ -157,6 +157,11 @@ def guest_params(label, cell, tests=None):
     props = CELLS[cell].get("sgdma", "").lstrip(",")
     if props:
         params.append("sgdma_devprops=" + props)
+    # A cell whose root functions have properties of their own (they
+    # replace sgdma_devprops for those two): in address order, "/" apart.
+    fnprops = [p.lstrip(",") for p in CELLS[cell].get("functions", [])]
+    if fnprops:
+        params.append("sgdma_fnprops=" + "/".join(fnprops))
     if tests is not None:
         params.append("sgdma_tests=" + ",".join(tests))
     return params
