@@ -5,6 +5,9 @@
 #   make shell    boot the VM and leave an interactive guest shell
 #   make bench    measure every data path against its peers (report.md,
 #                 CSV, plot in build/bench/)
+#   make mutants  the mutation lane: every seeded bug of tests/mutants/,
+#                 caught or not (MUTANTS="a b" picks some; REPORT=docs/
+#                 mutants.md also writes the report there)
 #
 # Variables: KSERIES (guest kernel series: 6.1, 6.12, or debug: a 6.1
 # built here with DMA-API debugging, KASAN, kmemleak, lockdep, UBSAN and
@@ -15,9 +18,9 @@
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1.
-export KSERIES CELLS TESTS HOST
+export KSERIES CELLS TESTS HOST MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER
 
-.PHONY: all build run shell test bench clean checkpatch
+.PHONY: all build run shell test bench mutants clean checkpatch
 
 all: build
 
@@ -35,6 +38,9 @@ test:
 
 bench:
 	@ci/bench.sh
+
+mutants:
+	@ci/mutants.sh
 
 checkpatch:
 	@ci/checkpatch.sh
