@@ -7,6 +7,11 @@
 #
 #   ci/mutant.sh NAME     writes build/mutants/results/NAME.tsv:
 #                         name, class, caught|missed|error, by what, seconds
+#   ci/mutant.sh --list-tries NAME...  prints the tries those mutants name
+#   ci/mutant.sh --baseline SPEC...   runs each try SPEC ("qtest" or
+#                         "SERIES CELL PROGS") on the checkout as it is:
+#                         a try that fails there cannot catch anything, so
+#                         mutants skip it (build/mutants/baseline/)
 #
 # The patch's header (the text before its first "diff --git") holds
 # "Key: value" lines; the lane reads:
@@ -24,22 +29,48 @@ ci=$(cd "$(dirname "$0")" && pwd)
 . "$ci/common.sh"
 
 name=$1
+[ "$name" != --baseline ] || { shift; name=baseline; }
 patch=$SGDMA_TOP/tests/mutants/$name.patch
 out=$SGDMA_TOP/build/mutants
 work=$out/work/$name
 results=$out/results
-mkdir -p "$results"
+# Baselines hold for one state of the checkout's tracked files.
+state=$({ git -C "$SGDMA_TOP" rev-parse HEAD; git -C "$SGDMA_TOP" diff HEAD; } |
+        sha1sum | cut -c1-12)
+baselines=$out/baseline/$state
+mkdir -p "$results" "$baselines"
 start=$(date +%s)
 
-# header KEY: each value of KEY, one a line, its indented continuation
+# header KEY [PATCH]: each value of KEY, one a line, its indented continuation
 # lines joined to it.
 header() {
     awk -v key="$1:" '/^diff --git / { exit }
         $1 == key { if (v != "") print v; sub(/^[^:]*: */, ""); v = $0; on = 1; next }
         on && /^[ \t]+[^ \t]/ { sub(/^[ \t]+/, " "); v = v $0; next }
         { on = 0 }
-        END { if (v != "") print v }' "$patch"
+        END { if (v != "") print v }' "${2:-$patch}"
 }
+# spec_key SPEC: one spelling per try ("SERIES CELL" means every program).
+spec_key() {
+    local words
+    read -ra words <<<"$1"
+    if [ "${words[0]}" = qtest ] || [ "${#words[@]}" -gt 2 ]; then
+        echo "${words[*]}"
+    else
+        echo "${words[*]} all"
+    fi
+}
+
+# --list-tries NAME...: the distinct tries the mutants' headers name.
+if [ "$name" = --list-tries ]; then
+    shift
+    for n in "$@"; do
+        p=$SGDMA_TOP/tests/mutants/$n.patch
+        [ ! -f "$p" ] || header Try "$p" | while read -r t; do spec_key "$t"; done
+    done | awk '!seen[$0]++'
+    exit 0
+fi
+
 class='?'
 [ ! -f "$patch" ] || class=$(header Class | head -n1)
 
@@ -54,22 +85,26 @@ finish() {
 }
 error() { log "$name: $*"; finish error "$*"; }
 
-[ -f "$patch" ] || error "no $patch"
-[ -n "$class" ] || error "the header has no Class:"
+kind='' touched=()
+if [ "$name" = baseline ]; then
+    kind=baseline
+else
+    [ -f "$patch" ] || error "no $patch"
+    [ -n "$class" ] || error "the header has no Class:"
 
-# What the patch touches decides what is built: the module or QEMU.
-mapfile -t touched < <(sed -n 's|^diff --git a/\([^ ]*\) .*|\1|p' "$patch" | sort -u)
-kind=
-for f in "${touched[@]}"; do
-    case $f in
-    driver/*)       k=driver ;;
-    qemu-device/*)  k=device ;;
-    *)              error "touches $f (only driver/ or qemu-device/)" ;;
-    esac
-    [ -z "$kind" ] || [ "$kind" = "$k" ] || error "touches driver and device"
-    kind=$k
-done
-[ -n "$kind" ] || error "no diff in the patch"
+    # What the patch touches decides what is built: the module or QEMU.
+    mapfile -t touched < <(sed -n 's|^diff --git a/\([^ ]*\) .*|\1|p' "$patch" | sort -u)
+    for f in "${touched[@]}"; do
+        case $f in
+        driver/*)       k=driver ;;
+        qemu-device/*)  k=device ;;
+        *)              error "touches $f (only driver/ or qemu-device/)" ;;
+        esac
+        [ -z "$kind" ] || [ "$kind" = "$k" ] || error "touches driver and device"
+        kind=$k
+    done
+    [ -n "$kind" ] || error "no diff in the patch"
+fi
 
 # A fresh copy of the tracked files, as they are in the checkout.
 rm -rf "$work"
@@ -78,7 +113,7 @@ mkdir -p "$work/src" "$work/logs"
     tar -C "$work/src" -xf -
 # patch(1), strictly: git apply, run inside the checkout's own tree (the
 # copy is under build/), would skip every path outside the copy, silently.
-(cd "$work/src" && patch -p1 --batch --fuzz=0 --no-backup-if-mismatch \
+[ "$kind" = baseline ] || (cd "$work/src" && patch -p1 --batch --fuzz=0 --no-backup-if-mismatch \
     <"$patch" >"$work/apply.log" 2>&1) ||
     error "does not apply: $(grep -m1 -iE 'fail|error|malformed|can.t' "$work/apply.log")"
 for f in "${touched[@]}"; do
@@ -180,6 +215,24 @@ run_try() {
     esac
 }
 
+# The record of a try on the checkout as it is: "pass", or "fail: CASE".
+baseline_file() { echo "$baselines/$(echo "$1" | tr ' ,/' '_+-')"; }
+
+if [ "$kind" = baseline ]; then
+    for t in "$@"; do
+        t=$(spec_key "$t")
+        f=$(baseline_file "$t")
+        [ ! -f "$f" ] || continue
+        if run_try "$t"; then
+            echo "fail: $BY" >"$f"
+            log "baseline $t: FAILS ($BY): mutants will not count on it"
+        else
+            echo pass >"$f"
+        fi
+    done
+    exit 0
+fi
+
 mapfile -t tries < <(header Try)
 [ "${#tries[@]}" -gt 0 ] || error "the header names no Try:"
 further=${MUTANTS_FURTHER:-6.1:all}
@@ -193,12 +246,19 @@ if [ "$further" != none ]; then
         done
     done
 fi
+skipped=
 for t in "${tries[@]}"; do
-    # A named boot with every program counts as the same as "all".
-    read -ra words <<<"$t"
-    [ "${words[0]}" = qtest ] || [ "${#words[@]}" -gt 2 ] || t="$t all"
+    t=$(spec_key "$t")
+    f=$(baseline_file "$t")
+    if [ -f "$f" ] && [ "$(cat "$f")" != pass ]; then
+        log "$name: not trying $t: it $(cat "$f") without the mutant"
+        skipped+="; $t fails without the mutant"
+        continue
+    fi
     if run_try "$t"; then
+        # A try whose baseline was never run: say so next to the catch.
+        [ -f "$f" ] || BY="$BY (no baseline run)"
         finish caught "$BY"
     fi
 done
-finish missed ""
+finish missed "${skipped#; }"

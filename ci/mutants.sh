@@ -14,6 +14,7 @@
 #   MUTANTS_LOCK=FILE   run each mutant under flock FILE (a machine-wide
 #                       CPU lock), released between mutants
 #   MUTANTS_FURTHER     see ci/mutant.sh (default "6.1:all")
+#   MUTANTS_BASELINE=0  do not first run the named tries without mutants
 #
 # Every mutant runs on a QEMU private to the lane: the checkout's own
 # ci/qemu.sh, run with SGDMA_CACHE=$SGDMA_CACHE/mutants from a tree of the
@@ -42,6 +43,15 @@ fi
 lock=()
 [ -z "${MUTANTS_LOCK:-}" ] || lock=(flock "$MUTANTS_LOCK")
 mkdir -p "$out/results"
+# First the tries the mutants name, each on the checkout as it is: one that
+# fails there would "catch" every mutant (MUTANTS_BASELINE=0: skip this).
+if [ "${MUTANTS_BASELINE:-1}" != 0 ]; then
+    mapfile -t specs < <("$ci/mutant.sh" --list-tries "${names[@]}")
+    for t in "${specs[@]}"; do
+        "${lock[@]}" flock "$SGDMA_CACHE/.lock-mutants" \
+            "$ci/mutant.sh" --baseline "$t" || die "baseline run of '$t' failed"
+    done
+fi
 for n in "${names[@]}"; do
     rm -f "$out/results/$n.tsv"
     # One lane at a time on the machine: they share the private QEMU.
