@@ -184,15 +184,28 @@ try_qtest() {
     return 1
 }
 
+# The harness is used through its command line only. Guest programs are
+# chosen with --tests where it has that option, else on the kernel command
+# line; it runs in the mutant's directory, so whatever it writes to a
+# default path (results files) stays there.
+harness=$SGDMA_TOP/tests/harness/sgdma_harness.py
+harness_help=$(python3 "$harness" --help 2>&1) || true
+
 try_boot() {
     local series=$1 cell=$2 progs=${3:-} log opts=()
     guest_for "$series" || error "cannot build the guest for $series"
     log=$work/logs/$series-$cell${progs:+-${progs//,/-}}.log
-    [ -z "$progs" ] || [ "$progs" = all ] || opts+=(--append "sgdma_tests=$progs")
-    if python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
+    if [ -n "$progs" ] && [ "$progs" != all ]; then
+        if grep -q -- '--tests' <<<"$harness_help"; then
+            opts+=(--tests "$progs")
+        else
+            opts+=(--append "sgdma_tests=$progs")
+        fi
+    fi
+    if (cd "$work" && python3 "$harness" test \
         --qemu "$qemu" --logdir "$work/logs" \
         --series "$series" "$KERNEL" "$INITRD" "$work/logs/$KVER" "$cell" \
-        "${opts[@]}" >"$log" 2>&1; then
+        "${opts[@]}") >"$log" 2>&1; then
         return 1
     fi
     # The first failing case, without the TAP number; else why it exited.
