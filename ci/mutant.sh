@@ -150,7 +150,7 @@ qemu=$qbuild/qemu-system-x86_64
 # Sets KERNEL, INITRD, KVER.
 declare -A built
 guest_for() {
-    local series=$1 kernel kdir
+    local series=$1 kernel kdir f
     case $series in
     debug) kernel=$(with_cache_lock kernel-debug "$ci/kernel-debug.sh") ;;
     *)     kernel=$(with_cache_lock kernel "$ci/kernel.sh" "$series") ;;
