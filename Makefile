@@ -18,7 +18,7 @@
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1.
-export KSERIES CELLS TESTS HOST MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE
+export KSERIES CELLS TESTS HOST MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 
 .PHONY: all build run shell test bench mutants clean checkpatch
 
