@@ -173,12 +173,18 @@ guest_for() {
 # try SPEC: 0 if the mutant was caught (and BY says how), 1 if not.
 BY=
 try_qtest() {
-    local log=$work/logs/qtest.log status=0
+    local log=$work/logs/qtest.log status=0 n
     QTEST_QEMU_BINARY=$qemu timeout 900 "$qbuild/tests/qtest/sgdma-test" \
         --tap -k >"$log" 2>&1 </dev/null || status=$?
     if [ "$status" != 0 ] || grep -q '^not ok' "$log"; then
         BY="qtest $(sed -n 's/^not ok [0-9]* *-* *//p' "$log" | head -n1)"
-        [ "$BY" != "qtest " ] || BY="qtest: exit $status: $(tail -n1 "$log")"
+        if [ "$BY" = "qtest " ]; then
+            # A failed assertion ends the binary: the test that failed is
+            # the one after the last that passed, in the binary's order.
+            n=$(sed -n 's/^ok \([0-9]*\) .*/\1/p' "$log" | tail -n1)
+            BY="qtest $(QTEST_QEMU_BINARY=$qemu "$qbuild/tests/qtest/sgdma-test" -l |
+                        grep '^/' | sed -n "$((${n:-0} + 1))p"): $(grep -m1 '^ERROR\|^Bail' "$log" | cut -c1-120)"
+        fi
         return 0
     fi
     return 1
