@@ -69,7 +69,11 @@ caught=0 missed=0 errors=0 unexplained=0
     echo "# Mutation lane report"
     echo
     echo "Checkout $(git -C "$SGDMA_TOP" describe --always --dirty 2>/dev/null || echo '?'),"
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`ci/mutants.sh\` (further cells: ${MUTANTS_FURTHER:-6.1:all})."
+    if [ "${MUTANTS_RUN:-1}" != 0 ]; then
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`ci/mutants.sh\` (further cells: ${MUTANTS_FURTHER:-6.1:all})."
+    else
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'): the results of earlier runs (\`MUTANTS_RUN=0\`)."
+    fi
     echo
     echo "| mutant | class | caught by | seconds |"
     echo "|--------|-------|-----------|---------|"
