@@ -78,8 +78,9 @@ class='?'
 finish() {
     local why=
     [ "$1" != missed ] || why=$(header Missed | head -n1)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${class:-?}" "$1" "$2" \
-        "$(($(date +%s) - start))" "$why" >"$results/$name.tsv"
+    # "-" for an empty field: read splits on runs of tabs.
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${class:-?}" "$1" "${2:--}" \
+        "$(($(date +%s) - start))" "${why:--}" >"$results/$name.tsv"
     log "$name: $1${2:+ ($2)} in $(($(date +%s) - start)) s"
     exit 0
 }

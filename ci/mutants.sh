@@ -60,7 +60,7 @@ for n in "${names[@]}"; do
     rm -f "$out/results/$n.tsv"
     # One lane at a time on the machine: they share the private QEMU.
     "${lock[@]}" flock "$SGDMA_CACHE/.lock-mutants" "$ci/mutant.sh" "$n" ||
-        printf '%s\t?\terror\tci/mutant.sh failed\t0\t\n' "$n" >"$out/results/$n.tsv"
+        printf '%s\t?\terror\tci/mutant.sh failed\t0\t-\n' "$n" >"$out/results/$n.tsv"
 done
 
 # The report: the table, each miss with its written reason, the tally.
@@ -79,7 +79,7 @@ caught=0 missed=0 errors=0 unexplained=0
     echo "|--------|-------|-----------|---------|"
     for n in "${names[@]}"; do
         if [ ! -f "$out/results/$n.tsv" ]; then
-            printf '%s\t?\terror\tnot run\t0\t\n' "$n" >"$out/results/$n.tsv"
+            printf '%s\t?\terror\tnot run\t0\t-\n' "$n" >"$out/results/$n.tsv"
         fi
         IFS=$'\t' read -r m class status by secs why <"$out/results/$n.tsv"
         case $status in
@@ -96,6 +96,7 @@ caught=0 missed=0 errors=0 unexplained=0
         for n in "${names[@]}"; do
             IFS=$'\t' read -r m class status by secs why <"$out/results/$n.tsv"
             [ "$status" != caught ] || continue
+            [ "$why" != - ] || why=
             [ "$status" = missed ] || why="lane error: $by"
             [ -n "$why" ] || unexplained=$((unexplained + 1))
             echo "- **$m** ($class): ${why:-NO REASON WRITTEN in its header}"
