@@ -5,6 +5,9 @@
 #   make shell    boot the VM and leave an interactive guest shell
 #   make bench    measure every data path against its peers (report.md,
 #                 CSV, plot in build/bench/)
+#   make mutants  the mutation lane: every seeded bug of tests/mutants/,
+#                 caught or not (MUTANTS="a b" picks some; REPORT=docs/
+#                 mutants.md also writes the report there)
 #
 # Variables: KSERIES (guest kernel series: 6.1, 6.12, or debug: a 6.1
 # built here with DMA-API debugging, KASAN, kmemleak, lockdep, UBSAN and
@@ -20,9 +23,10 @@
 # build/run/shell use 6.1. The scripts take QEMU= as SGDMA_QEMU: their
 # own QEMU is the path of a binary.
 export KSERIES CELLS TESTS HOST LANE
+export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
 
-.PHONY: all build run shell test bench clean checkpatch
+.PHONY: all build run shell test bench mutants clean checkpatch
 
 all: build
 
@@ -40,6 +44,9 @@ test:
 
 bench:
 	@ci/bench.sh
+
+mutants:
+	@ci/mutants.sh
 
 checkpatch:
 	@ci/checkpatch.sh

@@ -64,8 +64,11 @@ CELLS = {
     # DMA, 64 KiB segments that may not cross 64 KiB, short segment lists,
     # 64-byte segment alignment, a 4-entry ring, 1 MiB per descriptor,
     # prefetched descriptors, C2H data held until completion, link delay.
+    # iommu.forcedac=1: IOVAs from the top of the DMA mask, not below 4 GiB
+    # first, so a driver whose mask is wider than dma-bits gets addresses
+    # the device refuses (guests have no RAM above 4 GiB to show it).
     "strict": {"qemu": ["-device", "intel-iommu"],
-               "append": "intel_iommu=on iommu.strict=1",
+               "append": "intel_iommu=on iommu.strict=1 iommu.forcedac=1",
                "sgdma": ",dma-bits=32,max-seg-size=65536,seg-boundary=0xffff"
                         ",max-segments=64,seg-align=64,ring-max=4"
                         ",max-transfer=1048576,desc-prefetch=4,c2h-hold=on"
