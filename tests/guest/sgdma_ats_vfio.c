@@ -373,7 +373,7 @@ static bool dma_after_unmap(struct vfio *v, bool ats)
 						 IOVA_DATA));
 		ok &= EXPECT(write_str(ev, "0\n"));
 	}
-	printf("# sgdma-expect: iommu-fault dev=%s addr=%#x dir=read\n",
+	printf("# sgdma-expect: iommu-fault dev=%s addr=0x%x dir=read\n",
 	       v->bdf, IOVA_DATA);
 	ok &= EXPECT(copy_page(v, 1) == ST_DMA_FAULT);
 	return ok;
