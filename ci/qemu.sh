@@ -179,9 +179,21 @@ if [ ! -f "$build/build.ninja" ] || [ "$(cat "$build/.sgdma-conf" 2>/dev/null)" 
         { tail -n 30 "$build/configure.log" >&2; die "QEMU configure failed"; }
     echo "${conf[*]}" >"$build/.sgdma-conf"
 fi
+# The tree's hw/sgdma and qtest point at whichever checkout ran last, and
+# ninja compares only times: a checkout whose files are older than the
+# last build would keep another checkout's device. So the build remembers
+# the content it was made from, and its sgdma objects go when that differs.
+sources=$(cat "$SGDMA_TOP"/qemu-device/* "$SGDMA_TOP/tests/qtest/sgdma-test.c" |
+          sha256sum | cut -d' ' -f1)
+if [ "$(cat "$build/.sgdma-sources" 2>/dev/null)" != "$sources" ]; then
+    # The objects, and the trace code generated from trace-events.
+    find "$build" \( -name '*sgdma*.o' -o -path '*/trace/trace-hw_sgdma.*' \) -delete
+    rm -f "$build/.sgdma-sources"
+fi
 log "building QEMU $line ($flavour) in $build"
 ninja -C "$build" qemu-system-x86_64 tests/qtest/sgdma-test >"$build/ninja.log" 2>&1 ||
     { grep -A20 -m5 -E 'error|FAILED' "$build/ninja.log" >&2; die "QEMU build failed"; }
+echo "$sources" >"$build/.sgdma-sources"
 # Run from its build tree, QEMU looks for firmware under qemu-bundle/ +
 # --firmwarepath: point that at Debian's seabios and qemu-system-data.
 for fw in /usr/share/qemu /usr/share/seabios; do
