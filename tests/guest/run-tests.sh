@@ -59,6 +59,15 @@ echo "KTAP version 1"
 echo "1..$(($# + 1))"
 [ $# -gt 0 ] || echo "Bail out! no sgdma_tests= on the kernel command line"
 
+# Enabling a trace event also starts recording task names, which hooks the
+# scheduler's sched_switch tracepoint: the kernel patches a jump in
+# __schedule, code both vCPUs run all the time, and multi-threaded TCG
+# (QEMU 7.2) can then run a stale translation holding the int3 of that
+# patch ("Oops: int3" in __schedule, seen on 6.12 while sgdma_faults
+# toggled its trace). The tests read only the events they enable, never
+# task names: with this off, enabling them patches their own call sites.
+echo 0 >/sys/kernel/debug/tracing/options/record-cmd 2>/dev/null
+
 if modprobe sgdma; then
     echo "ok 1 module_load"
 else
