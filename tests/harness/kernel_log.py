@@ -203,18 +203,43 @@ TCG_INT3 = re.compile(r"(?:^|\] )(?:Oops: )?int3: [0-9a-f]{4} \[#1\]")
 OURS = re.compile(r"sgdma|1234:5347|dma|iommu|dmar|swiotlb", re.I)
 
 
-def tcg_int3_crash(console_lines):
+# The report's list of loaded modules names sgdma once the driver is
+# loaded; a list is no sign of involvement, a frame or message would be.
+MODULE_LIST = re.compile(r"Modules linked in:")
+# die() dumps the code around RIP with the byte at RIP in <>. An int3 trap
+# leaves RIP just after the int3, so a real one shows "cc <xx>"; any other
+# byte there means the vCPU trapped on an int3 that is not in memory: a
+# stale translation of text patched since, the emulator's doing.
+CODE_AT_RIP = re.compile(r"\bCode: (?:[0-9a-f]{2} )*([0-9a-f]{2}) <[0-9a-f]{2}>")
+
+
+def int3_not_in_memory(report_lines):
+    """Whether the report's code dump proves the int3 was not in memory."""
+    for line in report_lines:
+        m = CODE_AT_RIP.search(line)
+        if m:
+            return m.group(1) != "cc"
+    return False
+
+
+def tcg_int3_crash(console_lines, proven_stale=False):
     """The crash line if the console shows the known TCG int3 crash and
     nothing of ours in its report, else None.
 
     The int3 must be the first problem on the console, and nothing from
     there to the end (the report, the panic, the other vCPU's messages)
-    may mention sgdma, DMA or the IOMMU.
+    but the list of loaded modules may mention sgdma, DMA or the IOMMU.
+    With @proven_stale (a crash after init, with the driver loaded), the
+    report's code dump must also prove the int3 was not in memory.
     """
     first = next((i for i, line in enumerate(console_lines)
                   if KERNEL_PROBLEMS.search(line)), None)
     if first is None or not TCG_INT3.search(console_lines[first]):
         return None
-    if any(OURS.search(line) for line in console_lines[first:]):
+    report = console_lines[first:]
+    if any(OURS.search(line) and not MODULE_LIST.search(line)
+           for line in report):
+        return None
+    if proven_stale and not int3_not_in_memory(report):
         return None
     return console_lines[first].strip()

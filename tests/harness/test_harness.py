@@ -521,6 +521,38 @@ class Retry(FakeBoots):
         self.assertIsNone(boot.retried)
         self.assertEqual(len(self.left), 1)
 
+    def after_init(self, code):
+        """A crash after init; @code: the bytes up to RIP's, None: no dump."""
+        report = [OOPS_INT3, "[   39.5] RIP: 0010:__schedule+0x339/0xbf0",
+                  "[   39.5] Modules linked in: sgdma(OE)",
+                  "[   39.5] Kernel panic - not syncing: Fatal exception"]
+        if code:
+            report.insert(2, "[   39.5] Code: 00 00 0f 95 c2 e9 70 03 00 00"
+                          " %s 44 00 00" % code)
+        return {"console": "\n".join(report) + "\n",
+                "results": harness.INIT_MARKER + "\n"}
+
+    def test_stale_int3_after_init_is_booted_again_once(self):
+        cases, boot = self.boot(self.after_init("0f <1f>"), CLEAN)
+        self.assertAllOk(cases)
+        self.assertIn("Oops: int3", boot.retried)
+        self.assertEqual(self.left, [])
+
+    def test_int3_in_memory_after_init_is_not_retried(self):
+        for code in ("cc <1f>", None):
+            with self.subTest(code=code):
+                cases, boot = self.boot(self.after_init(code), CLEAN)
+                self.assertIsNone(boot.retried)
+                self.assertFails(cases, "kernel_log_clean")
+                self.assertEqual(len(self.left), 1)
+
+    def test_stale_int3_in_our_code_after_init_is_not_retried(self):
+        crash = self.after_init("0f <1f>")
+        crash["console"] += "[   39.5]  sgdma_chan_run+0x10/0x200 [sgdma]\n"
+        cases, boot = self.boot(crash, CLEAN)
+        self.assertIsNone(boot.retried)
+        self.assertFails(cases, "kernel_log_clean")
+
     def test_boot_without_output_is_not_retried(self):
         cases, _ = self.boot(self.crash(""), CLEAN)
         self.assertFails(cases, "boot_complete")
