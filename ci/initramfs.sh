@@ -11,6 +11,9 @@ set -euo pipefail
 out=$1 ktree=$2 kver=$3 module=$4 meson=$5
 guest=$SGDMA_TOP/tests/guest
 stage=$(mktemp -d)
+# The image's root as on any system: mktemp's 0700 would keep every user
+# but root out of the whole tree (sgdma_tool drops to nobody).
+chmod 755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,sgdma/tests,sgdma/bench}
