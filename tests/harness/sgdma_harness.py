@@ -25,6 +25,8 @@ port; the harness answers through QEMU's QMP socket. COMMAND is device_del
 """
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
@@ -34,13 +36,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge  # noqa: E402
 import junit  # noqa: E402
 import manifest  # noqa: E402
+import shard  # noqa: E402
 # Re-exported: tests/bench/sgdma_bench.py boots and judges through these.
 from judge import DONE_MARKER, INIT_MARKER, KMSG_PREFIX  # noqa: E402,F401
 from kernel_log import kernel_problems  # noqa: E402
@@ -225,6 +230,16 @@ def qemu_command(args, cell, mode, logdir, qmp=None, params=()):
     return cmd
 
 
+# Boots may run at once (--jobs): each message is printed whole.
+_say_lock = threading.Lock()
+
+
+def say(text):
+    with _say_lock:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
 def read(path):
     try:
         with open(path, errors="replace") as f:
@@ -349,9 +364,9 @@ def keep_early_crash(logdir, where, crash):
     os.replace(os.path.join(logdir, "console.log"), kept)
     if os.path.exists(os.path.join(logdir, "results.ktap")):
         os.unlink(os.path.join(logdir, "results.ktap"))
-    print("# boot %s: RETRY: the kernel crashed before init with the known"
-          " TCG int3 (%s); console kept in %s; booting once more"
-          % (where, crash, kept), flush=True)
+    say("# boot %s: RETRY: the kernel crashed before init with the known"
+        " TCG int3 (%s); console kept in %s; booting once more"
+        % (where, crash, kept))
 
 
 def boot_retrying(boot_once, logdir, where):
@@ -424,12 +439,12 @@ def boot_cell(args, name, series=None):
     if retried:
         properties["retry_reason"] = retried
     failed = [c for c in cases if not c.ok]
-    print("# boot %s: %.1f s, %d cases, %d failed (logs in %s)"
-          % (where, elapsed, len(cases), len(failed), logdir), flush=True)
+    lines = ["# boot %s: %.1f s, %d cases, %d failed (logs in %s)"
+             % (where, elapsed, len(cases), len(failed), logdir)]
     if failed:
-        print("# --- last console lines of %s ---" % where)
-        for line in console.splitlines()[-40:]:
-            print("#   " + line)
+        lines.append("# --- last console lines of %s ---" % where)
+        lines += ["#   " + line for line in console.splitlines()[-40:]]
+    say("\n".join(lines))
     return Boot(Suite(where, cases, elapsed, console, properties), totals,
                 retried)
 
@@ -605,23 +620,114 @@ def check_manifest(args, series):
         sys.exit("manifest: %s" % e)
 
 
+def boot_logdir(series, cell):
+    return os.path.join(series.logdir, cell)
+
+
+def run_boots(args, work):
+    """Boot each (series, cell) of @work, up to args.jobs at once; the
+    Boots in the order of @work, whatever order they end in."""
+    logdirs = [boot_logdir(s, c) for s, c in work]
+    shared = sorted({d for d in logdirs if logdirs.count(d) > 1})
+    if shared:
+        sys.exit("boots would share log directories: %s" % ", ".join(shared))
+
+    def one(item):
+        s, c = item
+        if args.jobs > 1:
+            say("# boot %s/%s: started" % (s.label, c) if s.label
+                else "# boot %s: started" % c)
+        return boot_cell(args, c, s)
+    if args.jobs <= 1:
+        return [one(w) for w in work]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        return list(pool.map(one, work))
+
+
+def boot_name(series, cell):
+    return "%s/%s" % (series.label, cell) if series.label else cell
+
+
+def run_plan(args, series):
+    """Every unit of the run (host checks, qtests, boots; each becomes one
+    suite), or the slice --shard names. Returns (the whole plan's names,
+    the suites run, the Boots run)."""
+    units = ([("host: " + spec.partition("=")[0], run_check, spec)
+              for spec in args.check] +
+             [("host: " + spec.partition("=")[0], run_tap_check, spec)
+              for spec in args.tap_check] +
+             [("qtest-" + spec.partition("=")[0], run_qtests, spec)
+              for spec in args.qtest] +
+             [(boot_name(s, c), None, (s, c))
+              for s in series for c in s.cells])
+    plan = [name for name, _, _ in units]
+    if len(set(plan)) != len(plan):
+        sys.exit("units named twice: %s" % ", ".join(
+            sorted({n for n in plan if plan.count(n) > 1})))
+    if args.shard:
+        mine = set(shard.select(plan, args.shard,
+                                shard.load_weights(args.weights)))
+        units = [u for u in units if u[0] in mine]
+        say("# shard %d/%d: %d of %d units: %s" % (
+            args.shard + (len(units), len(plan), ", ".join(
+                name for name, _, _ in units))))
+    suites = [run(args, spec) for _, run, spec in units if run]
+    boots = run_boots(args, [spec for _, run, spec in units if not run])
+    return plan, suites + [b.suite for b in boots], boots
+
+
+def write_outputs(args, plan, suites, boots, summary):
+    """The JUnit file, results.json and the summary, side by side."""
+    if not args.junit:
+        return
+    outdir = os.path.dirname(os.path.abspath(args.junit))
+    junit.write(args.junit, suites)
+    shard.write_results(os.path.join(outdir, "results.json"), suites,
+                        {b.suite.name: (b.totals, b.retried) for b in boots},
+                        plan, args.shard)
+    with open(os.path.join(outdir, "summary.txt"), "w") as f:
+        f.write(summary)
+
+
+def report_to(suites, boots):
+    """report(), printed and returned as text: (exit status, text)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = report(suites, boots)
+    sys.stdout.write(out.getvalue())
+    return status, out.getvalue()
+
+
 def cmd_test(args):
     series = parse_series(args)
     check_manifest(args, series)
+    plan, suites, boots = run_plan(args, series)
+    status, summary = report_to(suites, boots)
+    write_outputs(args, plan, suites, boots, summary)
+    return status
+
+
+def cmd_merge(args):
+    """One summary, JUnit file and results.json from the results.json of
+    every slice of a sharded run; a missing or repeated slice, or a unit
+    no slice ran, fails the merge."""
+    runs = [shard.read_results(path) for path in args.results]
+    merged, problems = shard.merge(runs)
     suites, boots = [], []
-    for spec in args.check:
-        suites.append(run_check(args, spec))
-    for spec in args.tap_check:
-        suites.append(run_tap_check(args, spec))
-    for spec in args.qtest:
-        suites.append(run_qtests(args, spec))
-    for s in series:
-        for c in s.cells:
-            boots.append(boot_cell(args, c, s))
-    suites += [b.suite for b in boots]
-    if args.junit:
-        junit.write(args.junit, suites)
-    return report(suites, boots)
+    for d in merged:
+        suite = Suite(d["name"], [Case(**c) for c in d["cases"]],
+                      d["seconds"], d["output"], d["properties"])
+        suites.append(suite)
+        if d["boot"]:
+            boots.append(Boot(suite, d["totals"], d["retried"]))
+    if problems:
+        suites.append(Suite("merge", [Case("merge: " + p, False)
+                                      for p in problems]))
+    status, summary = report_to(suites, boots)
+    plan = runs[0]["plan"] if runs else []
+    args.shard = None
+    write_outputs(args, plan, suites, boots, summary)
+    return status
 
 
 def cmd_interactive(args, mode):
@@ -654,10 +760,12 @@ def cmd_interactive(args, mode):
     return 0 if ok else 1
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["test", "run", "shell"])
-    p.add_argument("--qemu", required=True)
+    p.add_argument("mode", choices=["test", "run", "shell", "merge"])
+    p.add_argument("results", nargs="*",
+                   help="merge: the results.json of every slice")
+    p.add_argument("--qemu")
     p.add_argument("--qtest", action="append", default=[],
                    metavar="LABEL=QEMU,QTEST",
                    help="run qtest binary QTEST against QEMU (repeatable)")
@@ -702,7 +810,26 @@ def main():
     p.add_argument("--timeout", type=int, default=300,
                    help="hard limit per boot, seconds")
     p.add_argument("--logdir", default="build/logs")
-    args = p.parse_args()
+    p.add_argument("--jobs", type=int, default=1,
+                   help="test mode: boots at once (default: %(default)s)")
+    p.add_argument("--shard", type=shard.parse_shard, metavar="I/N",
+                   help="test mode: run only the I-th of N slices of the "
+                   "units (host checks, qtests, boots)")
+    p.add_argument("--weights", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "ci",
+        "shard-weights"), help="seconds per unit, for --shard's balance")
+    return p
+
+
+def main():
+    p = parser()
+    args = p.parse_intermixed_args()
+    if args.mode == "merge":
+        return cmd_merge(args)
+    if not args.qemu:
+        p.error("--qemu is required")
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
     if args.mode != "test" and not (args.kernel and args.initrd):
         p.error("--kernel and --initrd are required")
     if args.mode == "test":
