@@ -5,6 +5,10 @@
 #   make shell    boot the VM and leave an interactive guest shell
 #   make bench    measure every data path against its peers (report.md,
 #                 CSV, plot in build/bench/)
+#   make test-merge  one summary and JUnit file from the slices of a
+#                 sharded run (SHARD=), build/test-results/shard-*/ or
+#                 SHARDS="DIR..."
+#   make test-build  build everything make test needs, run nothing (CI)
 #   make mutants  the mutation lane: every seeded bug of tests/mutants/,
 #                 caught or not (MUTANTS="a b" picks some; REPORT=docs/
 #                 mutants.md also writes the report there)
@@ -17,16 +21,19 @@
 # programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks),
 # QEMU (the QEMU line to build and boot: 7.2, Debian bookworm's, the
 # default, or 10.0, trixie's; ci/qemu-versions pins each), LANE=full (make
-# test adds the QEMU 10.0 ASan+UBSan qtests).
+# test adds the QEMU 10.0 ASan+UBSan qtests), JOBS (boots at once; default
+# nproc/2), SHARD=i/N (make test runs the i-th of N balanced slices of its
+# host checks, qtests and boots).
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1. The scripts take QEMU= as SGDMA_QEMU: their
 # own QEMU is the path of a binary.
-export KSERIES CELLS TESTS HOST LANE
+export KSERIES CELLS TESTS HOST LANE JOBS SHARD
 export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
 
-.PHONY: all build run shell test bench mutants clean checkpatch
+.PHONY: all build run shell test test-merge test-build bench mutants clean \
+	checkpatch
 
 all: build
 
@@ -41,6 +48,12 @@ shell:
 
 test:
 	@ci/test.sh
+
+test-merge:
+	@ci/test.sh --merge $(SHARDS)
+
+test-build:
+	@ci/test.sh --build-only
 
 bench:
 	@ci/bench.sh

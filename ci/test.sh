@@ -11,9 +11,46 @@
 #   HOST=0 ci/test.sh                      skips qtests, host tests and style checks
 #   SGDMA_QEMU=10.0 ci/test.sh             the matrix on QEMU 10.0 (make QEMU=10.0)
 #   LANE=full ci/test.sh                   adds the QEMU 10.0 ASan+UBSan qtests
+#   JOBS=4 ci/test.sh                      up to 4 boots at once (default:
+#                                          one per two cores)
+#   SHARD=2/4 ci/test.sh                   the 2nd of 4 slices of the run, in
+#                                          build/test-results/shard-2-of-4/;
+#                                          ci/test.sh --merge joins them
+#   ci/test.sh --build-only                builds what the run needs, runs
+#                                          nothing (CI's build job)
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
+
+results=$SGDMA_TOP/build/test-results
+if [ "${1:-}" = --merge ]; then   # make test-merge [SHARDS="DIR..."]
+    shift
+    dirs=("$@")
+    [ ${#dirs[@]} -gt 0 ] || dirs=("$results"/shard-*-of-*)
+    files=()
+    for d in "${dirs[@]}"; do
+        [ -f "$d/results.json" ] || die "no results.json in $d"
+        files+=("$d/results.json")
+    done
+    exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" merge \
+        --junit "$results/junit.xml" "${files[@]}"
+fi
+# Each boot runs two vCPU threads: by default one boot per two cores.
+if [ -n "${JOBS:-}" ]; then
+    [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of boots, not '$JOBS'"
+    jobs=$JOBS
+else
+    jobs=$(( $(nproc) / 2 ))
+    [ "$jobs" -ge 1 ] || jobs=1
+fi
+junit=$results/junit.xml
+if [ -n "${SHARD:-}" ]; then
+    if ! [[ $SHARD =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] ||
+        [ "${BASH_REMATCH[1]}" -gt "${BASH_REMATCH[2]}" ]; then
+        die "SHARD must be i/N with 1 <= i <= N, not '$SHARD'"
+    fi
+    junit=$results/shard-${BASH_REMATCH[1]}-of-${BASH_REMATCH[2]}/junit.xml
+fi
 
 # The boot matrix: kernel series (as ci/kernel.sh takes them) and the cells
 # each boots ("all": every cell of tests/harness/sgdma_harness.py). Both
@@ -42,10 +79,37 @@ else
     plan=("${MATRIX[@]}")
 fi
 
+main_line=${SGDMA_QEMU:-7.2}   # see "QEMU lines" below
+case $main_line in
+7.2)  other_line=10.0 ;;
+10.0) other_line=7.2 ;;
+*)    die "unknown QEMU line '$main_line' (7.2 or 10.0)" ;;
+esac
+other_boot=()
+[ -n "${KSERIES:-}${CELLS:-}" ] || other_boot=("6.1-qemu-$other_line:iommu-strict")
+
+# --- slices (SHARD=i/N) ---
+# A slice builds only the kernel series it boots; the harness deals the
+# boots to slices before the other units, so they depend on the boots
+# alone and the harness, given the whole plan, picks the same ones.
+boots_here=
+if [ -n "${SHARD:-}" ]; then
+    boots_here=$(python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" \
+        shard-boots --shard "$SHARD" "${plan[@]}" "${other_boot[@]}")
+fi
+# boots_series LABEL: this run boots that series (a slice may not)
+boots_series() {
+    [ -z "${SHARD:-}" ] ||
+        awk -F/ -v l="$1" '$1 == l { f = 1 } END { exit !f }' <<<"$boots_here"
+}
+# --- end of slices ---
+
 opts=()
 for entry in "${plan[@]}"; do
     series=${entry%%:*}
     cells=${entry#*:}
+    # Not in this slice: in the plan, never booted, so nothing to build.
+    boots_series "$series" || { opts+=(--series "$series" - - - "$cells"); continue; }
     # Separate from eval, so a failed build stops here.
     case $series in
     6.1-dkms) built=$("$ci/packages.sh" --initrd) ;;
@@ -62,16 +126,12 @@ done
 # other line boots 6.1 behind the strict IOMMU, as a series of its own,
 # unless KSERIES or CELLS narrow the run. The qtests run on both lines and
 # on 7.2 with ASan+UBSan; LANE=full adds 10.0 with ASan+UBSan.
-main_line=${SGDMA_QEMU:-7.2}
-case $main_line in
-7.2)  other_line=10.0 ;;
-10.0) other_line=7.2 ;;
-*)    die "unknown QEMU line '$main_line' (7.2 or 10.0)" ;;
-esac
-if [ -z "${KSERIES:-}${CELLS:-}" ]; then
+label=6.1-qemu-$other_line
+if [ ${#other_boot[@]} -gt 0 ] && ! boots_series "$label"; then
+    opts+=(--series "$label" - - - iommu-strict)
+elif [ ${#other_boot[@]} -gt 0 ]; then
     built=$("$ci/build.sh" 6.1 "$other_line")
     eval "$(sed 's/^/other_/' <<<"$built")"   # keeps this line's QEMU
-    label=6.1-qemu-$other_line
     opts+=(--series "$label" "$other_KERNEL" "$other_INITRD"
            "$SGDMA_TOP/build/logs/qemu-$other_line/$other_KVER" iommu-strict
            --series-qemu "$label=$other_QEMU")
@@ -90,11 +150,20 @@ if [ "${HOST:-1}" != 0 ]; then
            --tap-check "sgdma_cli=$SGDMA_TOP/tests/host/tool-cli.sh $SGDMA_TOP/build/meson"
            --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
            --tap-check "packages=$ci/packages.sh"
+           --tap-check "ci_templates=$ci/check-templates.sh"
            --check "harness_selftest=python3 -m unittest discover -s $SGDMA_TOP/tests/harness -p 'test_*.py'"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
            --check "checkpatch_qemu=$ci/checkpatch.sh qemu"
            --check "bench_smoke=$ci/bench.sh --smoke")
 fi
+# --- shards and parallel boots ---
+# Every slice builds what the whole run needs (cached: CI's build job has
+# built it) and the harness picks its units from the whole plan.
+[ "${1:-}" != --build-only ] || { log "built; --build-only runs nothing"; exit 0; }
+[ -z "${SHARD:-}" ] || opts+=(--shard "$SHARD")
+# A slice that boots no series of this line built none: its QEMU.
+[ -n "${QEMU:-}" ] ||
+    QEMU=$(with_cache_lock qemu "$ci/qemu.sh" default "$main_line")/qemu-system-x86_64
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" test \
     --qemu "$QEMU" --logdir "$SGDMA_TOP/build/logs" \
-    --junit "$SGDMA_TOP/build/test-results/junit.xml" "${opts[@]}"
+    --jobs "$jobs" --junit "$junit" "${opts[@]}"

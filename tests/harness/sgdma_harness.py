@@ -665,8 +665,9 @@ def run_plan(args, series):
         sys.exit("units named twice: %s" % ", ".join(
             sorted({n for n in plan if plan.count(n) > 1})))
     if args.shard:
+        boots = {name for name, run, _ in units if not run}
         mine = set(shard.select(plan, args.shard,
-                                shard.load_weights(args.weights)))
+                                shard.load_weights(args.weights), boots))
         units = [u for u in units if u[0] in mine]
         say("# shard %d/%d: %d of %d units: %s" % (
             args.shard + (len(units), len(plan), ", ".join(
@@ -705,6 +706,22 @@ def cmd_test(args):
     status, summary = report_to(suites, boots)
     write_outputs(args, plan, suites, boots, summary)
     return status
+
+
+def cmd_shard_boots(args):
+    """Which boots of LABEL:CELLS entries (CELLS comma-separated or "all")
+    slice --shard runs, one LABEL/CELL a line: only their series need
+    building."""
+    names = []
+    for entry in args.results:
+        label, _, cells = entry.partition(":")
+        names += ["%s/%s" % (label, c) for c in (
+            list(CELLS) if cells == "all" else cells.replace(",", " ").split())]
+    boots = set(names)
+    for name in shard.select(names, args.shard,
+                             shard.load_weights(args.weights), boots):
+        print(name)
+    return 0
 
 
 def cmd_merge(args):
@@ -762,9 +779,11 @@ def cmd_interactive(args, mode):
 
 def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["test", "run", "shell", "merge"])
+    p.add_argument("mode", choices=["test", "run", "shell", "merge",
+                                    "shard-boots"])
     p.add_argument("results", nargs="*",
-                   help="merge: the results.json of every slice")
+                   help="merge: the results.json of every slice; "
+                   "shard-boots: LABEL:CELLS of every series")
     p.add_argument("--qemu")
     p.add_argument("--qtest", action="append", default=[],
                    metavar="LABEL=QEMU,QTEST",
@@ -826,6 +845,8 @@ def main():
     args = p.parse_intermixed_args()
     if args.mode == "merge":
         return cmd_merge(args)
+    if args.mode == "shard-boots":
+        return cmd_shard_boots(args)
     if not args.qemu:
         p.error("--qemu is required")
     if args.jobs < 1:

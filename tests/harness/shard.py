@@ -56,26 +56,29 @@ def weight(name, weights):
     return next(s for pattern, s in ESTIMATES if re.search(pattern, name))
 
 
-def partition(units, n, weights):
+def partition(units, n, weights, first=()):
     """@units split into @n lists of about equal weight, each in the
     order of @units. Longest first onto the lightest slice (ties: the
     lowest), ties between units broken by name: the same for every
-    runner."""
+    runner. The units in @first (the boots) are dealt before the others,
+    so their slices depend on them alone: ci/test.sh builds a kernel
+    series only for a slice that boots it, knowing only the boots."""
     if len(set(units)) != len(units):
         raise ValueError("units named twice in the plan")
     load = [0.0] * n
     member = [set() for _ in range(n)]
-    for name in sorted(units, key=lambda u: (-weight(u, weights), u)):
+    for name in sorted(units, key=lambda u: (u not in first,
+                                             -weight(u, weights), u)):
         i = min(range(n), key=lambda k: (load[k], k))
         load[i] += weight(name, weights)
         member[i].add(name)
     return [[u for u in units if u in m] for m in member]
 
 
-def select(units, shard, weights):
+def select(units, shard, weights, first=()):
     """The units of slice @shard ((i, N)) of @units."""
     i, n = shard
-    return partition(units, n, weights)[i - 1]
+    return partition(units, n, weights, first)[i - 1]
 
 
 def write_results(path, suites, totals, plan, shard):
