@@ -157,8 +157,7 @@ if [ "${HOST:-1}" != 0 ]; then
            --check "bench_smoke=$ci/bench.sh --smoke")
 fi
 # --- shards and parallel boots ---
-# Every slice builds what the whole run needs (cached: CI's build job has
-# built it) and the harness picks its units from the whole plan.
+# The harness picks a slice's units from the whole plan.
 [ "${1:-}" != --build-only ] || { log "built; --build-only runs nothing"; exit 0; }
 [ -z "${SHARD:-}" ] || opts+=(--shard "$SHARD")
 # A slice that boots no series of this line built none: its QEMU.
