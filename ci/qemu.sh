@@ -2,7 +2,9 @@
 # Fetch Debian's QEMU source, put the sgdma device into it and build
 # qemu-system-x86_64 (and the sgdma qtest) with a minimal configure.
 #
-#   ci/qemu.sh [default|asan] [LINE]     prints the build directory on stdout
+#   ci/qemu.sh [default|asan] [LINE]     prints the directory of the
+#                                        binaries (qemu-system-x86_64,
+#                                        tests/qtest/sgdma-test) on stdout
 #   ci/qemu.sh source [LINE]             only fetches and prepares the source,
 #                                        prints its directory
 #
@@ -129,10 +131,24 @@ if [ -n "$tools" ]; then
     export PYTHONPATH=$troot/root/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
 fi
 
-# Wire the device in: hw/sgdma is a link to our qemu-device/, the qtest a
-# link to ours; three one-line hooks into QEMU's build files.
-ln -sfn "$SGDMA_TOP/qemu-device" "$src/hw/sgdma"
-ln -sfn "$SGDMA_TOP/tests/qtest/sgdma-test.c" "$src/tests/qtest/sgdma-test.c"
+# The device's sources as this checkout has them, keyed by their content
+# (names included): a copy under the QEMU tree's cache, written once and
+# never changed, so another checkout (a second worktree or clone) can
+# never change what a build in progress compiles.
+devkey=$( (cd "$SGDMA_TOP" && sha256sum qemu-device/* tests/qtest/sgdma-test.c) |
+          sha256sum | cut -c1-16)
+devsrc=$qroot/device-src/$devkey
+if [ ! -d "$devsrc" ]; then
+    rm -rf "$devsrc.tmp"
+    mkdir -p "$devsrc.tmp/qemu-device"
+    cp -p "$SGDMA_TOP"/qemu-device/* "$devsrc.tmp/qemu-device/"
+    cp -p "$SGDMA_TOP/tests/qtest/sgdma-test.c" "$devsrc.tmp/"
+    mv -T "$devsrc.tmp" "$devsrc"
+fi
+# Wire the device in: hw/sgdma is a link to that copy, the qtest a link to
+# its; three one-line hooks into QEMU's build files.
+ln -sfn "$devsrc/qemu-device" "$src/hw/sgdma"
+ln -sfn "$devsrc/sgdma-test.c" "$src/tests/qtest/sgdma-test.c"
 add_line_after() { # file anchor-line new-line (both literal)
     grep -qxF "$3" "$1" && return
     ANCHOR=$2 LINE=$3 awk '{ print } !done && $0 == ENVIRON["ANCHOR"] {
@@ -171,6 +187,19 @@ conf=(--target-list=x86_64-softmmu --disable-docs --disable-tools
       --enable-fdt=system
       --firmwarepath=/usr/share/qemu:/usr/share/seabios --cc="ccache gcc" --cxx="ccache g++"
       "${extra[@]}")
+# What boots and qtests run is not the build tree, which any checkout
+# rebuilds, but a copy of its two binaries keyed by everything they are
+# built from (the configuration and the device's sources): added once,
+# never replaced, so a boot in progress never finds its QEMU changed and
+# a checkout never runs another's device. The build tree is only the
+# workshop: when its device objects were made from other sources, they
+# go (ninja compares only times), and ninja rebuilds the device and links.
+key=$(printf '%s\n' "${conf[*]}" "$devkey" | sha256sum | cut -c1-16)
+out=$qroot/sgdma-$flavour/$key
+if [ -f "$out/.sgdma-complete" ]; then
+    echo "$out"
+    exit 0
+fi
 if [ ! -f "$build/build.ninja" ] || [ "$(cat "$build/.sgdma-conf" 2>/dev/null)" != "${conf[*]}" ]; then
     log "configuring QEMU $line ($flavour)"
     rm -rf "$build"
@@ -179,10 +208,6 @@ if [ ! -f "$build/build.ninja" ] || [ "$(cat "$build/.sgdma-conf" 2>/dev/null)" 
         { tail -n 30 "$build/configure.log" >&2; die "QEMU configure failed"; }
     echo "${conf[*]}" >"$build/.sgdma-conf"
 fi
-# The tree's hw/sgdma and qtest point at whichever checkout ran last, and
-# ninja compares only times: a checkout whose files are older than the
-# last build would keep another checkout's device. So the build remembers
-# the content it was made from, and its sgdma objects go when that differs.
 sources=$(cat "$SGDMA_TOP"/qemu-device/* "$SGDMA_TOP/tests/qtest/sgdma-test.c" |
           sha256sum | cut -d' ' -f1)
 if [ "$(cat "$build/.sgdma-sources" 2>/dev/null)" != "$sources" ]; then
@@ -190,14 +215,32 @@ if [ "$(cat "$build/.sgdma-sources" 2>/dev/null)" != "$sources" ]; then
     find "$build" \( -name '*sgdma*.o' -o -path '*/trace/trace-hw_sgdma.*' \) -delete
     rm -f "$build/.sgdma-sources"
 fi
-log "building QEMU $line ($flavour) in $build"
+# ninja regenerates build.ninja only when a meson.build is newer than it,
+# and the device's copy keeps its files' times: when the device's build
+# files differ from those build.ninja was generated from (recorded with
+# its time, which any regeneration changes), meson must run again.
+buildfiles() {
+    echo "$(cat "$devsrc"/qemu-device/{meson.build,Kconfig} | sha256sum | cut -c1-16)" \
+        "$(stat -c %y "$build/build.ninja")"
+}
+if [ "$(cat "$build/.sgdma-buildfiles" 2>/dev/null)" != "$(buildfiles)" ]; then
+    touch -d @0 "$build/build.ninja"
+fi
+log "building QEMU $line ($flavour) for device $devkey in $build"
 ninja -C "$build" qemu-system-x86_64 tests/qtest/sgdma-test >"$build/ninja.log" 2>&1 ||
     { grep -A20 -m5 -E 'error|FAILED' "$build/ninja.log" >&2; die "QEMU build failed"; }
 echo "$sources" >"$build/.sgdma-sources"
-# Run from its build tree, QEMU looks for firmware under qemu-bundle/ +
-# --firmwarepath: point that at Debian's seabios and qemu-system-data.
+buildfiles >"$build/.sgdma-buildfiles"
+# Run from outside an install, QEMU looks for firmware under qemu-bundle/
+# (beside the binary) + --firmwarepath: Debian's seabios and
+# qemu-system-data (a guest without display needs nothing else).
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp/tests/qtest" "$out.tmp/qemu-bundle/usr/share"
+cp "$build/qemu-system-x86_64" "$out.tmp/"
+cp "$build/tests/qtest/sgdma-test" "$out.tmp/tests/qtest/"
 for fw in /usr/share/qemu /usr/share/seabios; do
-    mkdir -p "$build/qemu-bundle$(dirname "$fw")"
-    ln -sfn "$fw" "$build/qemu-bundle$fw"
+    ln -s "$fw" "$out.tmp/qemu-bundle$fw"
 done
-echo "$build"
+printf '%s\n' "$line $flavour" "${conf[*]}" "device $devkey" >"$out.tmp/.sgdma-complete"
+mv -T "$out.tmp" "$out"
+echo "$out"
