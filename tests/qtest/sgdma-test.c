@@ -1033,10 +1033,13 @@ static void test_self_target_moved_bar(void)
     memset(card + 4096, 0xa5, 4096);
     card_write(&t, 0, card, sizeof(card));
 
-    /* The case: an H2C from an unused address BAR2 moves onto. */
+    /*
+     * The issue's case: an H2C from an unused address BAR2 moves onto,
+     * into card bytes that overlap the source (ASan: memcpy-param-overlap).
+     */
     index = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 4096,
                                    .src = RAM_END, .src_n = 4096,
-                                   .dst = 0 });
+                                   .dst = 2048 });
     move_card_bar(&t, RAM_END);
     advance_us(&t, 2000);
     wait_chan(&t, 0, index + 1);
@@ -1044,8 +1047,8 @@ static void test_self_target_moved_bar(void)
     g_assert_cmpint(c.status, ==, S_SELF_TARGET);
     g_assert_cmpuint(c.bytes, ==, 0);
     g_assert_cmphex(c.err_addr, ==, RAM_END);
-    card_read(&t, 0, back, 4096);
-    g_assert_cmpmem(back, 4096, card, 4096);
+    card_read(&t, 2048, back, 4096);
+    g_assert_cmpmem(back, 4096, card + 2048, 4096);
     wr(&t, REG_INT_STATUS, INT_ERROR);
     chan_reset(&t, 0);
 
@@ -1141,6 +1144,22 @@ static uint32_t submit_c2h_over_canary(Sg *t, uint64_t buf)
                                  .dst_n = 4096 });
 }
 
+/* A LATE transfer stopped by writing @ctrl to CTRL writes nothing. */
+static void late_transfer_stopped(Sg *t, uint64_t buf, uint32_t ctrl)
+{
+    uint32_t index;
+
+    wr(t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    index = submit_c2h_over_canary(t, buf);
+    advance_us(t, 10 * 1000);
+    g_assert_cmphex(rd(t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    wr(t, CH(0) + CH_CTRL, ctrl);
+    g_assert_cmphex(rd(t, CH(0) + CH_STATUS), ==, 0);
+    advance_us(t, 100 * 1000);
+    g_assert_false(host_written(t, buf));
+    g_assert_cmpuint(get_compl(t, 0, index).flags, ==, 0);
+}
+
 /*
  * LATE: the transfer is in flight for the armed time, then writes its
  * data, unless the channel was stopped meanwhile.
@@ -1170,27 +1189,10 @@ static void test_fault_late_completion(void)
     g_assert_cmpint(get_compl(&t, 0, index).status, ==, S_OK);
     g_assert_true(host_written(&t, buf));
 
-    /* Reset while it waits: it never writes. */
-    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
-    index = submit_c2h_over_canary(&t, buf);
-    advance_us(&t, 10 * 1000);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
-    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
-    advance_us(&t, 100 * 1000);
-    g_assert_false(host_written(&t, buf));
-    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
-
-    /* So does one that is disabled. */
+    /* Reset or disabled while it waits: it never writes. */
+    late_transfer_stopped(&t, buf, CTRL_RESET);
     chan_setup(&t, 0);
-    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
-    index = submit_c2h_over_canary(&t, buf);
-    advance_us(&t, 10 * 1000);
-    wr(&t, CH(0) + CH_CTRL, 0);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
-    advance_us(&t, 100 * 1000);
-    g_assert_false(host_written(&t, buf));
-    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
+    late_transfer_stopped(&t, buf, 0);
     sg_stop(&t);
 }
 
@@ -1411,8 +1413,9 @@ static int64_t longest_command_while_busy(Sg *t, int channels, uint32_t head)
  */
 static void test_work_bound(void)
 {
-    const int channels = g_test_perf() ? 31 : 8;
-    const uint32_t segs = 1024 * 1024;
+    /* Otherwise a cheaper case, that ASan's qtests can afford as well */
+    const int channels = g_test_perf() ? 31 : 4;
+    const uint32_t segs = g_test_perf() ? 1024 * 1024 : 512 * 1024;
     g_autofree char *props = g_strdup_printf(
         ",channels=%d,latency=1000,max-segments=%u", channels, segs);
     g_autofree uint8_t *l = g_malloc0(segs * 16);
@@ -1440,7 +1443,7 @@ static void test_work_bound(void)
     g_test_message("%d channels of one descriptor of %u 1-byte segments: "
                    "longest qtest command %" PRId64 " us", channels, segs,
                    longest);
-    g_assert_cmpint(longest, <, G_USEC_PER_SEC / 2);
+    g_assert_cmpint(longest, <, G_USEC_PER_SEC / 5);
     sg_stop(&t);
 }
 
