@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge  # noqa: E402
 import junit  # noqa: E402
+import kconfig  # noqa: E402
 import manifest  # noqa: E402
 # Re-exported: tests/bench/sgdma_bench.py boots and judges through these.
 from judge import DONE_MARKER, INIT_MARKER, KMSG_PREFIX  # noqa: E402,F401
@@ -108,7 +109,9 @@ HOTPLUG_ID = "sgdma-hp"
 HOTPLUG_PROPS = ",latency=20000"
 
 
-# What a kernel series needs besides, and what it provides. The debug
+# What a kernel series needs besides, and what it provides, for kernels
+# without a config beside their image; others get theirs from it
+# (kconfig.series_settings, register_kernel()). The debug
 # kernel (KASAN, kmemleak, lockdep... under TCG) needs more memory and
 # time. Its lane turns on page poisoning (a device writing to a page after
 # it was freed shows when the page is next allocated), debug_pagealloc (a
@@ -141,6 +144,17 @@ def series_args(args, label):
         if series == label:
             out.qemu = qemu
     return out
+
+
+def register_kernel(label, kernel):
+    """Derive the settings of series @label from the config beside its
+    @kernel image, if there is one; returns its options, or None."""
+    path = kconfig.config_path(kernel)
+    if not path:
+        return None
+    options = kconfig.load(path)
+    SERIES_SETTINGS[label] = kconfig.series_settings(options)
+    return options
 
 
 def boot_provides(label, cell):
@@ -386,6 +400,14 @@ def boot_cell(args, name, series=None):
                               args.logdir, [])
     where = "%s/%s" % (series.label, name) if series.label else name
     prefix = where + ": "
+    options = register_kernel(series.label, series.kernel)
+    unmet = kconfig.cell_unmet(options, CELLS[name]["provides"]) \
+        if options is not None else {}
+    if unmet:
+        detail = kconfig.skip_detail(unmet)
+        print("# boot %s: not booted: %s" % (where, detail), flush=True)
+        return Boot(Suite(where, [Case(prefix + "boot", True, detail,
+                                       skipped=True)]), None)
     logdir = os.path.join(series.logdir, name)
     os.makedirs(logdir, exist_ok=True)
     for f in ("console.log", "results.ktap", "console.early-crash.log"):
@@ -625,6 +647,7 @@ def cmd_test(args):
 
 
 def cmd_interactive(args, mode):
+    register_kernel(args.series_label, args.kernel)
     args = series_args(args, args.series_label)
     name = args.cell[0] if args.cell else "no-iommu"
     cmd = qemu_command(args, CELLS[name], mode, args.logdir,
