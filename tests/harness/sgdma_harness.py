@@ -157,6 +157,17 @@ def register_kernel(label, kernel):
     return options
 
 
+def disk_args(logdir):
+    """A small ext4 disk private to the boot (in its @logdir), made afresh
+    for each boot: sgdma_filemap's file system with writeback."""
+    image = os.path.join(logdir, "disk.img")
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-O",
+                    "^metadata_csum", "-L", "sgdma", image, "16M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return ["-drive", "file=%s,format=raw,if=none,id=sgdma-disk" % image,
+            "-device", "virtio-blk-pci,drive=sgdma-disk"]
+
+
 def boot_provides(label, cell):
     """The features of a boot of kernel series @label in @cell, in
     FEATURES order."""
@@ -422,6 +433,7 @@ def boot_cell(args, name, series=None):
     qmp = os.path.join(qmpdir, "qmp.sock")
     try:
         cmd = qemu_command(bargs, CELLS[name], "test", logdir, qmp, params)
+        cmd += disk_args(logdir)
     except ValueError as e:
         shutil.rmtree(qmpdir, ignore_errors=True)
         return Boot(Suite(where, [Case(prefix + "command_line", False,

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -309,6 +310,16 @@ class CommandLine(FakeBoots):
         for w in ("page_poison=1", "debug_pagealloc=on",
                   "slub_debug=A,kmalloc-*"):
             self.assertIn(w, words)
+
+    def test_every_boot_has_a_disk_of_its_own(self):
+        self.boot(CLEAN, cell="no-iommu")
+        image = os.path.join(self.logdir, "disk.img")
+        with open(os.path.join(self.logdir, "qemu.cmd")) as f:
+            cmd = shlex.split(f.read())
+        self.assertIn("file=%s,format=raw,if=none,id=sgdma-disk" % image,
+                      cmd)
+        self.assertIn("virtio-blk-pci,drive=sgdma-disk", cmd)
+        self.assertEqual(os.path.getsize(image), 16 << 20)
 
     def test_tests_filter_keeps_always_entries(self):
         self.args.tests = ["prog_b"]
