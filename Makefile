@@ -21,14 +21,16 @@
 # programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks),
 # QEMU (the QEMU line to build and boot: 7.2, Debian bookworm's, the
 # default, or 10.0, trixie's; ci/qemu-versions pins each), LANE=full (make
-# test adds the QEMU 10.0 ASan+UBSan qtests), JOBS (boots at once; default
-# nproc/2), SHARD=i/N (make test runs the i-th of N balanced slices of its
-# host checks, qtests and boots).
+# test adds the QEMU 10.0 ASan+UBSan qtests), KSRC (a configured, built
+# kernel tree of your own, ci/sgdma-kernel.config merged: test, run and
+# shell boot it as series ksrc, see README.md "Your own kernel"), JOBS
+# (boots at once; default nproc/2), SHARD=i/N (make test runs the i-th of
+# N balanced slices of its host checks, qtests and boots).
 
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1. The scripts take QEMU= as SGDMA_QEMU: their
 # own QEMU is the path of a binary.
-export KSERIES CELLS TESTS HOST LANE JOBS SHARD
+export KSERIES KSRC CELLS TESTS HOST LANE JOBS SHARD
 export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
 
@@ -38,7 +40,7 @@ export SGDMA_QEMU = $(QEMU)
 all: build
 
 build:
-	@ci/build.sh $(or $(KSERIES),6.1) >/dev/null
+	@ci/build.sh $(or $(KSERIES),$(if $(KSRC),ksrc,6.1)) >/dev/null
 
 run:
 	@ci/run.sh run

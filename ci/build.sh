@@ -4,9 +4,11 @@
 #   QEMU QTEST KERNEL KVER INITRD
 #
 #   ci/build.sh [KSERIES [QEMU]]
-#       KSERIES: 6.1 (default), 6.12, or debug (the debug kernel built by
-#       ci/kernel-debug.sh); QEMU: the QEMU line (ci/qemu-versions), 7.2 or
-#       10.0, default $SGDMA_QEMU (make's QEMU=) or 7.2
+#       KSERIES: 6.1 (default), 6.12, debug (the debug kernel built by
+#       ci/kernel-debug.sh), or ksrc (the kernel tree $KSRC names, make's
+#       KSRC=, see ci/kernel-ksrc.sh); QEMU: the QEMU line
+#       (ci/qemu-versions), 7.2 or 10.0, default $SGDMA_QEMU (make's QEMU=)
+#       or 7.2
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
@@ -21,6 +23,8 @@ qemu_build=$(with_cache_lock qemu "$ci/qemu.sh" default "$qemu_line")
 # KVER, KTREE (kernel image and modules), KDIR (to build modules against)
 case $series in
 debug) kernel=$(with_cache_lock kernel-debug "$ci/kernel-debug.sh") ;;
+ksrc)  [ -n "${KSRC:-}" ] || die "series ksrc: KSRC=<kernel tree> needed"
+       kernel=$("$ci/kernel-ksrc.sh" "$KSRC") ;;
 *)     kernel=$(with_cache_lock kernel "$ci/kernel.sh" "$series") ;;
 esac
 eval "$kernel"

@@ -31,11 +31,12 @@ moddir=$stage/lib/modules/$kver
 mkdir -p "$moddir/extra"
 cp "$ktree/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$moddir/"
 cp "$module" "$moddir/extra/"
-# Distribution modules the guest tests and benchmarks use, with what they
-# depend on.
-# A kernel that lacks one (the debug kernel has no NVMe) gets none: the
-# programs that need it say so in the guest.
-for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1 nvme}; do
+# Modules of the kernel's own tree the guest tests and benchmarks use, with
+# what they depend on (sgdma_filemap: virtio-blk and ext4 for the boot's
+# disk). Built in, or missing, none is copied: a kernel that lacks one
+# (the debug kernel has no NVMe) fails or skips the programs that need it,
+# and the harness skips cells its config cannot boot.
+for m in ${GUEST_MODULES:-vfio-pci vfio_iommu_type1 nvme virtio_pci virtio_blk ext4}; do
     deps=$(modprobe -d "$ktree" -S "$kver" --show-depends "$m" 2>/dev/null) ||
         { log "$kver has no module $m"; continue; }
     for ko in $(echo "$deps" | awk '$1 == "insmod" { print $2 }'); do

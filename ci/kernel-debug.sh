@@ -1,22 +1,24 @@
 #!/bin/bash
 # Build the debug guest kernel: Debian's linux-source-6.1 (the default
-# guest's series), tinyconfig plus ci/debug-kernel.config (just what the
-# test VM needs, and the kernel's bug detectors: DMA-API debugging, KASAN,
-# kmemleak, lockdep, UBSAN, fault injection, gup_test), through ccache.
+# guest's series), tinyconfig plus ci/sgdma-kernel.config (what the suite
+# needs of any kernel) plus ci/debug-kernel.config (the kernel's bug
+# detectors: DMA-API debugging, KASAN, kmemleak, lockdep, UBSAN, fault
+# injection, gup_test), through ccache; then use it as any kernel tree of
+# one's own is used (make test KSRC=..., ci/kernel-ksrc.sh).
 #
 #   ci/kernel-debug.sh
-# Prints shell assignments for eval, like ci/kernel.sh:
-#   KVER   kernel release (e.g. 6.1.192-sgdma-debug)
-#   KTREE  the installed kernel: boot/vmlinuz-$KVER, lib/modules/$KVER,
-#          sgdma/gup_test (the kernel's gup_test selftest, static)
-#   KDIR   the build tree, to build external modules against
+# Prints what ci/kernel-ksrc.sh prints for the tree:
+#   KVER     kernel release (e.g. 6.1.192-sgdma-debug)
+#   KTREE    the installed kernel: boot/vmlinuz-$KVER, lib/modules/$KVER,
+#            sgdma/gup_test (the kernel's gup_test selftest, static)
+#   KDIR     the build tree, to build external modules against
 # Cached under $SGDMA_CACHE/kernel-debug/<source version>/<config hash>/,
-# so a second call with the same source and fragment only checks.
+# so a second call with the same source and fragments only checks.
 set -euo pipefail
 ci=$(dirname "$0")
 . "$ci/common.sh"
 
-fragment=$SGDMA_TOP/ci/debug-kernel.config
+fragments=("$SGDMA_TOP/ci/sgdma-kernel.config" "$SGDMA_TOP/ci/debug-kernel.config")
 tarball=/usr/src/linux-source-6.1.tar.xz
 # linux-source-6.1 for the tree; the rest is what a kernel build needs
 # (objtool wants libelf, certs want libssl).
@@ -36,10 +38,10 @@ if [ ! -f "$src/.sgdma-unpacked" ]; then
     mv "$src.tmp" "$src"
 fi
 
-# One build per fragment and recipe: bump recipe when the steps below
+# One build per fragments and recipe: bump recipe when the steps below
 # change what gets built.
-recipe=1
-key=$( (echo "recipe $recipe"; cat "$fragment") | sha256sum | cut -c1-12)
+recipe=2
+key=$( (echo "recipe $recipe"; cat "${fragments[@]}") | sha256sum | cut -c1-12)
 obj=$root/$key/build
 tree=$root/$key/install
 # Same inputs, same bytes: fixed build identity, so ccache hits across
@@ -49,13 +51,13 @@ kmake=(make -C "$src" O="$obj" -j"$(nproc)" CC="ccache gcc"
        KBUILD_BUILD_HOST=sgdma KBUILD_BUILD_VERSION=1)
 export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros
 
-if [ ! -f "$tree/.sgdma-done" ]; then
+if [ ! -f "$obj/.sgdma-built" ]; then
     start=$SECONDS
     mkdir -p "$obj"
-    log "configuring the debug kernel ($srcver, fragment $key)"
+    log "configuring the debug kernel ($srcver, fragments $key)"
     "${kmake[@]}" -s tinyconfig >"$obj/config.log" 2>&1
     "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
-        "$fragment" >>"$obj/config.log" 2>&1
+        "${fragments[@]}" >>"$obj/config.log" 2>&1
     "${kmake[@]}" -s olddefconfig >>"$obj/config.log" 2>&1
     # A requested option that Kconfig dropped (a missing dependency) would
     # be a detector that silently never fires: refuse to build.
@@ -66,42 +68,24 @@ if [ ! -f "$tree/.sgdma-done" ]; then
             log "$opt=$want requested, the config has '${got:-unset}'"
             bad=1
         fi
-    done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$fragment")
+    done < <(cat "${fragments[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=')
     while read -r opt; do
         if grep -q "^$opt=" "$obj/.config"; then
             log "$opt requested off, the config has it on"
             bad=1
         fi
-    done < <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$fragment")
-    [ $bad = 0 ] || die "ci/debug-kernel.config did not survive olddefconfig"
+    done < <(cat "${fragments[@]}" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p')
+    [ $bad = 0 ] || die "the fragments did not survive olddefconfig"
 
     log "building the debug kernel in $obj (log: $obj/build.log)"
     "${kmake[@]}" bzImage modules >"$obj/build.log" 2>&1 ||
         { grep -B5 -A10 -m5 -E 'error|Error' "$obj/build.log" >&2; die "debug kernel build failed"; }
-    kver=$("${kmake[@]}" -s kernelrelease)
-
-    rm -rf "$tree"
-    mkdir -p "$tree/boot" "$tree/sgdma"
-    "${kmake[@]}" -s INSTALL_MOD_PATH="$tree" modules_install >>"$obj/build.log" 2>&1
-    cp "$obj/arch/x86/boot/bzImage" "$tree/boot/vmlinuz-$kver"
-    cp "$obj/.config" "$tree/boot/config-$kver"
-    # The gup_test selftest that drives /sys/kernel/debug/gup_test.
-    st=$src/tools/testing/selftests
-    gcc -O2 -static -pthread -I"$src" -I"$st" -I"$st/vm" \
-        -o "$tree/sgdma/gup_test" "$st/vm/gup_test.c" ||
-        die "cannot build gup_test"
-    echo "$kver" >"$tree/.sgdma-done"
-    log "debug kernel $kver built in $((SECONDS - start)) s"
+    touch "$obj/.sgdma-built"
+    log "debug kernel built in $((SECONDS - start)) s"
 fi
-kver=$(cat "$tree/.sgdma-done")
 # Builds of other fragments (other checkouts, older commits) are dropped
 # once unused for a week; using a build marks it used.
 touch "$root/$key"
 find "$root" -mindepth 1 -maxdepth 1 -type d -name '????????????' \
     ! -name "$key" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
-[ -f "$tree/boot/vmlinuz-$kver" ] || die "no kernel image in $tree"
-cat <<EOT
-KVER=$kver
-KTREE=$tree
-KDIR=$obj
-EOT
+"$ci/kernel-ksrc.sh" "$obj" "$tree"

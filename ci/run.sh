@@ -7,9 +7,12 @@ ci=$(dirname "$0")
 . "$ci/common.sh"
 
 mode=${1:-run}
+# KSRC=<kernel tree>: that kernel (ci/kernel-ksrc.sh), unless KSERIES says.
+series=${KSERIES:-6.1}
+[ -z "${KSRC:-}" ] || series=${KSERIES:-ksrc}
 # Separate from eval, so a failed build stops here.
-built=$("$ci/build.sh" "${KSERIES:-6.1}")
+built=$("$ci/build.sh" "$series")
 eval "$built"
 exec python3 "$SGDMA_TOP/tests/harness/sgdma_harness.py" "$mode" \
     --qemu "$QEMU" --kernel "$KERNEL" --initrd "$INITRD" \
-    --series-label "${KSERIES:-6.1}" --logdir "$SGDMA_TOP/build/logs/$KVER"
+    --series-label "$series" --logdir "$SGDMA_TOP/build/logs/$KVER"

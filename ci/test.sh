@@ -5,6 +5,10 @@
 # N skipped"; JUnit XML in build/test-results/junit.xml.
 #   ci/test.sh                             the whole matrix
 #   KSERIES=6.12 ci/test.sh                every cell of one series
+#   KSRC=/path/to/linux ci/test.sh         every cell of that kernel tree,
+#                                          series "ksrc" (ci/kernel-ksrc.sh);
+#                                          cells its config cannot boot
+#                                          are reported skipped
 #   CELLS="no-iommu swiotlb" ci/test.sh    those cells of 6.1 (or KSERIES)
 #   TESTS="sgdma_data sgdma_rw" ci/test.sh runs only those guest programs
 #                                          (and the manifest's "always" ones)
@@ -52,11 +56,13 @@ if [ -n "${SHARD:-}" ]; then
     junit=$results/shard-${BASH_REMATCH[1]}-of-${BASH_REMATCH[2]}/junit.xml
 fi
 
-# The boot matrix: kernel series (as ci/kernel.sh takes them) and the cells
+# The boot matrix: kernel series (as ci/build.sh takes them) and the cells
 # each boots ("all": every cell of tests/harness/sgdma_harness.py). Both
 # Debian series boot every configuration; the debug kernel, three times
 # slower, boots the strict IOMMU, and so does 6.1-dkms: the 6.1 guest with
-# the module DKMS built from the sgdma-dkms package (ci/packages.sh).
+# the module DKMS built from the sgdma-dkms package (ci/packages.sh). The
+# debug kernel is a tree of our own used as KSRC= uses one
+# (ci/kernel-ksrc.sh): its boots test that path.
 MATRIX=(
     "6.1:all"
     "6.12:all"
@@ -64,6 +70,9 @@ MATRIX=(
     "6.1-dkms:iommu-strict"
 )
 
+# KSRC=<kernel tree>: series ksrc, unless KSERIES names series (with ksrc
+# among them to boot the tree too).
+[ -z "${KSRC:-}" ] || KSERIES=${KSERIES:-ksrc}
 if [ -n "${KSERIES:-}" ]; then
     plan=()
     # The debug and DKMS lanes boot behind a strict IOMMU unless told.

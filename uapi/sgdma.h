@@ -268,6 +268,14 @@ struct sgdma_xfer {
  * Errors: -EINVAL malformed; -EFAULT the range is not mapped (or not
  * writable without SGDMA_BUF_READONLY); -ENOMEM over RLIMIT_MEMLOCK or out
  * of memory or DMA space; -ENOSPC every handle in use.
+ *
+ * A MAP_SHARED mapping of a file on a file system with writeback (ext4,
+ * xfs; not tmpfs or shmem) depends on the kernel. From Linux 6.5 on the
+ * kernel refuses a long-term writable pin of such memory: registration
+ * without SGDMA_BUF_READONLY fails with -EFAULT (with it, it succeeds).
+ * Before 6.5 it succeeds, and the pages are marked dirty when the buffer
+ * is freed: what the device wrote reaches the file through writeback
+ * after SGDMA_IOC_BUF_FREE, not before (tests/guest/sgdma_filemap.c).
  */
 struct sgdma_buf_reg {
 	__u32 size;

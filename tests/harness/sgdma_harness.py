@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import judge  # noqa: E402
 import junit  # noqa: E402
+import kconfig  # noqa: E402
 import manifest  # noqa: E402
 import shard  # noqa: E402
 # Re-exported: tests/bench/sgdma_bench.py boots and judges through these.
@@ -113,7 +114,9 @@ HOTPLUG_ID = "sgdma-hp"
 HOTPLUG_PROPS = ",latency=20000"
 
 
-# What a kernel series needs besides, and what it provides. The debug
+# What a kernel series needs besides, and what it provides, for kernels
+# without a config beside their image; others get theirs from it
+# (kconfig.series_settings, register_kernel()). The debug
 # kernel (KASAN, kmemleak, lockdep... under TCG) needs more memory and
 # time. Its lane turns on page poisoning (a device writing to a page after
 # it was freed shows when the page is next allocated), debug_pagealloc (a
@@ -146,6 +149,28 @@ def series_args(args, label):
         if series == label:
             out.qemu = qemu
     return out
+
+
+def register_kernel(label, kernel):
+    """Derive the settings of series @label from the config beside its
+    @kernel image, if there is one; returns its options, or None."""
+    path = kconfig.config_path(kernel)
+    if not path:
+        return None
+    options = kconfig.load(path)
+    SERIES_SETTINGS[label] = kconfig.series_settings(options)
+    return options
+
+
+def disk_args(logdir):
+    """A small ext4 disk private to the boot (in its @logdir), made afresh
+    for each boot: sgdma_filemap's file system with writeback."""
+    image = os.path.join(logdir, "disk.img")
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-O",
+                    "^metadata_csum", "-L", "sgdma", image, "16M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return ["-drive", "file=%s,format=raw,if=none,id=sgdma-disk" % image,
+            "-device", "virtio-blk-pci,drive=sgdma-disk"]
 
 
 def boot_provides(label, cell):
@@ -401,6 +426,14 @@ def boot_cell(args, name, series=None):
                               args.logdir, [])
     where = "%s/%s" % (series.label, name) if series.label else name
     prefix = where + ": "
+    options = register_kernel(series.label, series.kernel)
+    unmet = kconfig.cell_unmet(options, CELLS[name]["provides"]) \
+        if options is not None else {}
+    if unmet:
+        detail = kconfig.skip_detail(unmet)
+        print("# boot %s: not booted: %s" % (where, detail), flush=True)
+        return Boot(Suite(where, [Case(prefix + "boot", True, detail,
+                                       skipped=True)]), None)
     logdir = os.path.join(series.logdir, name)
     os.makedirs(logdir, exist_ok=True)
     for f in ("console.log", "results.ktap", "console.early-crash.log"):
@@ -415,6 +448,7 @@ def boot_cell(args, name, series=None):
     qmp = os.path.join(qmpdir, "qmp.sock")
     try:
         cmd = qemu_command(bargs, CELLS[name], "test", logdir, qmp, params)
+        cmd += disk_args(logdir)
     except ValueError as e:
         shutil.rmtree(qmpdir, ignore_errors=True)
         return Boot(Suite(where, [Case(prefix + "command_line", False,
@@ -748,6 +782,7 @@ def cmd_merge(args):
 
 
 def cmd_interactive(args, mode):
+    register_kernel(args.series_label, args.kernel)
     args = series_args(args, args.series_label)
     name = args.cell[0] if args.cell else "no-iommu"
     cmd = qemu_command(args, CELLS[name], mode, args.logdir,

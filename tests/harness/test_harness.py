@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -260,6 +261,65 @@ class CommandLine(FakeBoots):
         self.assertIn("sgdma_provides=iommu,iommu-strict,fault-injection,"
                       "kernel-debug,hotplug", words)
         self.assertIn("sgdma_tests=prog_a,prog_b,final", words)
+
+    def kernel_with_config(self, *options):
+        """A kernel image with a config of @options beside it, as
+        ci/kernel-ksrc.sh installs one; its path."""
+        boot = os.path.join(self.dir.name, "boot")
+        os.makedirs(boot, exist_ok=True)
+        with open(os.path.join(boot, "config-9.9-test"), "w") as f:
+            f.write("".join(o + "\n" for o in options))
+        self.addCleanup(harness.SERIES_SETTINGS.pop, "ksrc", None)
+        return os.path.join(boot, "vmlinuz-9.9-test")
+
+    SUITE_CONFIG = ("CONFIG_HOTPLUG_PCI_PCIE=y", "CONFIG_BLOCK=y",
+                    "CONFIG_VIRTIO_PCI=y", "CONFIG_VIRTIO_BLK=m",
+                    "CONFIG_EXT4_FS=m", "CONFIG_SWIOTLB=y")
+
+    def boot_kernel(self, kernel, cell, *boots):
+        with open(self.script, "w") as f:
+            json.dump(list(boots), f)
+        s = harness.Series("ksrc", kernel, "initrd", self.dir.name, [cell])
+        with contextlib.redirect_stdout(io.StringIO()):
+            boot = harness.boot_cell(self.args, cell, s)
+        self.logdir = os.path.join(self.dir.name, cell)
+        return {c.name.split(": ", 1)[1]: c for c in boot.suite.cases}
+
+    def test_cell_the_config_cannot_boot_is_skipped_with_its_needs(self):
+        kernel = self.kernel_with_config(*self.SUITE_CONFIG)
+        cases = self.boot_kernel(kernel, "iommu-ats", {"console": "",
+                                                       "results": CLEAN})
+        self.assertEqual(list(cases), ["boot"])
+        self.assertTrue(cases["boot"].ok and cases["boot"].skipped)
+        self.assertIn("SKIP needs=iommu,ats:", cases["boot"].detail)
+        self.assertIn("CONFIG_INTEL_IOMMU", cases["boot"].detail)
+        with open(self.script) as f:
+            self.assertEqual(len(json.load(f)), 1, "QEMU was started")
+
+    def test_config_with_the_detectors_boots_as_the_debug_lane(self):
+        kernel = self.kernel_with_config(
+            *self.SUITE_CONFIG, *(o + "=y" for needs in
+                                  harness.kconfig.SERIES_NEEDS.values()
+                                  for o in needs),
+            "CONFIG_PAGE_POISONING=y", "CONFIG_DEBUG_PAGEALLOC=y")
+        self.assertAllOk(self.boot_kernel(kernel, "no-iommu", {
+            "console": "", "results": CLEAN}))
+        words = self.cmdline()
+        self.assertIn("sgdma_provides=fault-injection,kernel-debug,hotplug",
+                      words)
+        for w in ("page_poison=1", "debug_pagealloc=on",
+                  "slub_debug=A,kmalloc-*"):
+            self.assertIn(w, words)
+
+    def test_every_boot_has_a_disk_of_its_own(self):
+        self.boot(CLEAN, cell="no-iommu")
+        image = os.path.join(self.logdir, "disk.img")
+        with open(os.path.join(self.logdir, "qemu.cmd")) as f:
+            cmd = shlex.split(f.read())
+        self.assertIn("file=%s,format=raw,if=none,id=sgdma-disk" % image,
+                      cmd)
+        self.assertIn("virtio-blk-pci,drive=sgdma-disk", cmd)
+        self.assertEqual(os.path.getsize(image), 16 << 20)
 
     def test_tests_filter_keeps_always_entries(self):
         self.args.tests = ["prog_b"]
