@@ -152,9 +152,15 @@ enum {
     SGDMA_FI_DROP_IRQ = 3,
     SGDMA_FI_DUP_IRQ = 4,
     SGDMA_FI_BAD_COUNT = 5,
+    SGDMA_FI_LATE = 6,
+    SGDMA_FI_STUCK_RESET = 7,
 };
 #define SGDMA_FI_MODE(v)        ((v) & 0xf)
 #define SGDMA_FI_COUNT(v)       ((v) >> 8)
+/* LATE and STUCK_RESET: bits 31:8 are a time in ms, not a count. */
+#define SGDMA_FI_MS(v)          MAX((v) >> 8, 1)
+/* STUCK_RESET: a function-level or system reset is ignored as well. */
+#define SGDMA_FI_F_PCI_RESET    BIT(4)
 
 /* Work bounds per bottom-half run and channel, so the vCPU keeps going. */
 #define SGDMA_DESCS_PER_RUN     64
@@ -210,6 +216,9 @@ typedef struct SgdmaChannel {
     int64_t ready_at;       /* QEMU_CLOCK_VIRTUAL ns: no data moves before */
     uint32_t pf_next;       /* descriptors prefetched up to this index */
     uint8_t *pf_cache;      /* desc-prefetch slots of SGDMA_DESC_SIZE */
+    int64_t stuck_until;    /* QEMU_CLOCK_VIRTUAL ns: stops ignored */
+    bool stuck_pci_reset;   /* ...and PCI resets as well */
+    bool late;              /* a LATE fault holds the transfer back */
     bool busy;
     bool stalled;
     bool flushing;          /* c2h-hold: writing the held data out */
@@ -325,6 +334,48 @@ static bool sgdma_fault_fires(SgdmaChannel *ch, unsigned mode)
     }
     ch->fault = 0;
     ch->fault_seen = 0;
+    return true;
+}
+
+/*
+ * The timed faults fire on the first opportunity: returns the armed
+ * time in ns if @mode is armed on @ch, which then disarms, else 0.
+ */
+static int64_t sgdma_fault_fires_timed(SgdmaChannel *ch, unsigned mode)
+{
+    int64_t ns;
+
+    if (SGDMA_FI_MODE(ch->fault) != mode) {
+        return 0;
+    }
+    ns = (int64_t)SGDMA_FI_MS(ch->fault) * SCALE_MS;
+    ch->stuck_pci_reset = ch->fault & SGDMA_FI_F_PCI_RESET;
+    ch->fault = 0;
+    ch->fault_seen = 0;
+    return ns;
+}
+
+/*
+ * A request to stop @ch (RESET, ENABLE cleared, CTRL.RESET, or with
+ * @pci_reset a function-level or system reset): true if a STUCK_RESET
+ * fault makes the channel ignore it. The first request after arming
+ * opens the window.
+ */
+static bool sgdma_chan_ignores_stop(SgdmaState *s, SgdmaChannel *ch,
+                                    bool pci_reset)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t ns = sgdma_fault_fires_timed(ch, SGDMA_FI_STUCK_RESET);
+
+    if (ns) {
+        ch->stuck_until = now + ns;
+        trace_sgdma_fault(sgdma_chan_index(s, ch), "stuck-reset");
+    }
+    if (now >= ch->stuck_until || (pci_reset && !ch->stuck_pci_reset)) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "sgdma: channel %u ignores a stop "
+                  "request (injected fault)\n", sgdma_chan_index(s, ch));
     return true;
 }
 
@@ -758,7 +809,7 @@ static void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch,
  */
 static bool sgdma_chan_paced(SgdmaState *s, SgdmaChannel *ch)
 {
-    if (!s->bandwidth && !s->latency) {
+    if (!s->bandwidth && !s->latency && !ch->late) {
         return false;
     }
     if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= ch->ready_at) {
@@ -797,6 +848,7 @@ static void sgdma_chan_stop(SgdmaChannel *ch)
 {
     ch->busy = false;
     ch->stalled = false;
+    ch->late = false;
     ch->flushing = false;
     ch->pending_irqs = 0;
     ch->ready_at = 0;
@@ -1007,8 +1059,10 @@ static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
     const uint8_t *d = buf;
     uint64_t addr = sgdma_desc_addr(ch, ch->head);
     SgdmaErr err = { SGDMA_ST_OK, 0 };
+    int64_t late;
 
     ch->busy = true;
+    ch->late = false;
     ch->flushing = false;
     ch->done = 0;
     ch->crc = 0;                /* the CRC of nothing, in final form */
@@ -1038,6 +1092,13 @@ static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
     if (sgdma_fault_fires(ch, SGDMA_FI_STALL)) {
         trace_sgdma_fault(sgdma_chan_index(s, ch), "stall");
         ch->stalled = true;
+    }
+    late = sgdma_fault_fires_timed(ch, SGDMA_FI_LATE);
+    if (late) {
+        /* In flight, moving nothing, until then; a stop abandons it. */
+        trace_sgdma_fault(sgdma_chan_index(s, ch), "late");
+        ch->late = true;
+        sgdma_chan_charge(s, ch, late);
     }
     sgdma_chan_charge(s, ch, (uint64_t)s->latency * SCALE_US);
 }
@@ -1206,6 +1267,10 @@ static void sgdma_chan_write_ctrl(SgdmaState *s, SgdmaChannel *ch,
 {
     bool was_enabled = ch->ctrl & SGDMA_CH_CTRL_ENABLE;
 
+    if (((val & SGDMA_CH_CTRL_RESET) || !(val & SGDMA_CH_CTRL_ENABLE)) &&
+        was_enabled && sgdma_chan_ignores_stop(s, ch, false)) {
+        return;
+    }
     if (val & SGDMA_CH_CTRL_RESET) {
         sgdma_chan_reset(s, ch);
         return;
@@ -1451,7 +1516,7 @@ static uint64_t sgdma_regs_read(void *opaque, hwaddr addr, unsigned size)
     return val;
 }
 
-static void sgdma_device_reset(SgdmaState *s);
+static void sgdma_device_reset(SgdmaState *s, bool pci_reset);
 
 static void sgdma_regs_write(void *opaque, hwaddr addr, uint64_t val,
                              unsigned size)
@@ -1476,7 +1541,7 @@ static void sgdma_regs_write(void *opaque, hwaddr addr, uint64_t val,
         break;
     case SGDMA_REG_CTRL:
         if (val & SGDMA_CTRL_RESET) {
-            sgdma_device_reset(s);
+            sgdma_device_reset(s, false);
         }
         break;
     case SGDMA_REG_INT_STATUS:
@@ -1516,16 +1581,25 @@ static void sgdma_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
 
 /* Life cycle */
 
-static void sgdma_device_reset(SgdmaState *s)
+/* @pci_reset: a function-level or system reset, not CTRL.RESET */
+static void sgdma_device_reset(SgdmaState *s, bool pci_reset)
 {
+    uint32_t keep = 0;
     unsigned i;
 
     trace_sgdma_reset();
     for (i = 0; i < SGDMA_MAX_CHANNELS; i++) {
-        sgdma_chan_reset(s, &s->chan[i]);
+        SgdmaChannel *ch = &s->chan[i];
+
+        if ((ch->ctrl & SGDMA_CH_CTRL_ENABLE) &&
+            sgdma_chan_ignores_stop(s, ch, pci_reset)) {
+            keep |= BIT(i);
+            continue;
+        }
+        sgdma_chan_reset(s, ch);
     }
     s->scratch = 0;
-    s->int_status = 0;
+    s->int_status &= keep;
     sgdma_update_intx(s);
 }
 
@@ -1674,7 +1748,7 @@ static void sgdma_reset_hold(SGDMA_RESET_HOLD_ARGS)
 {
     SgdmaState *s = SGDMA(obj);
 
-    sgdma_device_reset(s);
+    sgdma_device_reset(s, true);
     sgdma_atc_flush(s);
 }
 

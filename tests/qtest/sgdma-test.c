@@ -85,7 +85,12 @@ enum {
     S_BAD_RING, S_BAD_DOORBELL, S_DESC_FETCH,
 };
 
-enum { FI_DMA_ERROR = 1, FI_STALL, FI_DROP_IRQ, FI_DUP_IRQ, FI_BAD_COUNT };
+enum {
+    FI_DMA_ERROR = 1, FI_STALL, FI_DROP_IRQ, FI_DUP_IRQ, FI_BAD_COUNT,
+    FI_LATE, FI_STUCK_RESET,
+};
+#define FI_MS(ms)               ((ms) << 8)
+#define FI_F_PCI_RESET          0x10
 
 #define RING_ENTRIES            16
 /* Guest-physical addresses where nothing answers: DMA there must fault. */
@@ -978,6 +983,17 @@ static void test_ring_errors(void)
 
 /* Fault injection and interrupts */
 
+/*
+ * Advance virtual time in small steps: bottom halves run between qtest
+ * commands only, so one big step would skip the work due at a timer.
+ */
+static void advance_us(Sg *t, int64_t us)
+{
+    for (; us > 0; us -= 100) {
+        qtest_clock_step(t->qts, MIN(us, 100) * 1000);
+    }
+}
+
 static void test_fault_injection(void)
 {
     Sg t;
@@ -1025,6 +1041,147 @@ static void test_fault_injection(void)
                     0);
     g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
     chan_reset(&t, 0);
+    sg_stop(&t);
+}
+
+/* Has a C2H of @buf's 4096 bytes written anything over the 0xc3 canary? */
+static bool host_written(Sg *t, uint64_t buf)
+{
+    uint8_t back[4096], canary[4096];
+
+    memset(canary, 0xc3, sizeof(canary));
+    qtest_memread(t->qts, buf, back, sizeof(back));
+    return memcmp(back, canary, sizeof(back)) != 0;
+}
+
+static uint32_t submit_c2h_over_canary(Sg *t, uint64_t buf)
+{
+    uint8_t canary[4096];
+
+    memset(canary, 0xc3, sizeof(canary));
+    qtest_memwrite(t->qts, buf, canary, sizeof(canary));
+    return submit(t, 0, &(Desc){ .opcode = OP_C2H, .length = 4096,
+                                 .cookie = 5, .src = 0, .dst = buf,
+                                 .dst_n = 4096 });
+}
+
+/*
+ * LATE: the transfer is in flight for the armed time, then writes its
+ * data, unless the channel was stopped meanwhile.
+ */
+static void test_fault_late_completion(void)
+{
+    uint8_t card[4096];
+    uint64_t buf;
+    uint32_t index;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    memset(card, 0x5a, sizeof(card));
+    card_write(&t, 0, card, sizeof(card));
+    buf = galloc(&t, 4096);
+
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    index = submit_c2h_over_canary(&t, buf);
+    advance_us(&t, 45 * 1000);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+    g_assert_false(host_written(&t, buf));
+    g_assert_cmphex(rd(&t, CH(0) + CH_FAULT_INJECT), ==, 0);
+    advance_us(&t, 10 * 1000);
+    wait_chan(&t, 0, index + 1);
+    g_assert_cmpint(get_compl(&t, 0, index).status, ==, S_OK);
+    g_assert_true(host_written(&t, buf));
+
+    /* Reset while it waits: it never writes. */
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    index = submit_c2h_over_canary(&t, buf);
+    advance_us(&t, 10 * 1000);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    advance_us(&t, 100 * 1000);
+    g_assert_false(host_written(&t, buf));
+    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
+
+    /* So does one that is disabled. */
+    chan_setup(&t, 0);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    index = submit_c2h_over_canary(&t, buf);
+    advance_us(&t, 10 * 1000);
+    wr(&t, CH(0) + CH_CTRL, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    advance_us(&t, 100 * 1000);
+    g_assert_false(host_written(&t, buf));
+    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
+    sg_stop(&t);
+}
+
+/*
+ * STUCK_RESET: every stop request in the armed time is ignored, the
+ * transfer goes on; afterwards the next one works.
+ */
+static void test_fault_stuck_reset(void)
+{
+    const uint32_t busy = ST_ENABLED | ST_BUSY;
+    uint64_t buf;
+    uint32_t index;
+    Sg t;
+
+    /* Each transfer takes 200 ms of link latency: it stays busy. */
+    sg_start(&t, ",latency=200000");
+    chan_setup(&t, 0);
+    buf = galloc(&t, 4096);
+
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_STUCK_RESET | FI_MS(50));
+    index = submit_c2h_over_canary(&t, buf);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
+    g_assert_cmphex(rd(&t, CH(0) + CH_FAULT_INJECT), ==, 0);
+    advance_us(&t, 20 * 1000);
+    wr(&t, CH(0) + CH_CTRL, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
+    g_assert_cmphex(rd(&t, CH(0) + CH_CTRL), ==, CTRL_ENABLE | CTRL_IRQ);
+    wr(&t, REG_CTRL, 1);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
+    g_assert_cmphex(rd(&t, CH(0) + CH_RING_SIZE), ==, RING_ENTRIES);
+    /* The window is over: nothing replays, the next request works. */
+    advance_us(&t, 40 * 1000);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    advance_us(&t, 300 * 1000);
+    g_assert_false(host_written(&t, buf));
+    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
+
+    /* Ignored requests do not stop the transfer: it completes. */
+    chan_setup(&t, 0);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_STUCK_RESET | FI_MS(1000));
+    index = submit_c2h_over_canary(&t, buf);
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    advance_us(&t, 250 * 1000);
+    wait_chan(&t, 0, index + 1);
+    g_assert_cmpint(get_compl(&t, 0, index).status, ==, S_OK);
+    g_assert_true(host_written(&t, buf));
+
+    /* A system reset stops it, unless bit 4 says otherwise. */
+    qtest_qmp_assert_success(t.qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(t.qts, "RESET");
+    g_free(t.dev);
+    sg_map(&t);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    chan_setup(&t, 0);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_STUCK_RESET | FI_F_PCI_RESET |
+                                    FI_MS(1000));
+    submit_c2h_over_canary(&t, buf);
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    qtest_qmp_assert_success(t.qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(t.qts, "RESET");
+    g_free(t.dev);
+    sg_map(&t);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, busy);
     sg_stop(&t);
 }
 
@@ -1144,17 +1301,6 @@ static void test_intx(void)
 }
 
 /* Link model, prefetch cache and held completions: virtual time only */
-
-/*
- * Advance virtual time in small steps: bottom halves run between qtest
- * commands only, so one big step would skip the work due at a timer.
- */
-static void advance_us(Sg *t, int64_t us)
-{
-    for (; us > 0; us -= 100) {
-        qtest_clock_step(t->qts, MIN(us, 100) * 1000);
-    }
-}
 
 static void test_link_model(void)
 {
@@ -1714,6 +1860,9 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/self-target", test_self_target);
     qtest_add_func("/sgdma/ring-errors", test_ring_errors);
     qtest_add_func("/sgdma/fault-injection", test_fault_injection);
+    qtest_add_func("/sgdma/fault-late-completion",
+                   test_fault_late_completion);
+    qtest_add_func("/sgdma/fault-stuck-reset", test_fault_stuck_reset);
     qtest_add_func("/sgdma/msix-and-faulty-irqs", test_msix_and_faulty_irqs);
     qtest_add_func("/sgdma/coalescing", test_coalescing);
     qtest_add_func("/sgdma/intx", test_intx);
