@@ -162,8 +162,14 @@ enum {
 /* STUCK_RESET: a function-level or system reset is ignored as well. */
 #define SGDMA_FI_F_PCI_RESET    BIT(4)
 
-/* Work bounds per bottom-half run and channel, so the vCPU keeps going. */
+/*
+ * Work bounds per bottom-half run and channel, so the vCPUs keep going
+ * (spec 9): besides slice-size bytes, SGDMA_WORK_PER_RUN units, where a
+ * descriptor started, a segment list entry checked and a piece of data
+ * moved (at most two entries loaded, two accesses) each cost one.
+ */
 #define SGDMA_DESCS_PER_RUN     64
+#define SGDMA_WORK_PER_RUN      1024
 /* Segment list entries read per access. */
 #define SGDMA_SEG_BATCH         64
 /* Host-to-host and fill staging buffer. */
@@ -174,6 +180,7 @@ enum {
 
 /* One host side of a transfer: an inline segment or a segment list. */
 typedef struct SgdmaSide {
+    bool host;              /* host memory, not the card or a pattern */
     bool list;
     uint64_t base;          /* the inline segment, or the list */
     uint32_t count;         /* list entries; 1 for inline */
@@ -181,6 +188,8 @@ typedef struct SgdmaSide {
     uint64_t seg_addr;      /* next byte of the current segment */
     uint64_t seg_left;      /* bytes left in the current segment */
     uint32_t inline_len;
+    uint32_t checked;       /* entries checked before the data moves */
+    uint64_t total;         /* their bytes */
 } SgdmaSide;
 
 /* A translation obtained through ATS, kept until the IOMMU invalidates it */
@@ -216,10 +225,12 @@ typedef struct SgdmaChannel {
     int64_t ready_at;       /* QEMU_CLOCK_VIRTUAL ns: no data moves before */
     uint32_t pf_next;       /* descriptors prefetched up to this index */
     uint8_t *pf_cache;      /* desc-prefetch slots of SGDMA_DESC_SIZE */
+    uint32_t pf_size;       /* bytes of pf_cache */
     int64_t stuck_until;    /* QEMU_CLOCK_VIRTUAL ns: stops ignored */
     bool stuck_pci_reset;   /* ...and PCI resets as well */
     bool late;              /* a LATE fault holds the transfer back */
     bool busy;
+    SgdmaSide *checking;    /* the side being checked, before data moves */
     bool stalled;
     bool flushing;          /* c2h-hold: writing the held data out */
 
@@ -419,14 +430,14 @@ static void sgdma_chan_completed_irq(SgdmaState *s, SgdmaChannel *ch)
     }
 }
 
-/* Address checks shared by every host access (spec 6) */
-
+/*
+ * Bus address checks (spec 6). Whether an access reaches the device
+ * itself is only known when it happens: see sgdma_dma_rw().
+ */
 static bool sgdma_check_host_range(SgdmaState *s, uint64_t addr,
                                    uint64_t len, SgdmaErr *err)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     uint64_t last;
-    int i;
 
     if (len == 0 || uadd64_overflow(addr, len - 1, &last)) {
         return sgdma_fail(err, SGDMA_ST_ADDR_RANGE, addr);
@@ -434,20 +445,68 @@ static bool sgdma_check_host_range(SgdmaState *s, uint64_t addr,
     if (s->dma_bits < 64 && (last >> s->dma_bits)) {
         return sgdma_fail(err, SGDMA_ST_ADDR_RANGE, addr);
     }
-    for (i = 0; i < PCI_NUM_REGIONS; i++) {
-        pcibus_t bar = pci_get_bar_addr(pdev, i);
-        uint64_t size = pdev->io_regions[i].size;
+    return true;
+}
 
-        if (bar == PCI_BAR_UNMAPPED || !size ||
-            (pdev->io_regions[i].type & PCI_BASE_ADDRESS_SPACE_IO)) {
-            continue;
+/*
+ * Move @len bytes between @buf and @as at @addr, one memory region at a
+ * time, each resolved (through any IOMMU) just before it is accessed: a
+ * region of the device's own is refused, since the guest may have moved
+ * a BAR or an IOMMU mapping onto the range after it was checked, and
+ * nothing is accessed past a region that fails. *@moved: bytes moved.
+ */
+static bool sgdma_dma_rw(SgdmaState *s, AddressSpace *as, uint64_t addr,
+                         uint8_t *buf, uint64_t len, DMADirection dir,
+                         uint64_t *moved, SgdmaErr *err)
+{
+    bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
+    uint64_t off = 0;
+
+    for (*moved = 0; off < len; *moved = off) {
+        hwaddr xlat, plen = len - off;
+        bool own;
+
+        WITH_RCU_READ_LOCK_GUARD() {
+            MemoryRegion *mr = address_space_translate(
+                as, addr + off, &xlat, &plen, is_write,
+                MEMTXATTRS_UNSPECIFIED);
+
+            own = memory_region_owner(mr) == OBJECT(s);
         }
-        if (addr <= bar + size - 1 && bar <= last) {
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "sgdma: DMA at 0x%" PRIx64 " targets BAR %d\n",
-                          addr, i);
-            return sgdma_fail(err, SGDMA_ST_SELF_TARGET, addr);
+        if (own) {
+            qemu_log_mask(LOG_GUEST_ERROR, "sgdma: DMA at 0x%" PRIx64
+                          " reaches the device itself\n", addr + off);
+            return sgdma_fail(err, SGDMA_ST_SELF_TARGET, addr + off);
         }
+        if (!plen || dma_memory_rw(as, addr + off, buf + off, plen, dir,
+                                   MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            return sgdma_fail(err, SGDMA_ST_DMA_FAULT, addr + off);
+        }
+        off += plen;
+    }
+    return true;
+}
+
+/*
+ * A descriptor, list or completion access: as data, but a failure is
+ * reported as @fault_status.
+ */
+static bool sgdma_dma_struct(SgdmaState *s, uint64_t addr, void *buf,
+                             uint64_t len, DMADirection dir, int fault_status,
+                             SgdmaErr *err)
+{
+    uint64_t moved;
+
+    if (!sgdma_check_host_range(s, addr, len, err)) {
+        return false;
+    }
+    if (!sgdma_dma_rw(s, pci_get_address_space(PCI_DEVICE(s)), addr, buf,
+                      len, dir, &moved, err)) {
+        if (err->status == SGDMA_ST_DMA_FAULT) {
+            err->status = fault_status;
+            err->addr = addr;
+        }
+        return false;
     }
     return true;
 }
@@ -535,14 +594,19 @@ static void sgdma_atc_region_del(MemoryListener *l,
     }
 }
 
+static bool sgdma_ats_enabled(PCIDevice *pdev)
+{
+    return pdev->exp.ats_cap &&
+           (pci_get_word(pdev->config + pdev->exp.ats_cap + PCI_ATS_CTRL) &
+            PCI_ATS_CTRL_ENABLE);
+}
+
 /* ATS is used when the guest enabled it and an IOMMU can invalidate us. */
 static bool sgdma_atc_active(SgdmaState *s)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    return s->atc_iommu &&
-           (pci_get_word(pdev->config + pdev->exp.ats_cap + PCI_ATS_CTRL) &
-            PCI_ATS_CTRL_ENABLE) &&
+    return s->atc_iommu && sgdma_ats_enabled(pdev) &&
            (pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER);
 }
 
@@ -589,7 +653,7 @@ static bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf,
                          SgdmaErr *err)
 {
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
-    uint64_t off = 0;
+    uint64_t off = 0, done;
 
     while (off < len) {
         uint64_t a = addr + off;
@@ -602,10 +666,12 @@ static bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf,
             return sgdma_fail(err, SGDMA_ST_DMA_FAULT, a);
         }
         chunk = MIN(len - off, e->mask + 1 - (a & e->mask));
-        if (dma_memory_rw(e->target, e->xlat | (a & e->mask), buf + off,
-                          chunk, dir, MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
-            *moved = off;
-            return sgdma_fail(err, SGDMA_ST_DMA_FAULT, a);
+        if (!sgdma_dma_rw(s, e->target, e->xlat | (a & e->mask), buf + off,
+                          chunk, dir, &done, err)) {
+            /* Report the bus address, not the translated one. */
+            *moved = off + done;
+            err->addr = a + done;
+            return false;
         }
         off += chunk;
     }
@@ -615,17 +681,14 @@ static bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf,
 
 /*
  * Move @len bytes between host memory at bus address @addr and @buf.
- * Stops at the first page that cannot be accessed, so nothing is written
- * past a fault; *@moved tells how far it got.
+ * Stops where an access fails, so nothing is written past a fault;
+ * *@moved tells how far it got.
  */
 static bool sgdma_host_rw(SgdmaState *s, SgdmaChannel *ch, uint64_t addr,
                           uint8_t *buf, uint64_t len, DMADirection dir,
                           uint64_t *moved, SgdmaErr *err)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
-    AddressSpace *as = pci_get_address_space(pdev);
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
-    uint64_t off = 0;
 
     *moved = 0;
     trace_sgdma_segment(sgdma_chan_index(s, ch), is_write, addr, len);
@@ -636,32 +699,8 @@ static bool sgdma_host_rw(SgdmaState *s, SgdmaChannel *ch, uint64_t addr,
     if (sgdma_atc_active(s)) {
         return sgdma_atc_rw(s, addr, buf, len, dir, moved, err);
     }
-    if (address_space_access_valid(as, addr, len, is_write,
-                                   MEMTXATTRS_UNSPECIFIED) &&
-        pci_dma_rw(pdev, addr, buf, len, dir,
-                   MEMTXATTRS_UNSPECIFIED) == MEMTX_OK) {
-        *moved = len;
-        return true;
-    }
-
-    /* Some page failed: redo page by page to find it. */
-    while (off < len) {
-        uint64_t a = addr + off;
-        uint64_t chunk = MIN(len - off, SGDMA_FAULT_GRANULE -
-                             (a & (SGDMA_FAULT_GRANULE - 1)));
-
-        if (!address_space_access_valid(as, a, chunk, is_write,
-                                        MEMTXATTRS_UNSPECIFIED) ||
-            pci_dma_rw(pdev, a, buf + off, chunk, dir,
-                       MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
-            *moved = off;
-            return sgdma_fail(err, SGDMA_ST_DMA_FAULT, a);
-        }
-        off += chunk;
-    }
-    /* The whole range worked the second time round: a racing remap. */
-    *moved = len;
-    return true;
+    return sgdma_dma_rw(s, pci_get_address_space(PCI_DEVICE(s)), addr, buf,
+                        len, dir, moved, err);
 }
 
 /* Segment lists */
@@ -672,13 +711,8 @@ static bool sgdma_read_entries(SgdmaState *s, SgdmaSide *side, uint32_t first,
     uint64_t addr = side->base + (uint64_t)first * SGDMA_SEG_ENTRY_SIZE;
     uint64_t len = (uint64_t)n * SGDMA_SEG_ENTRY_SIZE;
 
-    if (!sgdma_check_host_range(s, addr, len, err)) {
-        return false;
-    }
-    if (pci_dma_read(PCI_DEVICE(s), addr, buf, len) != MEMTX_OK) {
-        return sgdma_fail(err, SGDMA_ST_DESC_FETCH, addr);
-    }
-    return true;
+    return sgdma_dma_struct(s, addr, buf, len, DMA_DIRECTION_TO_DEVICE,
+                            SGDMA_ST_DESC_FETCH, err);
 }
 
 static bool sgdma_decode_entry(SgdmaState *s, const uint8_t *e,
@@ -693,22 +727,25 @@ static bool sgdma_decode_entry(SgdmaState *s, const uint8_t *e,
 }
 
 /*
- * Check a whole host side before any data moves: every segment obeys the
- * rules and the lengths add up to the transfer's. The data pass checks
- * each entry again, as the guest may rewrite the list meanwhile.
+ * Check a host side before any data moves, spending at most *@work
+ * units (one per entry): every segment obeys the rules and the lengths
+ * add up to the transfer's. The data pass checks each entry again, as
+ * the guest may rewrite the list meanwhile. Sets *@done once the whole
+ * side is checked; false on an error.
  */
-static bool sgdma_side_validate(SgdmaState *s, SgdmaSide *side,
-                                uint32_t length, SgdmaErr *err)
+static bool sgdma_side_check(SgdmaState *s, SgdmaSide *side, uint32_t length,
+                             unsigned *work, bool *done, SgdmaErr *err)
 {
     uint8_t buf[SGDMA_SEG_BATCH * SGDMA_SEG_ENTRY_SIZE];
-    uint64_t total = 0;
-    uint32_t i, j, n;
+    uint32_t j, n;
 
+    *done = false;
     if (!side->list) {
+        (*work)--;
         if (!sgdma_check_segment(s, side->base, side->inline_len, err)) {
             return false;
         }
-        total = side->inline_len;
+        side->total = side->inline_len;
     } else {
         if (side->count == 0 || side->count > s->max_segments) {
             return sgdma_fail(err, SGDMA_ST_SEG_COUNT, side->base);
@@ -716,9 +753,14 @@ static bool sgdma_side_validate(SgdmaState *s, SgdmaSide *side,
         if (side->base & (SGDMA_SEG_ENTRY_SIZE - 1)) {
             return sgdma_fail(err, SGDMA_ST_BAD_DESC, side->base);
         }
-        for (i = 0; i < side->count; i += n) {
-            n = MIN(side->count - i, SGDMA_SEG_BATCH);
-            if (!sgdma_read_entries(s, side, i, n, buf, err)) {
+        for (; side->checked < side->count; side->checked += n) {
+            n = MIN(MIN(side->count - side->checked, SGDMA_SEG_BATCH),
+                    *work);
+            if (!n) {
+                return true;
+            }
+            *work -= n;
+            if (!sgdma_read_entries(s, side, side->checked, n, buf, err)) {
                 return false;
             }
             for (j = 0; j < n; j++) {
@@ -729,13 +771,14 @@ static bool sgdma_side_validate(SgdmaState *s, SgdmaSide *side,
                                         &addr, &len, err)) {
                     return false;
                 }
-                total += len;
+                side->total += len;
             }
         }
     }
-    if (total != length) {
+    if (side->total != length) {
         return sgdma_fail(err, SGDMA_ST_BAD_LENGTH, side->base);
     }
+    *done = true;
     return true;
 }
 
@@ -780,6 +823,7 @@ static bool sgdma_side_exhausted(const SgdmaSide *side)
 static void sgdma_side_init(SgdmaSide *side, bool list, uint64_t base,
                             uint32_t n)
 {
+    side->host = true;
     side->list = list;
     side->base = base;
     side->count = list ? n : 1;
@@ -847,6 +891,7 @@ static bool sgdma_chan_runnable(SgdmaChannel *ch)
 static void sgdma_chan_stop(SgdmaChannel *ch)
 {
     ch->busy = false;
+    ch->checking = NULL;
     ch->stalled = false;
     ch->late = false;
     ch->flushing = false;
@@ -869,6 +914,7 @@ static void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch)
     ch->pace_timer = keep.pace_timer;
     ch->pattern = keep.pattern;
     ch->pf_cache = keep.pf_cache;
+    ch->pf_size = keep.pf_size;
     s->int_status &= ~BIT(sgdma_chan_index(s, ch));
     sgdma_update_intx(s);
 }
@@ -903,9 +949,9 @@ static void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch)
         uint8_t *slot = ch->pf_cache +
             (ch->pf_next % s->desc_prefetch) * SGDMA_DESC_SIZE;
 
-        if (!sgdma_check_host_range(s, addr, SGDMA_DESC_SIZE, &err) ||
-            pci_dma_read(PCI_DEVICE(s), addr, slot,
-                         SGDMA_DESC_SIZE) != MEMTX_OK) {
+        if (!sgdma_dma_struct(s, addr, slot, SGDMA_DESC_SIZE,
+                              DMA_DIRECTION_TO_DEVICE, SGDMA_ST_DESC_FETCH,
+                              &err)) {
             break;
         }
         trace_sgdma_prefetch(n, ch->pf_next);
@@ -917,7 +963,6 @@ static void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch)
 static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
                            const SgdmaErr *err)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     uint8_t c[SGDMA_COMPL_SIZE] = { 0 };
     uint32_t index = ch->head;
     uint64_t addr = ch->compl +
@@ -943,20 +988,22 @@ static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
 
     trace_sgdma_complete(sgdma_chan_index(s, ch), index, err->status, bytes,
                          crc);
-    if (!sgdma_check_host_range(s, addr, SGDMA_COMPL_SIZE, &werr)) {
-        sgdma_chan_halt(s, ch, &werr);
-        return;
-    }
-    if (pci_dma_write(pdev, addr, c, SGDMA_COMPL_FLAGS_OFF) != MEMTX_OK ||
-        pci_dma_write(pdev, addr + 0x14, c + 0x14, 12) != MEMTX_OK) {
-        sgdma_fail(&werr, SGDMA_ST_DMA_FAULT, addr);
+    if (!sgdma_dma_struct(s, addr, c, SGDMA_COMPL_FLAGS_OFF,
+                          DMA_DIRECTION_FROM_DEVICE, SGDMA_ST_DMA_FAULT,
+                          &werr) ||
+        !sgdma_dma_struct(s, addr + 0x14, c + 0x14, 12,
+                          DMA_DIRECTION_FROM_DEVICE, SGDMA_ST_DMA_FAULT,
+                          &werr)) {
+        werr.addr = addr;
         sgdma_chan_halt(s, ch, &werr);
         return;
     }
     stw_le_p(c + SGDMA_COMPL_FLAGS_OFF, SGDMA_COMPL_F_DONE);
-    if (pci_dma_write(pdev, addr + SGDMA_COMPL_FLAGS_OFF,
-                      c + SGDMA_COMPL_FLAGS_OFF, 2) != MEMTX_OK) {
-        sgdma_fail(&werr, SGDMA_ST_DMA_FAULT, addr);
+    if (!sgdma_dma_struct(s, addr + SGDMA_COMPL_FLAGS_OFF,
+                          c + SGDMA_COMPL_FLAGS_OFF, 2,
+                          DMA_DIRECTION_FROM_DEVICE, SGDMA_ST_DMA_FAULT,
+                          &werr)) {
+        werr.addr = addr;
         sgdma_chan_halt(s, ch, &werr);
         return;
     }
@@ -1040,10 +1087,7 @@ static bool sgdma_decode_desc(SgdmaState *s, SgdmaChannel *ch,
         sgdma_side_init(&ch->dst, ch->flags & SGDMA_DESC_F_DST_LIST, dst,
                         dst_n);
     }
-    if ((src_host && !sgdma_side_validate(s, &ch->src, ch->length, err)) ||
-        (dst_host && !sgdma_side_validate(s, &ch->dst, ch->length, err))) {
-        return false;
-    }
+    ch->checking = src_host ? &ch->src : &ch->dst;
     if (ch->opcode == SGDMA_OP_FILL) {
         for (int i = 0; i < SGDMA_PATTERN_SIZE; i += 8) {
             stq_le_p(ch->pattern + i, pattern);
@@ -1052,41 +1096,11 @@ static bool sgdma_decode_desc(SgdmaState *s, SgdmaChannel *ch,
     return true;
 }
 
-/* Fetch and check the descriptor at HEAD; on success the channel is busy. */
-static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
+/* The descriptor passed every check: its data may move now. */
+static void sgdma_begin(SgdmaState *s, SgdmaChannel *ch)
 {
-    uint8_t buf[SGDMA_DESC_SIZE];
-    const uint8_t *d = buf;
-    uint64_t addr = sgdma_desc_addr(ch, ch->head);
-    SgdmaErr err = { SGDMA_ST_OK, 0 };
     int64_t late;
 
-    ch->busy = true;
-    ch->late = false;
-    ch->flushing = false;
-    ch->done = 0;
-    ch->crc = 0;                /* the CRC of nothing, in final form */
-    ch->cookie = 0;
-    ch->flags = 0;
-
-    if (s->desc_prefetch && (int32_t)(ch->pf_next - ch->head) > 0) {
-        d = ch->pf_cache + (ch->head % s->desc_prefetch) * SGDMA_DESC_SIZE;
-    } else if (!sgdma_check_host_range(s, addr, SGDMA_DESC_SIZE, &err)) {
-        sgdma_complete(s, ch, &err);
-        return;
-    } else if (pci_dma_read(PCI_DEVICE(s), addr, buf, sizeof(buf)) !=
-               MEMTX_OK) {
-        sgdma_fail(&err, SGDMA_ST_DESC_FETCH, addr);
-        sgdma_complete(s, ch, &err);
-        return;
-    }
-    if (!sgdma_decode_desc(s, ch, d, &err)) {
-        qemu_log_mask(LOG_GUEST_ERROR, "sgdma: channel %u descriptor %u "
-                      "rejected with status %d\n", sgdma_chan_index(s, ch),
-                      ch->head, err.status);
-        sgdma_complete(s, ch, &err);
-        return;
-    }
     trace_sgdma_desc(sgdma_chan_index(s, ch), ch->head, ch->opcode,
                      ch->flags, ch->length, ch->cookie);
     if (sgdma_fault_fires(ch, SGDMA_FI_STALL)) {
@@ -1101,6 +1115,68 @@ static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
         sgdma_chan_charge(s, ch, late);
     }
     sgdma_chan_charge(s, ch, (uint64_t)s->latency * SCALE_US);
+}
+
+/* Check the host sides for at most *@work units. */
+static void sgdma_check_sides(SgdmaState *s, SgdmaChannel *ch,
+                              unsigned *work)
+{
+    SgdmaErr err = { SGDMA_ST_OK, 0 };
+    bool done;
+
+    if (!sgdma_side_check(s, ch->checking, ch->length, work, &done, &err)) {
+        ch->checking = NULL;
+        qemu_log_mask(LOG_GUEST_ERROR, "sgdma: channel %u descriptor %u "
+                      "rejected with status %d\n", sgdma_chan_index(s, ch),
+                      ch->head, err.status);
+        sgdma_complete(s, ch, &err);
+        return;
+    }
+    if (!done) {
+        return;
+    }
+    if (ch->checking == &ch->src && ch->dst.host) {
+        ch->checking = &ch->dst;
+        return;
+    }
+    ch->checking = NULL;
+    sgdma_begin(s, ch);
+}
+
+/*
+ * Fetch and decode the descriptor at HEAD; on success the channel is busy
+ * checking its host sides.
+ */
+static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
+{
+    uint8_t buf[SGDMA_DESC_SIZE];
+    const uint8_t *d = buf;
+    uint64_t addr = sgdma_desc_addr(ch, ch->head);
+    SgdmaErr err = { SGDMA_ST_OK, 0 };
+
+    ch->busy = true;
+    ch->checking = NULL;
+    ch->late = false;
+    ch->flushing = false;
+    ch->done = 0;
+    ch->crc = 0;                /* the CRC of nothing, in final form */
+    ch->cookie = 0;
+    ch->flags = 0;
+
+    if (s->desc_prefetch && (int32_t)(ch->pf_next - ch->head) > 0) {
+        d = ch->pf_cache + (ch->head % s->desc_prefetch) * SGDMA_DESC_SIZE;
+    } else if (!sgdma_dma_struct(s, addr, buf, sizeof(buf),
+                                 DMA_DIRECTION_TO_DEVICE,
+                                 SGDMA_ST_DESC_FETCH, &err)) {
+        sgdma_complete(s, ch, &err);
+        return;
+    }
+    if (!sgdma_decode_desc(s, ch, d, &err)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "sgdma: channel %u descriptor %u "
+                      "rejected with status %d\n", sgdma_chan_index(s, ch),
+                      ch->head, err.status);
+        sgdma_complete(s, ch, &err);
+    }
 }
 
 /* Move one piece of the transfer, at most @budget bytes. */
@@ -1196,25 +1272,32 @@ static bool sgdma_step(SgdmaState *s, SgdmaChannel *ch, uint64_t budget,
 static bool sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
 {
     uint64_t budget = s->slice_size;
+    unsigned work = SGDMA_WORK_PER_RUN;
     unsigned descs = 0;
 
     while (sgdma_chan_runnable(ch) && !sgdma_chan_paced(s, ch)) {
         SgdmaErr err = { SGDMA_ST_OK, 0 };
         uint64_t moved;
 
-        if (!budget) {
+        if (!budget || !work) {
             return true;
         }
         if (!ch->busy) {
             if (descs++ == SGDMA_DESCS_PER_RUN) {
                 return true;
             }
+            work--;
             sgdma_start(s, ch);
+            continue;
+        }
+        if (ch->checking) {
+            sgdma_check_sides(s, ch, &work);
             continue;
         }
         if (ch->done < ch->length) {
             bool ok = sgdma_step(s, ch, budget, &moved, &err);
 
+            work--;
             budget -= MIN(budget, MAX(moved, 1));
             if (!ok) {
                 sgdma_complete(s, ch, &err);
@@ -1542,6 +1625,7 @@ static void sgdma_regs_write(void *opaque, hwaddr addr, uint64_t val,
     case SGDMA_REG_CTRL:
         if (val & SGDMA_CTRL_RESET) {
             sgdma_device_reset(s, false);
+            sgdma_atc_flush(s);
         }
         break;
     case SGDMA_REG_INT_STATUS:
@@ -1575,8 +1659,18 @@ static const MemoryRegionOps sgdma_regs_ops = {
 static void sgdma_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
                                int len)
 {
+    SgdmaState *s = SGDMA(pdev);
+    bool ats = sgdma_ats_enabled(pdev);
+
     pci_default_write_config(pdev, addr, val, len);
-    sgdma_update_intx(SGDMA(pdev));
+    if (sgdma_ats_enabled(pdev) != ats) {
+        /* Translations cached under the old setting are void (spec 9.3). */
+        sgdma_atc_flush(s);
+    }
+    if (pci_is_express(pdev)) {
+        pcie_cap_flr_write_config(pdev, addr, val, len);
+    }
+    sgdma_update_intx(s);
 }
 
 /* Life cycle */
@@ -1630,8 +1724,10 @@ static bool sgdma_check_props(SgdmaState *s, Error **errp)
         error_setg(errp, "seg-align must be a power of two up to 4096");
     } else if (s->slice_size < 4 * KiB || s->slice_size > 64 * MiB) {
         error_setg(errp, "slice-size must be 4K to 64M");
-    } else if (s->desc_prefetch > 64) {
-        error_setg(errp, "desc-prefetch must be 0 to 64");
+    } else if (s->desc_prefetch > 64 ||
+               (s->desc_prefetch && !is_power_of_2(s->desc_prefetch))) {
+        /* A slot is index % desc-prefetch: only a power of two wraps. */
+        error_setg(errp, "desc-prefetch must be 0 or a power of two to 64");
     } else {
         return true;
     }
@@ -1655,17 +1751,17 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
     }
     if (pci_is_express(pdev)) {
         pcie_endpoint_cap_init(pdev, SGDMA_PCIE_CAP_OFFSET);
+        pcie_cap_flr_init(pdev);
         if (s->ats) {
             pcie_ats_init(pdev, SGDMA_ATS_CAP_OFFSET, true);
         }
     }
     if (msi_init(pdev, 0, 1, true, false, errp)) {
-        return;
+        goto fail_pcie;
     }
     if (msix_init_exclusive_bar(pdev, s->channels + 1, SGDMA_BAR_MSIX,
                                 errp)) {
-        msi_uninit(pdev);
-        return;
+        goto fail_msi;
     }
     /*
      * Every vector is in use for the device's life, claimed once here:
@@ -1684,9 +1780,7 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
     memory_region_init_ram(&s->card, OBJECT(s), "sgdma-card", s->card_size,
                            errp);
     if (*errp) {
-        msix_uninit_exclusive_bar(pdev);
-        msi_uninit(pdev);
-        return;
+        goto fail_msix;
     }
     s->card_ptr = memory_region_get_ram_ptr(&s->card);
     pci_register_bar(pdev, SGDMA_BAR_CARD,
@@ -1703,8 +1797,8 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
         s->chan[i].pattern = g_malloc(SGDMA_PATTERN_SIZE);
         s->chan[i].pace_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
                                              sgdma_pace_timer, &s->chan[i]);
-        s->chan[i].pf_cache = g_malloc0(MAX(s->desc_prefetch, 1) *
-                                        SGDMA_DESC_SIZE);
+        s->chan[i].pf_size = MAX(s->desc_prefetch, 1) * SGDMA_DESC_SIZE;
+        s->chan[i].pf_cache = g_malloc0(s->chan[i].pf_size);
     }
     /* Guarded: DMA that reaches our own registers must not re-enter them. */
     s->bh = qemu_bh_new_guarded(sgdma_bh, s, &dev->mem_reentrancy_guard);
@@ -1717,6 +1811,17 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
         };
         memory_listener_register(&s->atc_listener,
                                  pci_device_iommu_address_space(pdev));
+    }
+    return;
+
+fail_msix:
+    msix_unuse_all_vectors(pdev);
+    msix_uninit_exclusive_bar(pdev);
+fail_msi:
+    msi_uninit(pdev);
+fail_pcie:
+    if (pci_is_express(pdev)) {
+        pcie_cap_exit(pdev);
     }
 }
 
@@ -1758,7 +1863,13 @@ static int sgdma_post_load(void *opaque, int version_id)
     unsigned i;
 
     for (i = 0; i < s->channels; i++) {
-        if (sgdma_chan_runnable(&s->chan[i])) {
+        SgdmaChannel *ch = &s->chan[i];
+
+        /* More prefetched than the cache holds: trust none of it. */
+        if (ch->pf_next - ch->head > s->desc_prefetch) {
+            ch->pf_next = ch->head;
+        }
+        if (sgdma_chan_runnable(ch)) {
             qemu_bh_schedule(s->bh);
         }
     }
@@ -1767,8 +1878,8 @@ static int sgdma_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_sgdma_chan = {
     .name = "sgdma-channel",
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .fields = (VMStateField[]) {
         VMSTATE_UINT64(ring, SgdmaChannel),
         VMSTATE_UINT64(compl, SgdmaChannel),
@@ -1783,14 +1894,16 @@ static const VMStateDescription vmstate_sgdma_chan = {
         VMSTATE_UINT32(fault_seen, SgdmaChannel),
         VMSTATE_UINT32(pending_irqs, SgdmaChannel),
         VMSTATE_TIMER_PTR(coalesce_timer, SgdmaChannel),
+        VMSTATE_UINT32(pf_next, SgdmaChannel),
+        VMSTATE_VBUFFER_UINT32(pf_cache, SgdmaChannel, 0, NULL, pf_size),
         VMSTATE_END_OF_LIST()
     },
 };
 
 static const VMStateDescription vmstate_sgdma = {
     .name = TYPE_SGDMA,
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .post_load = sgdma_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SgdmaState),

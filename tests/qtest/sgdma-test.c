@@ -127,9 +127,9 @@ typedef struct Sg {
     QPCIBar regs;
     QPCIBar card;
     uint64_t card_size;
-    uint64_t ring[4];
-    uint64_t compl[4];
-    uint32_t tail[4];
+    uint64_t ring[31];
+    uint64_t compl[31];
+    uint32_t tail[31];
 } Sg;
 
 /* Independent bitwise CRC32C (Castagnoli, reflected, iSCSI convention). */
@@ -176,16 +176,24 @@ static void sg_map(Sg *t)
     t->card = qpci_iomap(t->dev, 2, &t->card_size);
 }
 
-/* @props: extra ",prop=value" for -device sgdma. */
-static void sg_start(Sg *t, const char *props)
+/*
+ * @before: devices to create before sgdma (an IOMMU must come first);
+ * @props: extra ",prop=value" for -device sgdma.
+ */
+static void sg_start_after(Sg *t, const char *before, const char *props)
 {
     memset(t, 0, sizeof(*t));
-    t->qts = qtest_initf("-machine q35 -nodefaults -m 256 "
+    t->qts = qtest_initf("-machine q35 -nodefaults -m 256 %s "
                          "-device sgdma,id=dma0,card-size=1M%s",
-                         props ? props : "");
+                         before, props ? props : "");
     pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
     t->bus = qpci_new_pc(t->qts, &t->alloc);
     sg_map(t);
+}
+
+static void sg_start(Sg *t, const char *props)
+{
+    sg_start_after(t, "", props);
 }
 
 static void sg_stop(Sg *t)
@@ -467,6 +475,7 @@ static void test_bad_properties(void)
         { "seg-boundary", 0x1234 }, { "seg-boundary", 0xff },
         { "max-segments", 0 }, { "seg-align", 3 }, { "ring-max", 3 },
         { "slice-size", 1 }, { "desc-prefetch", 65 },
+        { "desc-prefetch", 3 }, { "desc-prefetch", 48 },
     };
     QTestState *qts = qtest_init("-machine q35 -nodefaults "
                                  "-device pcie-root-port,id=rp0,chassis=1");
@@ -994,6 +1003,76 @@ static void advance_us(Sg *t, int64_t us)
     }
 }
 
+/* The first byte past RAM of "-m 256", where nothing else is mapped */
+#define RAM_END                 0x10000000ULL
+
+/* Move BAR2 (the card) to @addr. */
+static void move_card_bar(Sg *t, uint64_t addr)
+{
+    qpci_config_writel(t->dev, PCI_BASE_ADDRESS_2, addr | 0xc);
+    qpci_config_writel(t->dev, PCI_BASE_ADDRESS_3, addr >> 32);
+    t->card.addr = addr;
+}
+
+/*
+ * Addresses are checked when they are accessed, not when the transfer is
+ * validated: a BAR moved onto the range meanwhile is refused, and
+ * nothing past it is touched.
+ */
+static void test_self_target_moved_bar(void)
+{
+    uint8_t card[8192], back[4096], canary[4096];
+    uint64_t buf = RAM_END - 4096;
+    uint32_t index;
+    Compl c;
+    Sg t;
+
+    sg_start(&t, ",latency=1000");
+    chan_setup(&t, 0);
+    memset(card, 0x5a, 4096);
+    memset(card + 4096, 0xa5, 4096);
+    card_write(&t, 0, card, sizeof(card));
+
+    /*
+     * The issue's case: an H2C from an unused address BAR2 moves onto,
+     * into card bytes that overlap the source (ASan: memcpy-param-overlap).
+     */
+    index = submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 4096,
+                                   .src = RAM_END, .src_n = 4096,
+                                   .dst = 2048 });
+    move_card_bar(&t, RAM_END);
+    advance_us(&t, 2000);
+    wait_chan(&t, 0, index + 1);
+    c = get_compl(&t, 0, index);
+    g_assert_cmpint(c.status, ==, S_SELF_TARGET);
+    g_assert_cmpuint(c.bytes, ==, 0);
+    g_assert_cmphex(c.err_addr, ==, RAM_END);
+    card_read(&t, 2048, back, 4096);
+    g_assert_cmpmem(back, 4096, card + 2048, 4096);
+    wr(&t, REG_INT_STATUS, INT_ERROR);
+    chan_reset(&t, 0);
+
+    /* A C2H across RAM's last page into the moved BAR stops at the BAR. */
+    move_card_bar(&t, 0xe8000000);
+    memset(canary, 0xc3, sizeof(canary));
+    qtest_memwrite(t.qts, buf, canary, sizeof(canary));
+    index = submit(&t, 0, &(Desc){ .opcode = OP_C2H, .length = 8192,
+                                   .src = 0, .dst = buf, .dst_n = 8192 });
+    move_card_bar(&t, RAM_END);
+    advance_us(&t, 2000);
+    wait_chan(&t, 0, index + 1);
+    c = get_compl(&t, 0, index);
+    g_assert_cmpint(c.status, ==, S_SELF_TARGET);
+    g_assert_cmpuint(c.bytes, ==, 4096);
+    g_assert_cmphex(c.err_addr, ==, RAM_END);
+    qtest_memread(t.qts, buf, back, sizeof(back));
+    g_assert_cmpmem(back, 4096, card, 4096);
+    card_read(&t, 0, back, 4096);
+    g_assert_cmpmem(back, 4096, card, 4096);
+    g_assert_cmphex(rd(&t, REG_ID), ==, ID_VALUE);
+    sg_stop(&t);
+}
+
 static void test_fault_injection(void)
 {
     Sg t;
@@ -1065,6 +1144,22 @@ static uint32_t submit_c2h_over_canary(Sg *t, uint64_t buf)
                                  .dst_n = 4096 });
 }
 
+/* A LATE transfer stopped by writing @ctrl to CTRL writes nothing. */
+static void late_transfer_stopped(Sg *t, uint64_t buf, uint32_t ctrl)
+{
+    uint32_t index;
+
+    wr(t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    index = submit_c2h_over_canary(t, buf);
+    advance_us(t, 10 * 1000);
+    g_assert_cmphex(rd(t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    wr(t, CH(0) + CH_CTRL, ctrl);
+    g_assert_cmphex(rd(t, CH(0) + CH_STATUS), ==, 0);
+    advance_us(t, 100 * 1000);
+    g_assert_false(host_written(t, buf));
+    g_assert_cmpuint(get_compl(t, 0, index).flags, ==, 0);
+}
+
 /*
  * LATE: the transfer is in flight for the armed time, then writes its
  * data, unless the channel was stopped meanwhile.
@@ -1094,27 +1189,10 @@ static void test_fault_late_completion(void)
     g_assert_cmpint(get_compl(&t, 0, index).status, ==, S_OK);
     g_assert_true(host_written(&t, buf));
 
-    /* Reset while it waits: it never writes. */
-    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
-    index = submit_c2h_over_canary(&t, buf);
-    advance_us(&t, 10 * 1000);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
-    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
-    advance_us(&t, 100 * 1000);
-    g_assert_false(host_written(&t, buf));
-    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
-
-    /* So does one that is disabled. */
+    /* Reset or disabled while it waits: it never writes. */
+    late_transfer_stopped(&t, buf, CTRL_RESET);
     chan_setup(&t, 0);
-    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
-    index = submit_c2h_over_canary(&t, buf);
-    advance_us(&t, 10 * 1000);
-    wr(&t, CH(0) + CH_CTRL, 0);
-    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
-    advance_us(&t, 100 * 1000);
-    g_assert_false(host_written(&t, buf));
-    g_assert_cmpuint(get_compl(&t, 0, index).flags, ==, 0);
+    late_transfer_stopped(&t, buf, 0);
     sg_stop(&t);
 }
 
@@ -1300,6 +1378,75 @@ static void test_intx(void)
     sg_stop(&t);
 }
 
+/* Work per bottom-half run */
+
+/*
+ * The longest a qtest command took (a clock step or a register read: the
+ * vCPUs' view) until @channels channels have all reached HEAD @head, in us.
+ */
+static int64_t longest_command_while_busy(Sg *t, int channels, uint32_t head)
+{
+    int64_t longest = 0, start;
+    int ch = 0;
+
+    while (ch < channels) {
+        start = g_get_monotonic_time();
+        qtest_clock_step(t->qts, 100 * 1000);
+        longest = MAX(longest, g_get_monotonic_time() - start);
+        start = g_get_monotonic_time();
+        g_assert_cmphex(rd(t, CH(ch) + CH_STATUS) & ST_HALTED, ==, 0);
+        longest = MAX(longest, g_get_monotonic_time() - start);
+        if (rd(t, CH(ch) + CH_HEAD) == head) {
+            ch++;
+        }
+    }
+    return longest;
+}
+
+/*
+ * The cheapest work a guest can ask for, 1-byte segments, on many
+ * channels whose link latency expires at the same instant, so that one
+ * bottom-half run finds them all ready: each run is bounded by work, not
+ * by bytes alone, so the vCPUs (here: the qtest's commands) are never
+ * held up for long. Before, one run moved a whole slice (1 MiB) of
+ * 1-byte segments per channel: seconds with the lock held.
+ */
+static void test_work_bound(void)
+{
+    /* Otherwise a cheaper case, that ASan's qtests can afford as well */
+    const int channels = g_test_perf() ? 31 : 4;
+    const uint32_t segs = g_test_perf() ? 1024 * 1024 : 512 * 1024;
+    g_autofree char *props = g_strdup_printf(
+        ",channels=%d,latency=1000,max-segments=%u", channels, segs);
+    g_autofree uint8_t *l = g_malloc0(segs * 16);
+    uint64_t buf, list;
+    int64_t longest;
+    uint32_t i;
+    int ch;
+    Sg t;
+
+    sg_start(&t, props);
+    buf = galloc(&t, 4096);
+    for (i = 0; i < segs; i++) {
+        stq_le_p(l + i * 16, buf + i % 4096);
+        stl_le_p(l + i * 16 + 8, 1);
+    }
+    list = galloc(&t, segs * 16);
+    qtest_bufwrite(t.qts, list, l, segs * 16);
+    for (ch = 0; ch < channels; ch++) {
+        chan_setup(&t, ch);
+        submit(&t, ch, &(Desc){ .opcode = OP_H2C, .flags = F_SRC_LIST,
+                                .length = segs, .src = list,
+                                .src_n = segs });
+    }
+    longest = longest_command_while_busy(&t, channels, 1);
+    g_test_message("%d channels of one descriptor of %u 1-byte segments: "
+                   "longest qtest command %" PRId64 " us", channels, segs,
+                   longest);
+    g_assert_cmpint(longest, <, G_USEC_PER_SEC / 5);
+    sg_stop(&t);
+}
+
 /* Link model, prefetch cache and held completions: virtual time only */
 
 static void test_link_model(void)
@@ -1471,6 +1618,120 @@ static void test_ats_capability(void)
     qtest_quit(qts);
 }
 
+/*
+ * Translations through intel-iommu: the first 256 MiB of IOVA map 1:1
+ * (2 MiB pages), IOVA_X maps to one 4 KiB page of the test's choice.
+ */
+#define VTD_BASE                0xfed90000ULL
+#define VTD_GCMD                0x18
+#define VTD_RTADDR              0x20
+#define VTD_IOTLB               0xf8
+#define VTD_GCMD_TE             (1u << 31)
+#define VTD_GCMD_SRTP           (1u << 30)
+#define VTD_IOTLB_GLOBAL        ((1ULL << 63) | (1ULL << 60))
+#define VTD_RW                  3
+#define IOVA_X                  0x40000000ULL
+
+typedef struct Vtd {
+    uint64_t pt;                /* the page table that maps IOVA_X */
+} Vtd;
+
+static uint64_t zeroed_page(Sg *t)
+{
+    uint64_t page = guest_alloc(&t->alloc, 4096);
+
+    g_assert_cmphex(page & 4095, ==, 0);
+    qtest_memset(t->qts, page, 0, 4096);
+    return page;
+}
+
+static void vtd_setup(Sg *t, Vtd *v)
+{
+    uint64_t root = zeroed_page(t), ctx = zeroed_page(t);
+    uint64_t pdpt = zeroed_page(t), pd_low = zeroed_page(t);
+    uint64_t pd_x = zeroed_page(t);
+    int i;
+
+    v->pt = zeroed_page(t);
+    qtest_writeq(t->qts, root, ctx | 1);                    /* bus 0 */
+    /* Translation type "device-TLB", 3-level (39-bit), domain 1 */
+    qtest_writeq(t->qts, ctx + t->dev->devfn * 16, pdpt | 4 | 1);
+    qtest_writeq(t->qts, ctx + t->dev->devfn * 16 + 8, (1 << 8) | 1);
+    qtest_writeq(t->qts, pdpt, pd_low | VTD_RW);
+    for (i = 0; i < 128; i++) {
+        qtest_writeq(t->qts, pd_low + i * 8,
+                     ((uint64_t)i << 21) | (1 << 7) | VTD_RW);
+    }
+    qtest_writeq(t->qts, pdpt + (IOVA_X >> 30) * 8, pd_x | VTD_RW);
+    qtest_writeq(t->qts, pd_x, v->pt | VTD_RW);
+    qtest_writeq(t->qts, VTD_BASE + VTD_RTADDR, root);
+    qtest_writel(t->qts, VTD_BASE + VTD_GCMD, VTD_GCMD_SRTP);
+    qtest_writel(t->qts, VTD_BASE + VTD_GCMD, VTD_GCMD_TE);
+}
+
+/*
+ * Point IOVA_X at @page and empty the IOMMU's own IOTLB, with no
+ * device-IOTLB invalidation: only the device's cache still knows better.
+ */
+static void vtd_remap_silently(Sg *t, Vtd *v, uint64_t page)
+{
+    qtest_writeq(t->qts, v->pt, page | VTD_RW);
+    qtest_writeq(t->qts, VTD_BASE + VTD_IOTLB, VTD_IOTLB_GLOBAL);
+}
+
+/* The word an H2C from IOVA_X brings to card offset @off */
+static uint32_t h2c_from_x(Sg *t, uint64_t off)
+{
+    uint32_t got;
+
+    g_assert_cmpint(run(t, 0, &(Desc){ .opcode = OP_H2C, .length = 4,
+                                       .src = IOVA_X, .src_n = 4,
+                                       .dst = off }).status, ==, S_OK);
+    card_read(t, off, &got, 4);
+    return le32_to_cpu(got);
+}
+
+static void set_ats_enable(Sg *t, bool on)
+{
+    qtest_writew(t->qts, ecam(t, 0x106), on ? 0x8000 : 0);
+}
+
+/*
+ * The translation cache (ATS) keeps a translation the IOMMU changed
+ * without invalidating it, until CTRL.RESET or ATS Enable toggled.
+ */
+static void test_ats_cache_flush(void)
+{
+    uint64_t a, b;
+    Vtd v;
+    Sg t;
+
+    sg_start_after(&t, "-device intel-iommu,intremap=off,device-iotlb=on",
+                   ",ats=on");
+    vtd_setup(&t, &v);
+    a = zeroed_page(&t);
+    b = zeroed_page(&t);
+    qtest_writel(t.qts, a, 0xaaaaaaaa);
+    qtest_writel(t.qts, b, 0xbbbbbbbb);
+    set_ats_enable(&t, true);
+    chan_setup(&t, 0);
+
+    vtd_remap_silently(&t, &v, a);
+    g_assert_cmphex(h2c_from_x(&t, 0), ==, 0xaaaaaaaa);
+    vtd_remap_silently(&t, &v, b);
+    g_assert_cmphex(h2c_from_x(&t, 4), ==, 0xaaaaaaaa);    /* cached */
+    wr(&t, REG_CTRL, 1);
+    chan_setup(&t, 0);
+    g_assert_cmphex(h2c_from_x(&t, 8), ==, 0xbbbbbbbb);
+
+    vtd_remap_silently(&t, &v, a);
+    g_assert_cmphex(h2c_from_x(&t, 12), ==, 0xbbbbbbbb);   /* cached */
+    set_ats_enable(&t, false);
+    set_ats_enable(&t, true);
+    g_assert_cmphex(h2c_from_x(&t, 16), ==, 0xaaaaaaaa);
+    sg_stop(&t);
+}
+
 /* Reset */
 
 static void test_resets(void)
@@ -1500,6 +1761,65 @@ static void test_resets(void)
     g_assert_cmphex(rd(&t, REG_SCRATCH), ==, 0);
     g_assert_cmphex(rd(&t, CH(1) + CH_CTRL), ==, 0);
     g_assert_cmphex(rd(&t, REG_ID), ==, ID_VALUE);
+    sg_stop(&t);
+}
+
+#define PCIE_CAP                0x80
+#define PCIE_DEVCAP_FLR         (1u << 28)
+#define PCIE_DEVCTL_FLR         0x8000
+
+static void flr(Sg *t)
+{
+    qpci_config_writew(t->dev, PCIE_CAP + PCI_EXP_DEVCTL, PCIE_DEVCTL_FLR);
+    /* FLR clears the BARs and the command register: map again. */
+    g_free(t->dev);
+    sg_map(t);
+}
+
+/* Function-level reset: advertised, and it resets as CTRL.RESET does. */
+static void test_flr(void)
+{
+    uint64_t buf;
+    Sg t;
+
+    sg_start(&t, NULL);
+    g_assert_cmphex(qpci_config_readl(t.dev, PCIE_CAP + PCI_EXP_DEVCAP) &
+                    PCIE_DEVCAP_FLR, ==, PCIE_DEVCAP_FLR);
+    chan_setup(&t, 0);
+    buf = galloc(&t, 64);
+    run(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 8, .src = buf,
+                        .src_n = 8 });
+    wr(&t, REG_SCRATCH, 0xcafef00d);
+    wr(&t, CH(0) + CH_COALESCE, 5);
+    flr(&t);
+    g_assert_cmphex(qpci_config_readw(t.dev, PCIE_CAP + PCI_EXP_DEVCTL) &
+                    PCIE_DEVCTL_FLR, ==, 0);
+    g_assert_cmphex(rd(&t, REG_ID), ==, ID_VALUE);
+    g_assert_cmphex(rd(&t, REG_SCRATCH), ==, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_HEAD), ==, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_RING_LO), ==, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_COALESCE), ==, 0);
+
+    /* The channel works afterwards. */
+    chan_setup(&t, 0);
+    g_assert_cmpint(run(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 8,
+                                        .src = buf,
+                                        .src_n = 8 }).status, ==, S_OK);
+
+    /* A stalled transfer stops; a stuck channel with bit 4 does not. */
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_STALL);
+    submit(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 8, .src = buf,
+                           .src_n = 8 });
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    flr(&t);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, 0);
+    chan_setup(&t, 0);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_STUCK_RESET | FI_F_PCI_RESET |
+                                    FI_MS(1000));
+    wr(&t, CH(0) + CH_CTRL, CTRL_RESET);
+    flr(&t);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED);
     sg_stop(&t);
 }
 
@@ -1778,6 +2098,47 @@ static void test_migration_irqs(void)
     sg_stop(&b);
 }
 
+/*
+ * Descriptors prefetched before a migration are used on the destination
+ * as they were read, however the ring changed afterwards.
+ */
+static void test_migration_prefetch(void)
+{
+    const char *props = ",desc-prefetch=4";
+    uint64_t buf, a32, b32;
+    uint32_t i1, got;
+    Sg a, b;
+
+    sg_start(&a, props);
+    chan_setup(&a, 0);
+    buf = galloc(&a, 64);
+    a32 = galloc(&a, 4);
+    b32 = galloc(&a, 4);
+    qtest_writel(a.qts, a32, 0xaaaaaaaa);
+    qtest_writel(a.qts, b32, 0xbbbbbbbb);
+    /* Descriptor 0 stalls; 1 is prefetched behind it, then rewritten. */
+    wr(&a, CH(0) + CH_FAULT_INJECT, FI_STALL);
+    submit(&a, 0, &(Desc){ .opcode = OP_H2C, .length = 8, .src = buf,
+                           .src_n = 8 });
+    i1 = submit(&a, 0, &(Desc){ .opcode = OP_H2C, .length = 4, .src = a32,
+                                .src_n = 4, .dst = 0x80000 });
+    put_desc(&a, 0, i1, &(Desc){ .opcode = OP_H2C, .length = 4, .src = b32,
+                                 .src_n = 4, .dst = 0x80000 });
+    g_assert_cmphex(rd(&a, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    qtest_qmp_assert_success(a.qts, "{'execute': 'stop'}");
+    migrate(&a, &b, props);
+    b.ring[0] = a.ring[0];
+    b.compl[0] = a.compl[0];
+    /* The transfer in progress starts again there, from the cache. */
+    qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    wait_chan(&b, 0, i1 + 1);
+    g_assert_cmpint(get_compl(&b, 0, i1).status, ==, S_OK);
+    card_read(&b, 0x80000, &got, 4);
+    g_assert_cmphex(le32_to_cpu(got), ==, 0xaaaaaaaa);
+    sg_stop(&a);
+    sg_stop(&b);
+}
+
 /* A malicious guest: random registers and descriptors, QEMU must live. */
 static void test_garbage(void)
 {
@@ -1858,6 +2219,8 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/dma-bits-last-byte", test_dma_bits_last_byte);
     qtest_add_func("/sgdma/no-write-past-fault", test_no_write_past_fault);
     qtest_add_func("/sgdma/self-target", test_self_target);
+    qtest_add_func("/sgdma/self-target-moved-bar",
+                   test_self_target_moved_bar);
     qtest_add_func("/sgdma/ring-errors", test_ring_errors);
     qtest_add_func("/sgdma/fault-injection", test_fault_injection);
     qtest_add_func("/sgdma/fault-late-completion",
@@ -1866,16 +2229,20 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/msix-and-faulty-irqs", test_msix_and_faulty_irqs);
     qtest_add_func("/sgdma/coalescing", test_coalescing);
     qtest_add_func("/sgdma/intx", test_intx);
+    qtest_add_func("/sgdma/work-bound", test_work_bound);
     qtest_add_func("/sgdma/link-model", test_link_model);
     qtest_add_func("/sgdma/desc-prefetch", test_desc_prefetch);
     qtest_add_func("/sgdma/c2h-hold", test_c2h_hold);
     qtest_add_func("/sgdma/ats-capability", test_ats_capability);
+    qtest_add_func("/sgdma/ats-cache-flush", test_ats_cache_flush);
     qtest_add_func("/sgdma/resets", test_resets);
+    qtest_add_func("/sgdma/flr", test_flr);
     qtest_add_func("/sgdma/behind-root-port", test_behind_root_port);
     qtest_add_func("/sgdma/two-devices", test_two_devices);
     qtest_add_func("/sgdma/surprise-removal", test_surprise_removal);
     qtest_add_func("/sgdma/migration", test_migration);
     qtest_add_func("/sgdma/migration-irqs", test_migration_irqs);
+    qtest_add_func("/sgdma/migration-prefetch", test_migration_prefetch);
     qtest_add_func("/sgdma/garbage", test_garbage);
 
     return g_test_run();
