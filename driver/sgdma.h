@@ -86,6 +86,11 @@ struct sgdma_dev;
  * @tail: producer index: descriptors handed to the device since reset
  * @cookie: last cookie handed out
  * @needs_reset: a failed transfer left the channel stopped
+ * @wedged: the channel did not stop, even after escalation; it is not
+ *          used again until it shows it stopped
+ * @abandoned: the last descriptor run is one the channel would not stop:
+ *             what it describes must be leaked, not released
+ * @resets_seen: @sdev->resets when the channel was last started
  * @irq: the channel's MSI-X vector, or 0
  */
 struct sgdma_chan {
@@ -105,6 +110,9 @@ struct sgdma_chan {
 	u32 tail;
 	u64 cookie;
 	bool needs_reset;
+	bool wedged;
+	bool abandoned;
+	int resets_seen;
 	int irq;
 };
 
@@ -156,6 +164,11 @@ struct sgdma_limits {
  * @timeouts: descriptors that timed out (also counted in @errors)
  * @lost_irqs: completions found only when the wait timed out
  * @pages_pinned: user pages pinned right now
+ * @pages_leaked: pages given up because a channel would not stop: still
+ *                allocated, pinned and mapped for good (not in
+ *                @pages_pinned)
+ * @escalations: channels that did not stop on RESET: bus mastering went
+ *               off and the function was reset
  */
 struct sgdma_stats {
 	atomic64_t transfers;
@@ -164,6 +177,8 @@ struct sgdma_stats {
 	atomic64_t timeouts;
 	atomic64_t lost_irqs;
 	atomic_long_t pages_pinned;
+	atomic_long_t pages_leaked;
+	atomic64_t escalations;
 };
 
 /**
@@ -192,6 +207,10 @@ struct sgdma_stats {
  * @card_phys: bus address of card memory (BAR2), 0 if it cannot be mapped
  * @card_map_size: bytes of card memory mmap may map
  * @wq: runs queued (asynchronous) transfers, at most one per channel
+ * @recover_lock: serialises escalations (sgdma_chan.c)
+ * @resets: function resets the driver made; a channel started before the
+ *          last one must be started again
+ * @leak_logged: a leak was logged (once per device)
  */
 struct sgdma_dev {
 	struct pci_dev *pdev;
@@ -216,6 +235,9 @@ struct sgdma_dev {
 	phys_addr_t card_phys;
 	u64 card_map_size;
 	struct workqueue_struct *wq;
+	struct mutex recover_lock;	/* serialises escalations */
+	atomic_t resets;
+	bool leak_logged;
 };
 
 static inline struct device *sgdma_dma_dev(struct sgdma_dev *sdev)
@@ -269,6 +291,7 @@ void sgdma_chans_fini(struct sgdma_dev *sdev);
 int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);
 void sgdma_irqs_fini(struct sgdma_dev *sdev);
 void sgdma_chans_wake_all(struct sgdma_dev *sdev);
+void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
 struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
 void sgdma_chan_put(struct sgdma_chan *chan);
 void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);

@@ -68,6 +68,8 @@ struct sgdma_buf_seg {
  * @kind: SGDMA_BUF_USER or SGDMA_BUF_COHERENT
  * @readonly: user memory pinned for reading only
  * @torn: memory and DMA mappings released (under @sf->lock)
+ * @leaked: a channel that would not stop may still access it: teardown
+ *          leaks its memory and mappings (sgdma_leak())
  * @len: bytes usable
  * @dir: DMA direction of the mapping
  * @mm: the creator's mm, grabbed: only it may use the handle; charged
@@ -92,6 +94,7 @@ struct sgdma_buf {
 	enum sgdma_buf_kind kind;
 	bool readonly;
 	bool torn;
+	bool leaked;
 	u64 len;
 	enum dma_data_direction dir;
 	struct mm_struct *mm;
@@ -153,19 +156,26 @@ static void sgdma_buf_teardown(struct sgdma_buf *buf)
 		return;
 	buf->torn = true;
 	if (buf->kind == SGDMA_BUF_USER) {
-		if (buf->nents)
+		if (buf->nents && !buf->leaked)
 			dma_unmap_sgtable(sgdma_dma_dev(sdev), &buf->sgt,
 					  buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
 		sg_free_table(&buf->sgt);
 		if (buf->npages) {
-			unpin_user_pages_dirty_lock(buf->pages, buf->npages,
-						    !buf->readonly);
+			if (buf->leaked)
+				sgdma_leak(sdev, buf->npages);
+			else
+				unpin_user_pages_dirty_lock(buf->pages,
+							    buf->npages,
+							    !buf->readonly);
 			atomic_long_sub(buf->npages, &sdev->stats.pages_pinned);
 		}
 		kvfree(buf->pages);
 	} else if (buf->cpu) {
-		dma_free_coherent(sgdma_dma_dev(sdev), buf->len, buf->cpu,
-				  buf->dma);
+		if (buf->leaked)
+			sgdma_leak(sdev, buf->npages);
+		else
+			dma_free_coherent(sgdma_dma_dev(sdev), buf->len,
+					  buf->cpu, buf->dma);
 	}
 	kvfree(buf->pfns);
 	kvfree(buf->segs);
@@ -720,6 +730,14 @@ static int sgdma_bufreq_desc(struct sgdma_chan *chan, struct sgdma_bufreq *r,
 			     r->src ? &sside : NULL, r->card_offset + done,
 			     r->dst ? &dside : NULL, r->card_offset + done, n,
 			     crc);
+	if (chan->abandoned) {
+		/* The device may still access them: never release them. */
+		if (r->src)
+			r->src->leaked = true;
+		if (r->dst)
+			r->dst->leaked = true;
+		return ret;
+	}
 	if (r->dst)
 		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_FROM_DEVICE,
 			       true);

@@ -6,15 +6,20 @@
  * A channel runs one descriptor at a time for the caller that holds its
  * mutex; callers pick any free channel, so up to "channels" transfers run
  * in parallel per device. After anything but a verified completion the
- * channel is stopped at once (RESET, flushed by a STATUS read), so the
- * device no longer touches the caller's buffers when the caller unmaps
- * them; the channel is brought up again when it is released.
+ * channel is stopped at once (RESET, then STATUS polled until ENABLED and
+ * BUSY are clear), so the device no longer touches the caller's buffers
+ * when the caller unmaps them; the channel is brought up again when it is
+ * released. A channel that does not stop is escalated: bus mastering off
+ * and a reset of the function through the PCI core. One that still runs is
+ * "wedged": whatever it was given is leaked, never freed, since the device
+ * may still write it (sgdma_leak()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitfield.h>
 #include <linux/interrupt.h>
+#include <linux/iopoll.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
@@ -34,14 +39,124 @@ static void chan_write(struct sgdma_chan *chan, unsigned int reg, u32 val)
 }
 
 /*
- * Stop the channel: once the STATUS read returns, the device performs no
- * further DMA for it (spec 4.2, "Stopping"), whatever it was doing.
+ * How long a channel may take to show it stopped after RESET. The spec
+ * makes the stop synchronous (4.2, "Stopping"); a device that takes longer
+ * is broken, and the driver believes only STATUS, never the write.
  */
-static void sgdma_chan_stop(struct sgdma_chan *chan)
+#define SGDMA_STOP_TIMEOUT_US	(100 * USEC_PER_MSEC)
+#define SGDMA_STOP_POLL_US	1000
+
+/*
+ * ENABLED and BUSY clear: the channel does no DMA. All ones is a function
+ * that no longer answers (surprise removal), which issues no DMA either.
+ */
+static bool sgdma_status_stopped(u32 status)
 {
-	chan_write(chan, SGDMA_CH_CTRL, SGDMA_CH_CTRL_RESET);
-	chan_read(chan, SGDMA_CH_STATUS);
+	return status == ~0U ||
+	       !(status & (SGDMA_CH_STATUS_ENABLED | SGDMA_CH_STATUS_BUSY));
+}
+
+/* Poll STATUS until the channel shows it stopped, for a bounded time. */
+static int sgdma_chan_wait_stopped(struct sgdma_chan *chan)
+{
+	u32 status;
+
+	return read_poll_timeout(chan_read, status,
+				 sgdma_status_stopped(status),
+				 SGDMA_STOP_POLL_US, SGDMA_STOP_TIMEOUT_US,
+				 false, chan, SGDMA_CH_STATUS);
+}
+
+/*
+ * Stop the channel and verify it stopped: 0 once STATUS shows neither
+ * ENABLED nor BUSY, -ETIMEDOUT if it still runs after the bounded poll.
+ */
+static int sgdma_chan_stop(struct sgdma_chan *chan)
+{
 	chan->needs_reset = true;
+	chan_write(chan, SGDMA_CH_CTRL, SGDMA_CH_CTRL_RESET);
+	return sgdma_chan_wait_stopped(chan);
+}
+
+/**
+ * sgdma_leak() - give up memory the device may still write
+ * @sdev: the device
+ * @npages: pages of it
+ *
+ * The device would not stop: freeing, unpinning or unmapping what it was
+ * given would let it write into memory that belongs to someone else by
+ * then. Such memory stays allocated, pinned and mapped for good; it is
+ * counted in the sysfs attribute pages_leaked and logged once per device.
+ */
+void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages)
+{
+	if (!npages)
+		return;
+	atomic_long_add(npages, &sdev->stats.pages_leaked);
+	if (!xchg(&sdev->leak_logged, true))
+		dev_err(&sdev->pdev->dev,
+			"a channel that does not stop may still write: leaking its buffers (see pages_leaked)\n");
+}
+
+/*
+ * Escalate for a channel that does not stop: bus mastering off, then a
+ * reset of the function through the PCI core (under the device lock, so
+ * only if it is free: removal holds it while it waits for our callers),
+ * its config space saved before and restored after. Every channel is
+ * reset with the function: their users' waits end with -EIO and each
+ * channel is started again before its next use (@sdev->resets).
+ *
+ * Return: 0 when @chan has stopped, else -ETIMEDOUT.
+ */
+static int sgdma_chan_escalate(struct sgdma_chan *chan)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	struct pci_dev *pdev = sdev->pdev;
+	int reset = -EAGAIN, ret;
+
+	mutex_lock(&sdev->recover_lock);
+	/* An escalation for another channel may have stopped this one. */
+	ret = sgdma_chan_wait_stopped(chan);
+	if (!ret)
+		goto out;
+	dev_warn(&pdev->dev, "channel %u does not stop (status %#x): bus mastering off, resetting the function\n",
+		 chan->index, chan_read(chan, SGDMA_CH_STATUS));
+	atomic64_inc(&sdev->stats.escalations);
+
+	pci_save_state(pdev);
+	pci_clear_master(pdev);
+	if (pci_dev_trylock(pdev)) {
+		reset = __pci_reset_function_locked(pdev);
+		pci_dev_unlock(pdev);
+	}
+	/* Config space (BARs, MSI-X, bus mastering) as it was. */
+	pci_restore_state(pdev);
+	if (!reset) {
+		atomic_inc(&sdev->resets);
+		sgdma_chans_wake_all(sdev);
+	}
+	ret = sgdma_chan_wait_stopped(chan);
+	if (ret)
+		dev_err(&pdev->dev, "channel %u still runs (status %#x) after %s\n",
+			chan->index, chan_read(chan, SGDMA_CH_STATUS),
+			reset ? "bus mastering off (no function reset)" :
+			"a function reset");
+out:
+	mutex_unlock(&sdev->recover_lock);
+	return ret;
+}
+
+/*
+ * After a failure: stop the channel, escalating if need be. When it cannot
+ * be stopped, the descriptor is abandoned: its caller must leak
+ * (sgdma_leak()) what it handed the device instead of releasing it.
+ */
+static void sgdma_chan_halt(struct sgdma_chan *chan)
+{
+	if (sgdma_chan_stop(chan) && sgdma_chan_escalate(chan)) {
+		chan->wedged = true;
+		chan->abandoned = true;
+	}
 }
 
 /* Reset the channel and hand it its (empty) rings again. */
@@ -50,7 +165,16 @@ static int sgdma_chan_start(struct sgdma_chan *chan)
 	struct sgdma_dev *sdev = chan->sdev;
 	u32 status;
 
-	sgdma_chan_stop(chan);
+	if (sgdma_chan_stop(chan)) {
+		dev_err_ratelimited(&sdev->pdev->dev, "channel %u does not stop: status %#x\n",
+				    chan->index, chan_read(chan, SGDMA_CH_STATUS));
+		return -EIO;
+	}
+	if (chan->wedged)
+		dev_info(&sdev->pdev->dev, "channel %u has stopped at last\n",
+			 chan->index);
+	chan->wedged = false;
+	chan->resets_seen = atomic_read(&sdev->resets);
 	memset(chan->compl, 0, sdev->lim.ring_entries * sizeof(*chan->compl));
 	chan->tail = 0;
 
@@ -194,9 +318,16 @@ static bool sgdma_chan_done(struct sgdma_hw_compl *c)
 	return READ_ONCE(c->flags) & cpu_to_le16(SGDMA_COMPL_DONE);
 }
 
+/* The function was reset (sgdma_chan_escalate()) since the channel started. */
+static bool sgdma_chan_was_reset(struct sgdma_chan *chan)
+{
+	return atomic_read(&chan->sdev->resets) != chan->resets_seen;
+}
+
 static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 {
 	return sgdma_chan_done(c) || READ_ONCE(chan->sdev->dying) ||
+	       sgdma_chan_was_reset(chan) ||
 	       (chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED);
 }
 
@@ -244,6 +375,12 @@ static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 		return -EINTR;
 	if (READ_ONCE(chan->sdev->dying))
 		return -ENODEV;
+	if (sgdma_chan_was_reset(chan)) {
+		dev_err_ratelimited(&chan->sdev->pdev->dev,
+				    "channel %u: the function was reset under the transfer\n",
+				    chan->index);
+		return -EIO;
+	}
 	if (!ret) {
 		atomic64_inc(&chan->sdev->stats.timeouts);
 		return -ETIMEDOUT;
@@ -303,7 +440,8 @@ static int sgdma_chan_check(struct sgdma_chan *chan, struct sgdma_hw_compl *c,
  * @crc: out: the CRC32C the device computed, if @want_crc
  *
  * On any failure the channel is stopped before this returns: the device no
- * longer accesses the buffers the sides describe.
+ * longer accesses the buffers the sides describe. Unless @chan->abandoned:
+ * it would not stop, and the caller must leak them (sgdma_leak()).
  *
  * Return: 0, -EINTR, -ETIMEDOUT, -EIO or -ENODEV.
  */
@@ -319,11 +457,14 @@ int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
 	u8 flags;
 	int ret;
 
+	chan->abandoned = false;
 	if (READ_ONCE(sdev->dying))
 		return -ENODEV;
 	if (WARN_ON_ONCE((src && src->bytes != len) ||
 			 (dst && dst->bytes != len)))
 		return -EIO;
+	if (sgdma_chan_was_reset(chan))
+		chan->needs_reset = true;
 	if (chan->needs_reset) {
 		ret = sgdma_chan_start(chan);
 		if (ret)
@@ -375,7 +516,7 @@ int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
 	if (ret) {
 		trace_sgdma_error(sdev->minor, chan->index, index, ret,
 				  chan_read(chan, SGDMA_CH_STATUS));
-		sgdma_chan_stop(chan);
+		sgdma_chan_halt(chan);
 		if (ret == -EIO || ret == -ETIMEDOUT)
 			atomic64_inc(&sdev->stats.errors);
 		return ret;
@@ -421,6 +562,7 @@ struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index)
  */
 void sgdma_chan_put(struct sgdma_chan *chan)
 {
+	chan->abandoned = false;
 	if (chan->needs_reset && !READ_ONCE(chan->sdev->dying))
 		sgdma_chan_start(chan);
 	mutex_unlock(&chan->lock);
@@ -452,9 +594,12 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 					    GFP_KERNEL);
 	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
 					    GFP_KERNEL);
-	/* Whole pages: the buffer's bus address meets any SEG_ALIGN. */
-	chan->bounce = (void *)devm_get_free_pages(dev, GFP_KERNEL,
-						   get_order(lim->bounce_size));
+	/*
+	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Not
+	 * device-managed: a channel that never stops keeps it (chans_fini).
+	 */
+	chan->bounce = (void *)__get_free_pages(GFP_KERNEL,
+						get_order(lim->bounce_size));
 	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
 	    !chan->bounce)
 		return -ENOMEM;
@@ -541,7 +686,10 @@ int sgdma_chans_init(struct sgdma_dev *sdev)
 
 /**
  * sgdma_chans_fini() - stop every channel and release what it holds
- * @sdev: the device; no channel is in use
+ * @sdev: the device; no channel is in use, bus mastering is off
+ *
+ * The bounce buffer of a channel that still does not stop is leaked; its
+ * rings are device-managed and go with the device.
  */
 void sgdma_chans_fini(struct sgdma_dev *sdev)
 {
@@ -552,16 +700,22 @@ void sgdma_chans_fini(struct sgdma_dev *sdev)
 		return;
 	for (i = 0; i < sdev->lim.channels; i++) {
 		struct sgdma_chan *chan = &sdev->chans[i];
+		unsigned int order = get_order(sdev->lim.bounce_size);
 
-		if (chan->regs)
-			sgdma_chan_stop(chan);
+		mutex_destroy(&chan->lock);
+		if (chan->regs && sgdma_chan_stop(chan)) {
+			/* It may still write its bounce buffer: keep it. */
+			sgdma_leak(sdev, chan->bounce ? 1UL << order : 0);
+			continue;
+		}
 		if (chan->bounce_dma != DMA_MAPPING_ERROR)
 			dma_unmap_single(dev, chan->bounce_dma,
 					 sdev->lim.bounce_size,
 					 DMA_BIDIRECTIONAL);
-		mutex_destroy(&chan->lock);
+		if (chan->bounce)
+			free_pages((unsigned long)chan->bounce, order);
 	}
-	/* Rings, lists and buffers are device-managed: freed after this. */
+	/* Rings and lists are device-managed: freed after this. */
 	kfree(sdev->chans);
 	sdev->chans = NULL;
 }

@@ -196,6 +196,25 @@ static ssize_t pages_pinned_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(pages_pinned);
 
+static ssize_t pages_leaked_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%ld\n",
+			  atomic_long_read(&sdev->stats.pages_leaked));
+}
+static DEVICE_ATTR_RO(pages_leaked);
+
+static ssize_t escalations_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sgdma_stat_show(buf, &sdev->stats.escalations);
+}
+static DEVICE_ATTR_RO(escalations);
+
 static ssize_t irq_mode_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -221,6 +240,8 @@ static struct attribute *sgdma_attrs[] = {
 	&dev_attr_timeouts.attr,
 	&dev_attr_lost_irqs.attr,
 	&dev_attr_pages_pinned.attr,
+	&dev_attr_pages_leaked.attr,
+	&dev_attr_escalations.attr,
 	&dev_attr_irq_mode.attr,
 	NULL
 };
@@ -386,6 +407,7 @@ static void sgdma_dev_release(struct device *dev)
 	struct sgdma_dev *sdev = container_of(dev, struct sgdma_dev, dev);
 
 	mutex_destroy(&sdev->files_lock);
+	mutex_destroy(&sdev->recover_lock);
 	ida_free(&sgdma_ida, sdev->minor);
 	kfree(sdev);
 }
@@ -535,8 +557,9 @@ static void sgdma_fini_hw(struct sgdma_dev *sdev)
 	sgdma_hw_quiesce(sdev);
 	if (sdev->chans)
 		sgdma_irqs_fini(sdev);
-	sgdma_chans_fini(sdev);
+	/* No DMA from here on, even from a channel that ignored the reset. */
 	pci_clear_master(sdev->pdev);
+	sgdma_chans_fini(sdev);
 }
 
 static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -577,6 +600,7 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	init_rwsem(&sdev->lock);
 	init_rwsem(&sdev->map_lock);
 	mutex_init(&sdev->files_lock);
+	mutex_init(&sdev->recover_lock);
 	INIT_LIST_HEAD(&sdev->files);
 
 	/* From here on, put_device() frees @sdev and its minor. */

@@ -330,11 +330,21 @@ static u64 sgdma_iov_span(const struct sgdma_iov_pos *pos, u64 max,
 	return len;
 }
 
-static void sgdma_pinned_release(struct sgdma_pinned *p)
+/*
+ * Unmap and unpin the pages; @leak: the channel would not stop and may
+ * still write them, so they stay pinned and mapped for good.
+ */
+static void sgdma_pinned_release(struct sgdma_pinned *p, bool leak)
 {
 	struct device *dev = sgdma_dma_dev(p->sdev);
 	unsigned int i;
 
+	if (leak) {
+		sgdma_leak(p->sdev, p->npages);
+		atomic_long_sub(p->npages, &p->sdev->stats.pages_pinned);
+		p->nmapped = 0;
+		p->npages = 0;
+	}
 	/* The device is done with the pages: completed or stopped. */
 	for (i = 0; i < p->nmapped; i++)
 		dma_unmap_sgtable(dev, &p->sgts[i], p->dir,
@@ -502,13 +512,13 @@ static int sgdma_pinned_chunk(struct sgdma_chan *chan, struct sgdma_req *req,
 				     ps ? &sside : NULL, req->card_offset + done,
 				     pd ? &dside : NULL, req->card_offset + done,
 				     n, crc);
-		if (pd)
+		if (pd && !chan->abandoned)
 			sgdma_pin_for_cpu(pd);
 	}
 	if (ps)
-		sgdma_pinned_release(ps);
+		sgdma_pinned_release(ps, chan->abandoned);
 	if (pd)
-		sgdma_pinned_release(pd);
+		sgdma_pinned_release(pd, chan->abandoned);
 	return ret;
 }
 

@@ -11,32 +11,40 @@
 # A name is a check of debug-checks.sh if it defines check_NAME, else a
 # program in tests/. Before the first program and after each one it prints
 #   # totals: PROGRAM foll_pin_acquired=N foll_pin_released=N
-#             driver_pages_pinned=N kernel_problems=N
-# which the harness checks: pins balance again after every program, the
-# driver holds none, and no new kernel problem was logged; a counter that
-# cannot be read is -1, which fails.
+#             driver_pages_pinned=N driver_pages_leaked=N kernel_problems=N
+# which the harness checks: pins balance again after every program (but
+# for the pages the driver leaked on purpose, from a device that would not
+# stop), the driver holds none, and no new kernel problem was logged; a
+# counter that cannot be read is -1, which fails.
 cd /sgdma
 . ./debug-checks.sh
 
 # Lines a kernel problem starts with (the harness has the full list).
 problems='Oops|BUG:|kernel BUG at|WARNING:|Kernel panic|blocked for more than|possible (circular|recursive) locking|UBSAN:|KASAN|general protection fault|soft lockup|hard LOCKUP|refcount_t:|DMA-API:'
 
+# driver_sum ATTR: ATTR summed over every sgdma device, -1 if unreadable.
+driver_sum() {
+    sum=0
+    for f in /sys/class/sgdma/*/"$1"; do
+        [ -e "$f" ] || continue
+        v=$(cat "$f") || v=
+        case $v in
+        ''|*[!0-9]*) echo -1; return ;;
+        esac
+        sum=$((sum + v))
+    done
+    echo $sum
+}
+
 totals() {
     echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
     acq=$(awk '$1 == "nr_foll_pin_acquired" { print $2 }' /proc/vmstat)
     rel=$(awk '$1 == "nr_foll_pin_released" { print $2 }' /proc/vmstat)
-    held=0
-    for f in /sys/class/sgdma/*/pages_pinned; do
-        [ -e "$f" ] || continue
-        pinned=$(cat "$f") || pinned=
-        case $pinned in
-        ''|*[!0-9]*) held=-1; break ;;
-        esac
-        held=$((held + pinned))
-    done
+    held=$(driver_sum pages_pinned)
+    leaked=$(driver_sum pages_leaked)
     warn=$(dmesg | grep -cE "$problems")
     [ -n "$warn" ] || warn=-1
-    echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held kernel_problems=$warn"
+    echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held driver_pages_leaked=$leaked kernel_problems=$warn"
 }
 
 # run NAME COMMAND...: runs one program or check, its output indented.
