@@ -578,6 +578,26 @@ void sgdma_chans_wake_all(struct sgdma_dev *sdev)
 		wake_up_all(&sdev->chans[i].wq);
 }
 
+/**
+ * sgdma_chans_restart() - hand every channel its rings again after a reset
+ * @sdev: the device, reset: its channels lost their rings
+ *
+ * Each channel is taken as a transfer would, so one in flight ends first;
+ * a channel that does not start is retried by its next transfer.
+ */
+void sgdma_chans_restart(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->lim.channels; i++) {
+		struct sgdma_chan *chan = &sdev->chans[i];
+
+		mutex_lock(&chan->lock);
+		sgdma_chan_start(chan);
+		mutex_unlock(&chan->lock);
+	}
+}
+
 /* MSI-X: one vector per channel... */
 static irqreturn_t sgdma_chan_irq(int irq, void *data)
 {
