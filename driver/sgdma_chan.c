@@ -452,8 +452,12 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 					    GFP_KERNEL);
 	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
 					    GFP_KERNEL);
-	/* Whole pages: the buffer's bus address meets any SEG_ALIGN. */
-	chan->bounce = (void *)devm_get_free_pages(dev, GFP_KERNEL,
+	/*
+	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Zeroed:
+	 * the device may read all of it, and must not see what the pages
+	 * held before.
+	 */
+	chan->bounce = (void *)devm_get_free_pages(dev, GFP_KERNEL | __GFP_ZERO,
 						   get_order(lim->bounce_size));
 	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
 	    !chan->bounce)

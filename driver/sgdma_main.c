@@ -458,8 +458,6 @@ static void sgdma_derive_limits(struct sgdma_dev *sdev)
 				  2);
 	lim->list_entries = min_t(u32, SGDMA_LIST_ENTRIES, lim->max_segments);
 	lim->seg_max = ALIGN_DOWN(lim->max_seg_size, lim->seg_align);
-	lim->bounce_size = min_t(size_t, SGDMA_BOUNCE_SIZE,
-				 rounddown_pow_of_two(dma_max_mapping_size(&sdev->pdev->dev)));
 
 	/*
 	 * Worst case of segments per pinned page: cut at seg_max, plus a
@@ -495,6 +493,9 @@ static int sgdma_setup_dma(struct sgdma_dev *sdev)
 	/* Keep swiotlb from breaking the alignment of aligned buffers. */
 	if (lim->seg_align > 1)
 		dma_set_min_align_mask(dev, lim->seg_align - 1);
+	/* What one mapping may hold depends on the mask and alignment. */
+	lim->bounce_size = min_t(size_t, SGDMA_BOUNCE_SIZE,
+				 rounddown_pow_of_two(dma_max_mapping_size(dev)));
 	return 0;
 }
 
