@@ -155,21 +155,10 @@ static bool test_readonly_pin_sees_writes(void)
 	return ok;
 }
 
-/* A transfer through the pinned path on channel @chan of the open device. */
+/* A transfer on channel @chan of the open device, automatic path. */
 static int on_chan(unsigned int chan, uint16_t op, void *buf, size_t len)
 {
-	struct sgdma_iovec v = { (uintptr_t)buf, len };
-	struct sgdma_xfer x = { .flags = SGDMA_XFER_CHANNEL, .op = op,
-				.channel = chan, .card_offset = chan * len };
-
-	if (op == SGDMA_OP_H2C) {
-		x.src_iov = (uintptr_t)&v;
-		x.src_iovcnt = 1;
-	} else {
-		x.dst_iov = (uintptr_t)&v;
-		x.dst_iovcnt = 1;
-	}
-	return xfer_raw(&x);
+	return xfer_single(op, SGDMA_XFER_CHANNEL, chan, chan * len, buf, len);
 }
 
 /* The sgdma function the kernel can reset (it sits alone on its bus). */
