@@ -292,6 +292,7 @@ int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);
 void sgdma_irqs_fini(struct sgdma_dev *sdev);
 void sgdma_chans_wake_all(struct sgdma_dev *sdev);
 void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
+void sgdma_chans_restart(struct sgdma_dev *sdev);
 struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
 void sgdma_chan_put(struct sgdma_chan *chan);
 void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);

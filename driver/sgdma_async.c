@@ -246,6 +246,13 @@ static long sgdma_queue_reap(struct sgdma_queue *q, struct file *file,
 		return ret;
 	if (rp.flags & ~SGDMA_REAP_WAIT || !rp.max)
 		return -EINVAL;
+	/*
+	 * The count must be writable before completions leave the queue:
+	 * once collected, a completion the caller is not told of is lost.
+	 */
+	if (put_user(0, (u32 __user *)(uarg +
+			offsetof(struct sgdma_queue_reap, count))))
+		return -EFAULT;
 	ret = sgdma_queue_wait(q, rp.flags & SGDMA_REAP_WAIT);
 	if (ret == -EAGAIN)
 		ret = 0;

@@ -46,6 +46,21 @@
 /* Pages pinned per call of pin_user_pages_fast() while registering. */
 #define SGDMA_PIN_BATCH		512
 
+/*
+ * GUP flags of a read-only long-term pin. Before 6.2 such a pin does not
+ * unshare the page it finds (the shared zero page of untouched memory, the
+ * page-cache page of a private file mapping): a later CPU write copies the
+ * page away from the pin and the device reads stale bytes. There, break
+ * copy-on-write at pin time, as RDMA's umem did (FOLL_FORCE lets the write
+ * through a read-only private mapping). Later kernels unshare by
+ * themselves (FAULT_FLAG_UNSHARE), so a read pin suffices.
+ */
+#ifdef SGDMA_GUP_RO_PIN_NO_UNSHARE
+#define SGDMA_GUP_READONLY	(FOLL_WRITE | FOLL_FORCE)
+#else
+#define SGDMA_GUP_READONLY	0
+#endif
+
 enum sgdma_buf_kind {
 	SGDMA_BUF_USER,
 	SGDMA_BUF_COHERENT,
@@ -234,7 +249,8 @@ static int sgdma_buf_pin(struct sgdma_buf *buf, u64 addr)
 {
 	struct sgdma_dev *sdev = buf->sf->sdev;
 	unsigned long start = addr & PAGE_MASK, npages;
-	unsigned int gup = FOLL_LONGTERM | (buf->readonly ? 0 : FOLL_WRITE);
+	unsigned int gup = FOLL_LONGTERM |
+			   (buf->readonly ? SGDMA_GUP_READONLY : FOLL_WRITE);
 	int ret;
 
 	buf->page_off = offset_in_page(addr);
@@ -723,8 +739,14 @@ static int sgdma_bufreq_desc(struct sgdma_chan *chan, struct sgdma_bufreq *r,
 	if (r->src)
 		sgdma_buf_sync(r->src, r->src_off + done, n, DMA_TO_DEVICE,
 			       false);
+	/*
+	 * The destination is synced both ways: a transfer that fails or is
+	 * interrupted part way leaves bytes the device never wrote, and the
+	 * sync for the CPU must copy back the CPU's own bytes there, not
+	 * whatever a bounce buffer held before.
+	 */
 	if (r->dst)
-		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_FROM_DEVICE,
+		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_BIDIRECTIONAL,
 			       false);
 	ret = sgdma_chan_run(chan, r->op, r->flags & SGDMA_XFER_CRC,
 			     r->src ? &sside : NULL, r->card_offset + done,
@@ -739,7 +761,7 @@ static int sgdma_bufreq_desc(struct sgdma_chan *chan, struct sgdma_bufreq *r,
 		return ret;
 	}
 	if (r->dst)
-		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_FROM_DEVICE,
+		sgdma_buf_sync(r->dst, r->dst_off + done, n, DMA_BIDIRECTIONAL,
 			       true);
 	*moved = n;
 	return ret;

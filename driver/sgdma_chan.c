@@ -595,10 +595,12 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
 					    GFP_KERNEL);
 	/*
-	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Not
-	 * device-managed: a channel that never stops keeps it (chans_fini).
+	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Zeroed:
+	 * the device may read all of it, and must not see what the pages
+	 * held before. Not device-managed: a channel that never stops keeps
+	 * it (chans_fini).
 	 */
-	chan->bounce = (void *)__get_free_pages(GFP_KERNEL,
+	chan->bounce = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
 						get_order(lim->bounce_size));
 	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
 	    !chan->bounce)
@@ -730,6 +732,26 @@ void sgdma_chans_wake_all(struct sgdma_dev *sdev)
 
 	for (i = 0; i < sdev->lim.channels; i++)
 		wake_up_all(&sdev->chans[i].wq);
+}
+
+/**
+ * sgdma_chans_restart() - hand every channel its rings again after a reset
+ * @sdev: the device, reset: its channels lost their rings
+ *
+ * Each channel is taken as a transfer would, so one in flight ends first;
+ * a channel that does not start is retried by its next transfer.
+ */
+void sgdma_chans_restart(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->lim.channels; i++) {
+		struct sgdma_chan *chan = &sdev->chans[i];
+
+		mutex_lock(&chan->lock);
+		sgdma_chan_start(chan);
+		mutex_unlock(&chan->lock);
+	}
 }
 
 /* MSI-X: one vector per channel... */

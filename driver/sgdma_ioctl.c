@@ -33,8 +33,12 @@ static_assert(sizeof(struct sgdma_iovec) == 16);
  * @uarg: user address; its first __u32 is the size the caller claims
  * @usize: out: that size
  *
- * Return: 0, -EFAULT, -EINVAL (below @ver0) or -E2BIG (unknown non-zero
- * tail).
+ * As clone3() and openat2() do, a size beyond a page is refused: no
+ * structure will grow that far, and the kernel does not scan megabytes of
+ * user memory for a non-zero byte.
+ *
+ * Return: 0, -EFAULT, -EINVAL (below @ver0) or -E2BIG (beyond a page, or
+ * unknown non-zero tail).
  */
 int sgdma_copy_struct_in(void *dst, size_t ksize, size_t ver0,
 			 const void __user *uarg, u32 *usize)
@@ -43,6 +47,8 @@ int sgdma_copy_struct_in(void *dst, size_t ksize, size_t ver0,
 		return -EFAULT;
 	if (*usize < ver0)
 		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(dst, ksize, uarg, *usize);
 }
 

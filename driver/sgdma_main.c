@@ -480,8 +480,6 @@ static void sgdma_derive_limits(struct sgdma_dev *sdev)
 				  2);
 	lim->list_entries = min_t(u32, SGDMA_LIST_ENTRIES, lim->max_segments);
 	lim->seg_max = ALIGN_DOWN(lim->max_seg_size, lim->seg_align);
-	lim->bounce_size = min_t(size_t, SGDMA_BOUNCE_SIZE,
-				 rounddown_pow_of_two(dma_max_mapping_size(&sdev->pdev->dev)));
 
 	/*
 	 * Worst case of segments per pinned page: cut at seg_max, plus a
@@ -517,6 +515,9 @@ static int sgdma_setup_dma(struct sgdma_dev *sdev)
 	/* Keep swiotlb from breaking the alignment of aligned buffers. */
 	if (lim->seg_align > 1)
 		dma_set_min_align_mask(dev, lim->seg_align - 1);
+	/* What one mapping may hold depends on the mask and alignment. */
+	lim->bounce_size = min_t(size_t, SGDMA_BOUNCE_SIZE,
+				 rounddown_pow_of_two(dma_max_mapping_size(dev)));
 	return 0;
 }
 
@@ -633,6 +634,8 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_wq;
 
 	pci_set_drvdata(pdev, sdev);
+	/* The configuration AER recovery restores in sgdma_slot_reset(). */
+	pci_save_state(pdev);
 	sgdma_debugfs_add(sdev);
 	dev_info(&pdev->dev, "sgdma%d: device version %u.%u, %u channels, %llu KiB card memory, %u-bit DMA, %s\n",
 		 minor, SGDMA_VERSION_MAJOR(sdev->hw_version),
@@ -688,6 +691,64 @@ static void sgdma_shutdown(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 }
 
+/*
+ * A reset of the function (sysfs "reset", VFIO, a bus or slot reset) with
+ * the driver bound. File operations finish before it and wait after it;
+ * the device loses its channels' rings, which they get back afterwards.
+ */
+static void sgdma_reset_prepare(struct pci_dev *pdev)
+{
+	struct sgdma_dev *sdev = pci_get_drvdata(pdev);
+
+	down_write(&sdev->lock);
+	sgdma_hw_quiesce(sdev);
+}
+
+static void sgdma_reset_done(struct pci_dev *pdev)
+{
+	struct sgdma_dev *sdev = pci_get_drvdata(pdev);
+
+	sgdma_chans_restart(sdev);
+	up_write(&sdev->lock);
+}
+
+/*
+ * AER: a transfer in flight when the link fails ends with an error or a
+ * timeout; the channels start again once the slot was reset.
+ */
+static pci_ers_result_t sgdma_error_detected(struct pci_dev *pdev,
+					     pci_channel_state_t state)
+{
+	dev_err(&pdev->dev, "PCI error detected, state %d\n", state);
+	if (state == pci_channel_io_perm_failure)
+		return PCI_ERS_RESULT_DISCONNECT;
+	return PCI_ERS_RESULT_NEED_RESET;
+}
+
+static pci_ers_result_t sgdma_slot_reset(struct pci_dev *pdev)
+{
+	struct sgdma_dev *sdev = pci_get_drvdata(pdev);
+
+	pci_restore_state(pdev);
+	pci_save_state(pdev);
+	sgdma_hw_quiesce(sdev);
+	sgdma_chans_restart(sdev);
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void sgdma_resume(struct pci_dev *pdev)
+{
+	dev_info(&pdev->dev, "recovered from a PCI error\n");
+}
+
+static const struct pci_error_handlers sgdma_err_handlers = {
+	.error_detected = sgdma_error_detected,
+	.slot_reset = sgdma_slot_reset,
+	.resume = sgdma_resume,
+	.reset_prepare = sgdma_reset_prepare,
+	.reset_done = sgdma_reset_done,
+};
+
 static const struct pci_device_id sgdma_pci_ids[] = {
 	{ PCI_DEVICE(SGDMA_PCI_VENDOR_ID, SGDMA_PCI_DEVICE_ID) },
 	{ }
@@ -700,6 +761,7 @@ static struct pci_driver sgdma_pci_driver = {
 	.probe = sgdma_probe,
 	.remove = sgdma_remove,
 	.shutdown = sgdma_shutdown,
+	.err_handler = &sgdma_err_handlers,
 };
 
 static int __init sgdma_init(void)

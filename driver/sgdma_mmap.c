@@ -182,7 +182,15 @@ int sgdma_mmap_init(struct sgdma_dev *sdev)
 		dev_info(&pdev->dev, "card memory cannot be mapped\n");
 		return 0;
 	}
-	/* Released by devres when the driver unbinds, after the zap. */
+	/*
+	 * User space maps the BAR: claim it, so that nobody else (another
+	 * driver, /dev/mem) owns it meanwhile. Released by devres when the
+	 * driver unbinds, after the zap, as is the memory type below.
+	 */
+	if (pci_request_region(pdev, SGDMA_BAR_CARD, KBUILD_MODNAME)) {
+		dev_info(&pdev->dev, "card memory is in use elsewhere, it will not be mapped\n");
+		return 0;
+	}
 	if (devm_arch_io_reserve_memtype_wc(&pdev->dev, start, size))
 		dev_info(&pdev->dev, "card memory will not be write-combined\n");
 	sdev->card_phys = start;

@@ -23,7 +23,8 @@
  * (read-modify-write, so concurrent writers to the same SEG_ALIGN block of
  * card memory may race), H2H pads with zeros. The CRC the caller gets still
  * covers exactly its bytes (sgdma_crc32c_strip()). Pinned buffers must be
- * aligned themselves; automatic mode uses the copy path when they are not.
+ * aligned themselves; automatic mode uses the copy path when they are not,
+ * and for memory GUP cannot pin (VM_IO, VM_PFNMAP).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -579,6 +580,39 @@ static bool sgdma_iovs_aligned(const struct iovec *iov, unsigned int nr,
 	return true;
 }
 
+/*
+ * Whether GUP can pin the caller's buffers: it refuses VM_IO and VM_PFNMAP
+ * mappings (card memory or a coherent buffer mapped by this driver, say),
+ * which the copy path still reaches through copy_{from,to}_user(). A hole
+ * is left to the pin, which reports it.
+ */
+static bool sgdma_iovs_pinnable(const struct iovec *iov, unsigned int nr)
+{
+	struct mm_struct *mm = current->mm;
+	bool pinnable = true;
+	unsigned int i;
+
+	if (!mm || mmap_read_lock_killable(mm))
+		return false;
+	for (i = 0; pinnable && i < nr; i++) {
+		unsigned long addr = (unsigned long)iov[i].iov_base;
+		unsigned long end = addr + iov[i].iov_len;
+		struct vm_area_struct *vma;
+
+		for (; addr < end; addr = vma->vm_end) {
+			vma = find_vma_intersection(mm, addr, end);
+			if (!vma)
+				break;
+			if (vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+				pinnable = false;
+				break;
+			}
+		}
+	}
+	mmap_read_unlock(mm);
+	return pinnable;
+}
+
 static int sgdma_choose_path(struct sgdma_dev *sdev,
 			     const struct sgdma_req *req)
 {
@@ -591,7 +625,9 @@ static int sgdma_choose_path(struct sgdma_dev *sdev,
 		return pinnable ? SGDMA_PATH_PINNED : -EINVAL;
 	if (req->flags & SGDMA_XFER_COPY)
 		return SGDMA_PATH_COPY;
-	if (pinnable && req->len >= READ_ONCE(sgdma_copy_threshold))
+	if (pinnable && req->len >= READ_ONCE(sgdma_copy_threshold) &&
+	    sgdma_iovs_pinnable(req->src, req->nr_src) &&
+	    sgdma_iovs_pinnable(req->dst, req->nr_dst))
 		return SGDMA_PATH_PINNED;
 	return SGDMA_PATH_COPY;
 }

@@ -6,9 +6,10 @@
  *  - fixed-width types only, user pointers as __u64, explicit padding;
  *  - the first member is __u32 size: the caller sets it to the size of the
  *    structure it was built against. The kernel accepts any size from the
- *    first published version (SGDMA_*_SIZE_VER0) up; fields the caller does
- *    not know about must be zero if it is newer than the kernel (-E2BIG
- *    otherwise), and are treated as zero if it is older;
+ *    first published version (SGDMA_*_SIZE_VER0) up to a page (-E2BIG
+ *    beyond, as clone3 and openat2); fields the caller does not know about
+ *    must be zero if it is newer than the kernel (-E2BIG otherwise), and
+ *    are treated as zero if it is older;
  *  - unknown flags and non-zero reserved fields are rejected with -EINVAL.
  *
  * ioctl numbers use type SGDMA_IOC_MAGIC and numbers 0x00-0x3f. Because the
@@ -176,7 +177,9 @@ struct sgdma_iovec {
  * @size: in: sizeof(struct sgdma_xfer) as the caller knows it
  * @flags: in: SGDMA_XFER_* bits. Neither COPY nor PINNED: automatic, the
  *         pinned path from sgdma_info.copy_threshold bytes on when the
- *         buffers allow it. Both: -EINVAL.
+ *         buffers allow it (aligned, and no memory the kernel cannot pin:
+ *         card memory or a coherent buffer mapped with mmap take the copy
+ *         path). Both: -EINVAL.
  * @op: in: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
  * @__reserved: in: must be 0
  * @channel: in: with SGDMA_XFER_CHANNEL, the channel to use (below
@@ -268,6 +271,13 @@ struct sgdma_xfer {
  * Errors: -EINVAL malformed; -EFAULT the range is not mapped (or not
  * writable without SGDMA_BUF_READONLY); -ENOMEM over RLIMIT_MEMLOCK or out
  * of memory or DMA space; -ENOSPC every handle in use.
+ *
+ * A read-only registration always sees the CPU's later writes. Kernels
+ * before 6.2 do not unshare a page for a read-only long-term pin (the
+ * shared zero page of untouched memory, the page-cache page of a private
+ * file mapping), so there the driver breaks copy-on-write when it pins, as
+ * a forced write would: on those kernels SGDMA_BUF_READONLY of a shared
+ * mapping without write permission fails with -EFAULT.
  *
  * A MAP_SHARED mapping of a file on a file system with writeback (ext4,
  * xfs; not tmpfs or shmem) depends on the kernel. From Linux 6.5 on the
@@ -450,7 +460,8 @@ struct sgdma_completion {
  * @count: out: entries filled
  *
  * Without SGDMA_REAP_WAIT it never blocks; with it, it waits for one
- * completion if any transfer is in flight (-EINTR on a signal).
+ * completion if any transfer is in flight (-EINTR on a signal). -EFAULT
+ * when @count cannot be written: no completion leaves the queue then.
  */
 struct sgdma_queue_reap {
 	__u32 size;

@@ -513,6 +513,27 @@ static inline int xfer_raw(struct sgdma_xfer *x)
 	return ioctl(fd, SGDMA_IOC_XFER, x) < 0 ? errno : 0;
 }
 
+/*
+ * One transfer between @buf and card offset @off (H2C or C2H), with
+ * @flags (SGDMA_XFER_CHANNEL: on channel @chan); 0 or an errno value.
+ */
+static inline int xfer_single(uint16_t op, uint32_t flags, unsigned int chan,
+			      uint64_t off, void *buf, size_t len)
+{
+	struct sgdma_iovec v = { (uintptr_t)buf, len };
+	struct sgdma_xfer x = { .flags = flags, .op = op, .channel = chan,
+				.card_offset = off };
+
+	if (op == SGDMA_OP_H2C) {
+		x.src_iov = (uintptr_t)&v;
+		x.src_iovcnt = 1;
+	} else {
+		x.dst_iov = (uintptr_t)&v;
+		x.dst_iovcnt = 1;
+	}
+	return xfer_raw(&x);
+}
+
 static inline int h2c(uint64_t off, const void *buf, size_t len,
 		      uint32_t flags, uint32_t *crc)
 {
