@@ -12,6 +12,11 @@
 #                         "SERIES CELL PROGS") on the checkout as it is:
 #                         a try that fails there cannot catch anything, so
 #                         mutants skip it (build/mutants/baseline/)
+#   ci/mutant.sh --check-applies      TAP, one case per patch of
+#                         tests/mutants/: it applies to the checkout's
+#                         tracked files as a mutant run applies it (a host
+#                         check of make test: a driver or device change
+#                         must not orphan a mutant)
 #
 # The patch's header (the text before its first "diff --git") holds
 # "Key: value" lines; the lane reads:
@@ -38,7 +43,6 @@ results=$out/results
 state=$({ git -C "$SGDMA_TOP" rev-parse HEAD; git -C "$SGDMA_TOP" diff HEAD; } |
         sha1sum | cut -c1-12)
 baselines=$out/baseline/$state
-mkdir -p "$results" "$baselines"
 start=$(date +%s)
 
 # header KEY [PATCH]: each value of KEY, one a line, its indented continuation
@@ -70,6 +74,39 @@ if [ "$name" = --list-tries ]; then
     done | awk '!seen[$0]++'
     exit 0
 fi
+
+# copy_tracked DIR: the checkout's tracked files, as they are, into DIR.
+copy_tracked() {
+    mkdir -p "$1"
+    (cd "$SGDMA_TOP" && git ls-files -z | tar --null -T - -cf -) | tar -C "$1" -xf -
+}
+# apply_patch DIR PATCH [OPTION...]: patch(1), strictly: git apply, run
+# inside the checkout's own tree (the copy is under build/), would skip
+# every path outside the copy, silently.
+apply_patch() {
+    (cd "$1" && patch -p1 --batch --fuzz=0 --no-backup-if-mismatch "${@:3}" <"$2")
+}
+
+if [ "$name" = --check-applies ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    copy_tracked "$tmp"
+    patches=("$SGDMA_TOP"/tests/mutants/*.patch)
+    echo "1..${#patches[@]}"
+    n=0 failed=0
+    for p in "${patches[@]}"; do
+        n=$((n + 1))
+        if msg=$(apply_patch "$tmp" "$p" --dry-run 2>&1); then
+            echo "ok $n ${p##*/}"
+        else
+            failed=$((failed + 1))
+            sed 's/^/#   /' <<<"$msg"
+            echo "not ok $n ${p##*/} does not apply"
+        fi
+    done
+    exit $((failed > 0))
+fi
+mkdir -p "$results" "$baselines"
 
 class='?'
 [ ! -f "$patch" ] || class=$(header Class | head -n1)
@@ -109,13 +146,9 @@ fi
 
 # A fresh copy of the tracked files, as they are in the checkout.
 rm -rf "$work"
-mkdir -p "$work/src" "$work/logs"
-(cd "$SGDMA_TOP" && git ls-files -z | tar --null -T - -cf -) |
-    tar -C "$work/src" -xf -
-# patch(1), strictly: git apply, run inside the checkout's own tree (the
-# copy is under build/), would skip every path outside the copy, silently.
-[ "$kind" = baseline ] || (cd "$work/src" && patch -p1 --batch --fuzz=0 --no-backup-if-mismatch \
-    <"$patch" >"$work/apply.log" 2>&1) ||
+mkdir -p "$work/logs"
+copy_tracked "$work/src"
+[ "$kind" = baseline ] || apply_patch "$work/src" "$patch" >"$work/apply.log" 2>&1 ||
     error "does not apply: $(grep -m1 -iE 'fail|error|malformed|can.t' "$work/apply.log")"
 for f in "${touched[@]}"; do
     ! cmp -s "$SGDMA_TOP/$f" "$work/src/$f" || error "the patch left $f unchanged"

@@ -160,6 +160,7 @@ if [ "${HOST:-1}" != 0 ]; then
            --tap-check "pkgconfig=$SGDMA_TOP/tests/host/pkgconfig.sh $SGDMA_TOP/build/meson"
            --tap-check "packages=$ci/packages.sh"
            --tap-check "ci_templates=$ci/check-templates.sh"
+           --tap-check "mutants_apply=$ci/mutant.sh --check-applies"
            --check "harness_selftest=python3 -m unittest discover -s $SGDMA_TOP/tests/harness -p 'test_*.py'"
            --check "checkpatch_kernel=$ci/checkpatch.sh kernel"
            --check "checkpatch_qemu=$ci/checkpatch.sh qemu"

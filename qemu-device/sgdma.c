@@ -67,6 +67,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(SgdmaState, SGDMA)
 #define SGDMA_REG_MAX_XFER      0x030
 #define SGDMA_REG_CTRL          0x034
 #define SGDMA_REG_INT_STATUS    0x038
+#define SGDMA_REG_ATC_HITS      0x03c
+#define SGDMA_REG_ATC_MISSES    0x040
 
 #define SGDMA_ID_VALUE          0x5347444d      /* "SGDM" */
 #define SGDMA_VERSION_VALUE     0x00010000      /* 1.0 */
@@ -262,6 +264,8 @@ struct SgdmaState {
     IOMMUNotifier atc_notifier;
     SgdmaAtcEntry atc[SGDMA_ATC_ENTRIES];
     unsigned atc_next;
+    uint32_t atc_hits;      /* lookups the cache answered */
+    uint32_t atc_misses;    /* lookups that asked the IOMMU */
 
     uint32_t scratch;
     uint32_t int_status;
@@ -623,9 +627,11 @@ static SgdmaAtcEntry *sgdma_atc_lookup(SgdmaState *s, uint64_t addr,
         a = &s->atc[i];
         if (a->valid && (addr & ~a->mask) == a->iova &&
             (a->perm & need) == need) {
+            s->atc_hits++;
             return a;
         }
     }
+    s->atc_misses++;
     imrc = IOMMU_MEMORY_REGION_GET_CLASS(s->atc_iommu);
     e = imrc->translate(s->atc_iommu, addr & ~(SGDMA_FAULT_GRANULE - 1),
                         need, memory_region_iommu_attrs_to_index(
@@ -1556,6 +1562,10 @@ static uint64_t sgdma_global_read(SgdmaState *s, hwaddr addr, bool *known)
         return 0;
     case SGDMA_REG_INT_STATUS:
         return s->int_status;
+    case SGDMA_REG_ATC_HITS:
+        return s->atc_hits;
+    case SGDMA_REG_ATC_MISSES:
+        return s->atc_misses;
     default:
         *known = false;
         return 0;
@@ -1682,6 +1692,8 @@ static void sgdma_device_reset(SgdmaState *s, bool pci_reset)
     unsigned i;
 
     trace_sgdma_reset();
+    s->atc_hits = 0;
+    s->atc_misses = 0;
     for (i = 0; i < SGDMA_MAX_CHANNELS; i++) {
         SgdmaChannel *ch = &s->chan[i];
 

@@ -9,6 +9,8 @@
  *    path and direction: the driver may not touch one byte outside the
  *    requested range, and a readable fence around the buffer must keep
  *    its pattern;
+ *  - a pinned buffer whose tail is PROT_NONE or unmapped: EFAULT, and
+ *    every page pinned before the short pin released;
  *  - time of check, time of use: a second thread rewrites the iovec array,
  *    the lengths, the iovec count and the struct size while XFER runs; the
  *    kernel must act on one snapshot of them;
@@ -302,6 +304,85 @@ static bool test_guard_pages(void)
 	}
 	munmap(card, max);
 	munmap(tmp, max);
+	return ok;
+}
+
+/* ---- a pinned buffer that runs into an inaccessible page ---- */
+
+/*
+ * @pages pages, the last of them PROT_NONE (@unmap false) or unmapped: a
+ * pinned transfer over all of them pins the accessible ones, then comes
+ * up short.
+ */
+static unsigned char *short_buf(size_t pages, bool unmap)
+{
+	unsigned char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *tail;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	fill_random(p, (pages - 1) * PAGE);
+	tail = p + (pages - 1) * PAGE;
+	if (unmap ? munmap(tail, PAGE) : mprotect(tail, PAGE, PROT_NONE)) {
+		munmap(p, pages * PAGE);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * A pinned transfer whose pages cannot all be pinned fails with EFAULT and
+ * releases every page it did pin: the buffer's tail PROT_NONE or unmapped,
+ * as the only iovec or after a good one, in both directions. Each attempt
+ * is checked on its own (the case's pin balance would only say that one
+ * leaked).
+ */
+static bool test_short_pin(void)
+{
+	const size_t pages = 3, len = pages * PAGE;
+	unsigned char *good = unbacked(len);
+	bool ok = EXPECT(good != NULL);
+
+	for (int unmap = 0; ok && unmap < 2; unmap++) {
+		for (uint16_t op = SGDMA_OP_H2C; op <= SGDMA_OP_C2H; op++) {
+			for (int lead = 0; lead < 2; lead++) {
+				unsigned char *bad = short_buf(pages, unmap);
+				struct sgdma_iovec v[2] = {
+					{ (uintptr_t)good, PAGE },
+					{ (uintptr_t)bad, len },
+				};
+				struct sgdma_xfer x = {
+					.flags = SGDMA_XFER_PINNED, .op = op,
+				};
+				struct pins before;
+				int e;
+
+				if (!EXPECT(bad != NULL))
+					return false;
+				if (op == SGDMA_OP_H2C) {
+					x.src_iov = (uintptr_t)(v + !lead);
+					x.src_iovcnt = 1 + lead;
+				} else {
+					x.dst_iov = (uintptr_t)(v + !lead);
+					x.dst_iovcnt = 1 + lead;
+				}
+				pins_snapshot(&before);
+				e = xfer_raw(&x);
+				if (!EXPECT(e == EFAULT) ||
+				    !EXPECT(pins_balanced(&before))) {
+					ktap_diag("%s, tail %s, %s: errno %d",
+						  op == SGDMA_OP_H2C ? "H2C" : "C2H",
+						  unmap ? "unmapped" : "PROT_NONE",
+						  lead ? "after a good iovec" :
+						  "only iovec", e);
+					ok = false;
+				}
+				munmap(bad, len);
+			}
+		}
+	}
+	munmap(good, len);
 	return ok;
 }
 
@@ -1520,11 +1601,12 @@ static bool test_fuzz_abi3(void)
 
 int main(void)
 {
-	ktap_plan(9);
+	ktap_plan(10);
 	if (!t_open(0))
 		return t_fail_all("open");
 	RUN(test_null_zero_length(), "null_zero_length");
 	RUN(test_guard_pages(), "guard_pages");
+	RUN(test_short_pin(), "pinned_short_pin_released");
 	RUN(test_toctou_iovecs(), "toctou_iovec_rewrite");
 	RUN(test_unmap_in_flight(), "unmap_remap_in_flight");
 	RUN(test_fork_in_flight(), "fork_with_pinned_transfer_in_flight");

@@ -9,6 +9,11 @@
  * asks for the same copy again, which must now fault. A device that kept
  * the stale translation would silently read the old page instead.
  *
+ * The device's ATC_HITS and ATC_MISSES registers show the cache at work:
+ * the first copy misses (the device asks the IOMMU), the same copy again
+ * hits (served from the cache, the IOMMU not asked), and the copy after
+ * the unmap misses again. Without ATS they stay 0: the cache is not used.
+ *
  * In every cell with an IOMMU it also proves the IOMMU fault path: the
  * device told to use an IOVA that is not mapped (any more) ends the
  * transfer with DMA_FAULT (a fault this program announces, see
@@ -19,10 +24,9 @@
  * Without an IOMMU every case skips (needs=iommu); without ATS, its case
  * (needs=ats). Every case checks that the pins held are exactly VFIO's.
  *
- * What no case can show from inside the guest is a hit in the device's
- * cache: that takes a translation the IOMMU changed without invalidating
- * it, and the kernel never leaves one behind (VFIO's domains are always
- * strict). The device's own qtest drives the IOMMU directly for that.
+ * What no case can show from inside the guest is a stale hit: that takes a
+ * translation the IOMMU changed without invalidating it, and the kernel
+ * never leaves one behind (VFIO's domains are always strict).
  */
 #define _GNU_SOURCE
 #include <linux/vfio.h>
@@ -31,6 +35,8 @@
 
 /* docs/device-spec.md */
 #define REG_RING_MAX		0x02c
+#define REG_ATC_HITS		0x03c
+#define REG_ATC_MISSES		0x040
 #define CH0			0x1000
 #define CH_RING_LO		0x00
 #define CH_RING_HI		0x04
@@ -60,6 +66,7 @@ struct vfio {
 	size_t regs_size;
 	uint8_t *ring, *compl, *data;
 	int mapped;		/* pages mapped (and pinned) through VFIO */
+	uint32_t submitted;	/* descriptors handed to channel 0 */
 	char bdf[NAME_MAX + 1];
 };
 
@@ -245,8 +252,9 @@ static bool setup_channel(struct vfio *v)
 }
 
 /* Copy one page from IOVA_DATA to the card; returns the status. */
-static int copy_page(struct vfio *v, uint32_t index)
+static int copy_page(struct vfio *v)
 {
+	uint32_t index = v->submitted++;
 	uint8_t *d = v->ring + (index % ring_n) * 64;
 	uint8_t *c = v->compl + (index % ring_n) * 32;
 	struct timespec start, now;
@@ -274,6 +282,37 @@ static int copy_page(struct vfio *v, uint32_t index)
 		usleep(100);
 	}
 	return c[0x10] | c[0x11] << 8;
+}
+
+/* The device's translation cache counters (spec 9.3). */
+struct atc {
+	uint32_t hits, misses;
+};
+
+static struct atc atc_read(struct vfio *v)
+{
+	return (struct atc){ reg_read(v, REG_ATC_HITS),
+			     reg_read(v, REG_ATC_MISSES) };
+}
+
+/*
+ * The cache's lookups since @before were @hits hits and @misses misses
+ * (-1: at least one).
+ */
+static bool atc_moved(struct vfio *v, const struct atc *before, int hits,
+		      int misses)
+{
+	struct atc now = atc_read(v);
+	uint32_t dh = now.hits - before->hits;
+	uint32_t dm = now.misses - before->misses;
+	bool ok = (hits < 0 ? dh > 0 : dh == (uint32_t)hits) &&
+		  (misses < 0 ? dm > 0 : dm == (uint32_t)misses);
+
+	if (!ok)
+		ktap_diag("ATC: %u hits, %u misses; wanted %s%d hits, %s%d misses",
+			  dh, dm, hits < 0 ? ">" : "", hits < 0 ? 0 : hits,
+			  misses < 0 ? ">" : "", misses < 0 ? 0 : misses);
+	return ok;
 }
 
 static bool ats_enabled(struct vfio *v)
@@ -355,11 +394,13 @@ static bool dev_tlb_invalidated(unsigned int rid, uint64_t iova)
  * Unmaps IOVA_DATA and asks for the copy again: the device must fault,
  * and the IOMMU reports it (announced first: the harness fails a boot
  * whose IOMMU faults nobody announced). With ATS, the IOMMU driver must
- * also have told the device's IOTLB to drop the page.
+ * also have told the device's IOTLB to drop the page, and the device must
+ * have asked the IOMMU again instead of answering from its cache.
  */
 static bool dma_after_unmap(struct vfio *v, bool ats)
 {
 	const char *ev = TRACING "/events/intel_iommu/qi_submit/enable";
+	struct atc before;
 	bool ok = true;
 
 	if (ats)
@@ -375,7 +416,10 @@ static bool dma_after_unmap(struct vfio *v, bool ats)
 	}
 	printf("# sgdma-expect: iommu-fault dev=%s addr=0x%x dir=read\n",
 	       v->bdf, IOVA_DATA);
-	ok &= EXPECT(copy_page(v, 1) == ST_DMA_FAULT);
+	before = atc_read(v);
+	ok &= EXPECT(copy_page(v) == ST_DMA_FAULT);
+	if (ats)
+		ok &= EXPECT(atc_moved(v, &before, 0, 1));
 	return ok;
 }
 
@@ -433,8 +477,8 @@ static bool data_test(const char *bdf)
 
 static const char *const cases[] = {
 	"ats_enabled_by_iommu_driver", "copy_through_translation_cache",
-	"dma_after_unmap_faults", "rebound_to_sgdma",
-	"data_test_after_iommu_fault",
+	"repeat_copy_hits_translation_cache", "dma_after_unmap_faults",
+	"rebound_to_sgdma", "data_test_after_iommu_fault",
 };
 
 static void vfio_close(struct vfio *v)
@@ -456,6 +500,7 @@ int main(void)
 {
 	struct vfio v = { 0 };
 	struct pins start, before;
+	struct atc atc0 = { 0 };
 	bool ok, ats;
 
 	ktap_plan(ARRAY_LEN(cases));
@@ -478,24 +523,39 @@ int main(void)
 	     EXPECT(system("modprobe vfio_iommu_type1") == 0) &&
 	     EXPECT(set_driver(v.bdf, "vfio-pci") == 0) && vfio_open(&v) &&
 	     setup_channel(&v);
-	/* Cases 1-3 hold VFIO's pins: each checks they are exactly those. */
+	/* Cases 1-4 hold VFIO's pins: each checks they are exactly those. */
 	if (ats)
 		ktap_result(ok && ats_enabled(&v) &&
 			    EXPECT(vfio_pins_held(&v, &start)), cases[0]);
 	else
 		ktap_skip_needs(cases[0], "ats",
 				"the function has no ATS capability");
-	ktap_result(ok && EXPECT(copy_page(&v, 0) == ST_OK) &&
+	/* The first copy asks the IOMMU; without ATS no cache is used. */
+	if (ok)
+		atc0 = atc_read(&v);
+	ktap_result(ok && EXPECT(copy_page(&v) == ST_OK) &&
+		    EXPECT(atc_moved(&v, &atc0, 0, ats)) &&
 		    EXPECT(vfio_pins_held(&v, &start)), cases[1]);
+	/* The same copy again is served from the cache. */
+	if (ats) {
+		if (ok)
+			atc0 = atc_read(&v);
+		ktap_result(ok && EXPECT(copy_page(&v) == ST_OK) &&
+			    EXPECT(atc_moved(&v, &atc0, 1, 0)) &&
+			    EXPECT(vfio_pins_held(&v, &start)), cases[2]);
+	} else {
+		ktap_skip_needs(cases[2], "ats",
+				"the function has no ATS capability");
+	}
 	ktap_result(ok && dma_after_unmap(&v, ats) &&
-		    EXPECT(vfio_pins_held(&v, &start)), cases[2]);
+		    EXPECT(vfio_pins_held(&v, &start)), cases[3]);
 
 	vfio_close(&v);
 	ktap_result(EXPECT(set_driver(v.bdf, NULL) == 0) &&
 		    EXPECT(bound_to(v.bdf, "sgdma")) &&
-		    EXPECT(pins_balanced(&start)), cases[3]);
+		    EXPECT(pins_balanced(&start)), cases[4]);
 	pins_snapshot(&before);
 	ktap_result(bound_to(v.bdf, "sgdma") && data_test(v.bdf) &&
-		    EXPECT(pins_balanced(&before)), cases[4]);
+		    EXPECT(pins_balanced(&before)), cases[5]);
 	return ktap_finish();
 }

@@ -175,6 +175,32 @@ static bool test_misuse(void)
 	return ok;
 }
 
+/*
+ * Handle 0 is never issued and names no buffer, even when handle 1 (the
+ * table's first slot) is live: on a fresh file the first registration gets
+ * handle 1, and freeing handle 0 must neither succeed nor take it.
+ */
+static bool test_handle_zero(void)
+{
+	unsigned char *a = backed(PAGE);
+	uint32_t h = 0;
+	bool ok = a != NULL;
+
+	sgdma_close(dev);
+	dev = NULL;
+	ok &= EXPECT(t_open(0));
+	if (!ok)
+		return false;
+	ok &= EXPECT(reg(a, PAGE, 0, &h) == 0) && EXPECT(h == 1);
+	ok &= EXPECT(unreg(0) == ENOENT);
+	/* Handle 1 is still there, and still its own. */
+	ok &= EXPECT(bx_h2c(0, h, 0, PAGE) == 0);
+	ok &= EXPECT(unreg(h) == 0);
+	ok &= EXPECT(unreg(0) == ENOENT);
+	munmap(a, PAGE);
+	return ok;
+}
+
 /* Handles run out cleanly, and a freed one is not handed out at once. */
 /*
  * Fills the handle table with one page registered over and over: read-only,
@@ -439,7 +465,7 @@ static bool test_dma_space(void)
 
 int main(void)
 {
-	ktap_plan(9);
+	ktap_plan(10);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no buffer support");
 		return t_fail_all("setup");
@@ -447,6 +473,7 @@ int main(void)
 	RUN(test_roundtrip(), "roundtrip_many_descriptors");
 	RUN(test_offsets(), "offsets_and_readonly");
 	RUN(test_misuse(), "misuse_errno");
+	RUN(test_handle_zero(), "handle_zero_names_no_buffer");
 	RUN(test_table_full(), "handle_table_full");
 	RUN(test_rlimit(), "rlimit_memlock");
 	RUN(test_release_on_close(), "release_on_close_and_exit");

@@ -41,6 +41,8 @@
 #define REG_MAX_XFER            0x030
 #define REG_CTRL                0x034
 #define REG_INT_STATUS          0x038
+#define REG_ATC_HITS            0x03c
+#define REG_ATC_MISSES          0x040
 #define REGS_SIZE               0x4000
 
 #define ID_VALUE                0x5347444d
@@ -1599,6 +1601,11 @@ static void test_ats_capability(void)
     g_assert_cmpint(run(&t, 0, &(Desc){ .opcode = OP_H2C, .length = 4096,
                                         .src = buf,
                                         .src_n = 4096 }).status, ==, S_OK);
+    /* ...so the translation cache is not used, and its counters say so. */
+    wr(&t, REG_ATC_HITS, 5);
+    wr(&t, REG_ATC_MISSES, 5);
+    g_assert_cmphex(rd(&t, REG_ATC_HITS), ==, 0);
+    g_assert_cmphex(rd(&t, REG_ATC_MISSES), ==, 0);
     sg_stop(&t);
 
     /* Without it, no capability. */
