@@ -41,7 +41,14 @@ totals() {
     acq=$(awk '$1 == "nr_foll_pin_acquired" { print $2 }' /proc/vmstat)
     rel=$(awk '$1 == "nr_foll_pin_released" { print $2 }' /proc/vmstat)
     held=$(driver_sum pages_pinned)
-    leaked=$(driver_sum pages_leaked)
+    # Leaks are for good, but their counter goes with its device (removal,
+    # module reload): report the most ever seen.
+    now_leaked=$(driver_sum pages_leaked)
+    if [ "$now_leaked" -lt 0 ]; then
+        leaked=-1
+    elif [ "$now_leaked" -gt "${leaked:-0}" ] && [ "${leaked:-0}" -ge 0 ]; then
+        leaked=$now_leaked
+    fi
     warn=$(dmesg | grep -cE "$problems")
     [ -n "$warn" ] || warn=-1
     echo "# totals: $1 foll_pin_acquired=${acq:--1} foll_pin_released=${rel:--1} driver_pages_pinned=$held driver_pages_leaked=$leaked kernel_problems=$warn"
