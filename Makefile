@@ -5,6 +5,9 @@
 #   make shell    boot the VM and leave an interactive guest shell
 #   make bench    measure every data path against its peers (report.md,
 #                 CSV, plot in build/bench/)
+#   make fuzz     QEMU's generic-fuzz (libFuzzer, ASan, UBSan) on the
+#                 device, FUZZ_SECONDS in all (default 600), see
+#                 docs/fuzz.md
 #   make mutants  the mutation lane: every seeded bug of tests/mutants/,
 #                 caught or not (MUTANTS="a b" picks some; REPORT=docs/
 #                 mutants.md also writes the report there)
@@ -25,8 +28,10 @@
 export KSERIES CELLS TESTS HOST LANE
 export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
+export FUZZ_TARGETS
+FUZZ_SECONDS ?= 600
 
-.PHONY: all build run shell test bench mutants clean checkpatch
+.PHONY: all build run shell test bench mutants fuzz clean checkpatch
 
 all: build
 
@@ -47,6 +52,9 @@ bench:
 
 mutants:
 	@ci/mutants.sh
+
+fuzz:
+	@ci/fuzz.sh run $(FUZZ_SECONDS)
 
 checkpatch:
 	@ci/checkpatch.sh

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Replay a qtest-protocol script on qemu-system-x86_64, one command at a
+time.
+
+    replay.py QEMU SCRIPT
+
+SCRIPT: "# args: ..." lines give QEMU's arguments (after "-machine
+accel=qtest -qtest stdio -display none"); other "#" lines are comments;
+every other line is a qtest command (writel, outl, write, clock_step...).
+
+Each command is sent after the reply to the previous one, as a qtest does:
+QEMU's main loop then runs the device's bottom halves between commands. A
+script piped whole into "-qtest stdio" arrives in one read and is run
+without them, so a doorbell's transfer would only start at the end.
+
+Exits 0 when QEMU answered every command and then left cleanly on
+SIGTERM, 1 when it crashed or stopped answering (its output and a
+sanitizer report, if any, are printed), 2 on a usage error.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+# After the script: a few idle round trips, so that bottom halves and
+# timers the last command scheduled run before QEMU is asked to leave.
+SETTLE = ["read 0x0 0x1"] * 5
+SETTLE_PAUSE = 0.1
+
+
+def parse(path):
+    args, commands = [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("# args:"):
+                args += line[len("# args:"):].split()
+            elif line and not line.startswith("#"):
+                commands.append(line)
+    return args, commands
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    args, commands = parse(sys.argv[2])
+    qemu = subprocess.Popen(
+        [sys.argv[1], "-machine", "accel=qtest", "-qtest", "stdio",
+         "-display", "none"] + args,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, errors="replace",
+        env=dict(os.environ, ASAN_OPTIONS=os.environ.get(
+            "ASAN_OPTIONS", "detect_leaks=0")))
+    transcript = []
+    for n, command in enumerate(commands + SETTLE, 1):
+        if n > len(commands):
+            time.sleep(SETTLE_PAUSE)
+        try:
+            qemu.stdin.write(command + "\n")
+            qemu.stdin.flush()
+        except BrokenPipeError:
+            break
+        reply = None
+        for line in qemu.stdout:
+            transcript.append(line.rstrip("\n"))
+            if line.startswith(("OK", "FAIL", "ERR")):
+                reply = line
+                break
+        if reply is None:
+            print("QEMU stopped answering at command %d: %s" % (n, command))
+            break
+    else:
+        # qtest's QEMU stays up when its input closes: ask it to leave.
+        qemu.terminate()
+        rest, _ = qemu.communicate(timeout=60)
+        transcript += rest.splitlines()
+        if qemu.returncode == 0:
+            print("replayed %d commands; QEMU left cleanly" % len(commands))
+            return 0
+    qemu.kill()
+    rest, _ = qemu.communicate()
+    transcript += rest.splitlines()
+    # From the first sanitizer report on, if there is one.
+    first = next((i for i, line in enumerate(transcript)
+                  if "==ERROR:" in line or "runtime error:" in line),
+                 max(len(transcript) - 60, 0))
+    print("\n".join(transcript[first:first + 60]))
+    print("QEMU exit status %s" % qemu.returncode)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
