@@ -151,9 +151,11 @@ run_target() {
     stats+=", corpus $(find "$corpus" -type f | wc -l) inputs"
     stats+=", $(echo "$found" | grep -c . || true) crash inputs, $reports sanitizer reports"
     if [ -z "$found" ] && [ "$reports" = 0 ] && [ "$status" = 0 ]; then
-        echo "ok - generic-fuzz-$target: $stats"
+        echo "ok - generic-fuzz-$target"
+        echo "# $stats"
     else
-        echo "not ok - generic-fuzz-$target: $stats, exit $status (log $log)"
+        echo "not ok - generic-fuzz-$target"
+        echo "# $stats, exit $status (log $log)"
         echo "$found" | sed 's/^/#   /'
         grep -m3 -E 'ERROR: |runtime error:|SUMMARY' "$log" | sed 's/^/#   /'
         return 1
