@@ -91,11 +91,7 @@ build_fuzzer() {
     ninja -C "$build" qemu-fuzz-x86_64 qemu-system-x86_64 >"$build/ninja.log" 2>&1 ||
         { grep -A20 -m5 -E 'error|FAILED' "$build/ninja.log" >&2; die "fuzz build failed"; }
     echo "$sources" >"$build/.sgdma-sources"
-    # Run from its build tree, QEMU finds firmware under qemu-bundle/.
-    for fw in /usr/share/qemu /usr/share/seabios; do
-        mkdir -p "$build/qemu-bundle$(dirname "$fw")"
-        ln -sfn "$fw" "$build/qemu-bundle$fw"
-    done
+    link_firmware "$build"   # for the replays
     mkdir -p "$out"
     install_if_changed "$build/qemu-fuzz-x86_64" "$out/qemu-fuzz-x86_64"
     chmod +x "$out/qemu-fuzz-x86_64"

@@ -194,10 +194,5 @@ log "building QEMU $line ($flavour) in $build"
 ninja -C "$build" qemu-system-x86_64 tests/qtest/sgdma-test >"$build/ninja.log" 2>&1 ||
     { grep -A20 -m5 -E 'error|FAILED' "$build/ninja.log" >&2; die "QEMU build failed"; }
 echo "$sources" >"$build/.sgdma-sources"
-# Run from its build tree, QEMU looks for firmware under qemu-bundle/ +
-# --firmwarepath: point that at Debian's seabios and qemu-system-data.
-for fw in /usr/share/qemu /usr/share/seabios; do
-    mkdir -p "$build/qemu-bundle$(dirname "$fw")"
-    ln -sfn "$fw" "$build/qemu-bundle$fw"
-done
+link_firmware "$build"
 echo "$build"
