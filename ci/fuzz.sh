@@ -81,7 +81,7 @@ build_fuzzer() {
     sources=$(cat "$SGDMA_TOP"/qemu-device/* "$SGDMA_TOP/tests/fuzz/sgdma-fuzz-configs.h" |
               sha256sum | cut -d' ' -f1)
     if [ "$(cat "$build/.sgdma-sources" 2>/dev/null)" != "$sources" ]; then
-        find "$build" \( -name '*sgdma*.o' -o -name 'generic_fuzz.c.o' \
+        find "$build" \( -name '*sgdma*.o' -o -name '*_generic_fuzz.c.o' \
             -o -path '*/trace/trace-hw_sgdma.*' \) -delete
         rm -f "$build/.sgdma-sources"
     fi
