@@ -9,7 +9,9 @@
 #                                 in all, from the committed seeds and the
 #                                 corpus earlier runs kept
 #   ci/fuzz.sh smoke [SECONDS]    a short run (60 s) from the seeds only:
-#                                 TAP, one case per target, for make test
+#                                 TAP, one case per target and per crash
+#                                 script of tests/fuzz/repro/ (replayed),
+#                                 for make test
 #
 # FUZZ_TARGETS="sgdma sgdma-ats" picks targets. A run ends non-zero on any
 # crash; each crash input is in build/fuzz/<target>/crashes/, with the
@@ -91,9 +93,10 @@ build_fuzzer() {
     ninja -C "$build" qemu-fuzz-x86_64 qemu-system-x86_64 >"$build/ninja.log" 2>&1 ||
         { grep -A20 -m5 -E 'error|FAILED' "$build/ninja.log" >&2; die "fuzz build failed"; }
     echo "$sources" >"$build/.sgdma-sources"
-    link_firmware "$build"   # for the replays
     mkdir -p "$out"
     install_if_changed "$build/qemu-fuzz-x86_64" "$out/qemu-fuzz-x86_64"
+    install_if_changed "$build/qemu-system-x86_64" "$out/qemu-system-x86_64"
+    link_firmware "$out"
     chmod +x "$out/qemu-fuzz-x86_64"
 }
 
@@ -152,7 +155,7 @@ run_target() {
     else
         echo "not ok - generic-fuzz-$target"
         echo "# $stats, exit $status (log $log)"
-        echo "$found" | sed 's/^/#   /'
+        echo "$found" | head -n 5 | sed "s/^/#   /"
         grep -m3 -E 'ERROR: |runtime error:|SUMMARY' "$log" | sed 's/^/#   /'
         return 1
     fi
@@ -184,13 +187,16 @@ replay_trace() {
 
 # run_all SECONDS KIND: every target, SECONDS shared among them; KIND
 # "run" (build/fuzz/TARGET/, its corpus grown run after run) or "smoke"
-# (build/fuzz/smoke/TARGET/, from the seeds only).
+# (build/fuzz/smoke/TARGET/, from the seeds only, then every crash found
+# so far replayed from its script in tests/fuzz/repro/).
 run_all() {
-    local total=$1 kind=$2 n=0 failed=0 each t dir start
+    local total=$1 kind=$2 n=0 failed=0 each t dir start repros=() r
+    [ "$kind" != smoke ] || repros=("$SGDMA_TOP"/tests/fuzz/repro/*.qtest)
+    [ -e "${repros[0]:-}" ] || repros=()
     set -- $targets   # one word per target
     each=$(( total / $# ))
     [ "$each" -gt 0 ] || each=1
-    echo "1..$#"
+    echo "1..$(( $# + ${#repros[@]} ))"
     start=$(date +%s)
     for t in $targets; do
         n=$((n + 1))
@@ -202,7 +208,20 @@ run_all() {
         run_target "$t" "$each" "$dir" | sed "s/^\(not \)\{0,1\}ok /&$n /" ||
             failed=1
     done
-    echo "# $# targets, $each s each, $(( $(date +%s) - start )) s in all"
+    for r in "${repros[@]}"; do
+        n=$((n + 1))
+        if python3 "$SGDMA_TOP/tests/fuzz/replay.py" "$out/qemu-system-x86_64" \
+            "$r" >"$out/smoke/$(basename "$r").log" 2>&1; then
+            echo "ok $n - replay $(basename "$r" .qtest)"
+        else
+            echo "not ok $n - replay $(basename "$r" .qtest)"
+            grep -m3 -E 'ERROR: |runtime error:|replied|stopped|exit status' \
+                "$out/smoke/$(basename "$r").log" | sed 's/^/#   /'
+            failed=1
+        fi
+    done
+    echo "# $# targets, $each s each, ${#repros[@]} crash scripts replayed," \
+        "$(( $(date +%s) - start )) s in all"
     return $failed
 }
 

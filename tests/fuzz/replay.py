@@ -5,16 +5,19 @@ time.
     replay.py QEMU SCRIPT
 
 SCRIPT: "# args: ..." lines give QEMU's arguments (after "-machine
-accel=qtest -qtest stdio -display none"); other "#" lines are comments;
-every other line is a qtest command (writel, outl, write, clock_step...).
+accel=qtest -qtest stdio -display none"); "# expect: REPLY" after a
+command is the reply it must get (e.g. "OK 0x0a00"); other "#" lines are
+comments; every other line is a qtest command (writel, outl, write,
+clock_step...).
 
 Each command is sent after the reply to the previous one, as a qtest does:
 QEMU's main loop then runs the device's bottom halves between commands. A
 script piped whole into "-qtest stdio" arrives in one read and is run
 without them, so a doorbell's transfer would only start at the end.
 
-Exits 0 when QEMU answered every command and then left cleanly on
-SIGTERM, 1 when it crashed or stopped answering (its output and a
+Exits 0 when QEMU answered every command as expected and then left
+cleanly on SIGTERM, 1 when a reply differed, it crashed or stopped
+answering (its output and a
 sanitizer report, if any, are printed), 2 on a usage error.
 """
 
@@ -30,15 +33,18 @@ SETTLE_PAUSE = 0.1
 
 
 def parse(path):
-    args, commands = [], []
+    """QEMU's arguments, the commands, and {command index: expected reply}."""
+    args, commands, expect = [], [], {}
     with open(path) as f:
         for line in f:
             line = line.strip()
             if line.startswith("# args:"):
                 args += line[len("# args:"):].split()
+            elif line.startswith("# expect:") and commands:
+                expect[len(commands)] = line[len("# expect:"):].strip()
             elif line and not line.startswith("#"):
                 commands.append(line)
-    return args, commands
+    return args, commands, expect
 
 
 def ram_size(args):
@@ -69,7 +75,7 @@ def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    args, commands = parse(sys.argv[2])
+    args, commands, expect = parse(sys.argv[2])
     outside = beyond_ram(args, commands)
     if outside:
         print("note: %d DMA fills lie beyond guest RAM (first: %s), where "
@@ -99,6 +105,10 @@ def main():
                 break
         if reply is None:
             print("QEMU stopped answering at command %d: %s" % (n, command))
+            break
+        if n in expect and reply.strip() != expect[n]:
+            print("command %d, %s: replied %s, expected %s" % (
+                n, command, reply.strip(), expect[n]))
             break
     else:
         # qtest's QEMU stays up when its input closes: ask it to leave.

@@ -17,12 +17,15 @@ import struct
 import sys
 
 SEPARATOR = b"FUZZ"
-OP_READ, OP_WRITE, OP_ADD_DMA_PATTERN, OP_CLOCK_STEP = 2, 3, 7, 9
+OP_READ, OP_WRITE, OP_PCI_WRITE, OP_ADD_DMA_PATTERN, OP_CLOCK_STEP = (
+    2, 3, 5, 7, 9)
 LONG = 2                  # generic-fuzz's access sizes: Byte, Word, Long, Quad
 REGS = 0                  # BAR0 is the lowest of the device's MMIO regions
 
 # Guest RAM the scenarios use (generic-fuzz gives the guest 512 MiB)
 RING, COMPL, DATA, LIST = 0x100000, 0x110000, 0x200000, 0x300000
+UNUSED = 0xd0000000       # q35's PCI hole, where nothing is mapped
+PCI_BAR2 = 0x18
 
 # docs/device-spec.md, sections 4 and 5
 CHAN_BASE, CHAN_STRIDE = 0x1000, 0x100
@@ -41,6 +44,11 @@ def write(offset, value):
 
 def read(offset):
     return struct.pack("<BBBxxI", OP_READ, LONG, REGS, offset)
+
+
+def pci_write(offset, value):
+    """A 32-bit write to the function's configuration space."""
+    return struct.pack("<BBBBxI", OP_PCI_WRITE, LONG, 0, offset, value)
 
 
 def pattern(data):
@@ -109,6 +117,15 @@ SCENARIOS = {
                       [write(CHAN_BASE + CTRL, CTRL_RESET),
                        read(CHAN_BASE + STATUS)]),
     "bad-ring": channel_setup(size=3) + [read(CHAN_BASE + STATUS)],
+    # qtest /sgdma/self-target, with the BAR moved after the check: an H2C
+    # from an unused address, then BAR2 (the card) moved onto it before
+    # the data moves (with latency set, the link model's wait).
+    "self-target-bar-moved": (
+        [pattern(descriptor(H2C, 4096, UNUSED, 4096, 0x800, 0))] +
+        channel_setup() + [write(CHAN_BASE + DOORBELL, 1),
+                           pci_write(PCI_BAR2, UNUSED), pci_write(PCI_BAR2 + 4, 0),
+                           clock_step(), clock_step(),
+                           read(CHAN_BASE + STATUS)]),
 }
 
 

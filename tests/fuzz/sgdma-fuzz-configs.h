@@ -30,12 +30,12 @@
     .objects = "sgdma*",
 }, {
     /*
-     * Every channel (31), a prefetch that is not a power of two and the strict
+     * Every channel (31), an 8-descriptor prefetch and the strict
      * segment rules of the "strict" cell
      */
     .name = "sgdma-limits",
     .args = "-machine q35 -nodefaults "
-    "-device sgdma,card-size=1M,channels=31,desc-prefetch=3,dma-bits=32,"
+    "-device sgdma,card-size=1M,channels=31,desc-prefetch=8,dma-bits=32,"
     "max-seg-size=65536,seg-boundary=0xffff,max-segments=64,seg-align=64,"
     "ring-max=4,max-transfer=1048576",
     .objects = "sgdma*",
