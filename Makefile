@@ -9,6 +9,9 @@
 #                 sharded run (SHARD=), build/test-results/shard-*/ or
 #                 SHARDS="DIR..."
 #   make test-build  build everything make test needs, run nothing (CI)
+#   make fuzz     QEMU's generic-fuzz (libFuzzer, ASan, UBSan) on the
+#                 device, FUZZ_SECONDS in all (default 600), see
+#                 docs/fuzz.md
 #   make mutants  the mutation lane: every seeded bug of tests/mutants/,
 #                 caught or not (MUTANTS="a b" picks some; REPORT=docs/
 #                 mutants.md also writes the report there)
@@ -33,9 +36,11 @@
 export KSERIES KSRC CELLS TESTS HOST LANE JOBS SHARD
 export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
+export FUZZ_TARGETS
+FUZZ_SECONDS ?= 600
 
-.PHONY: all build run shell test test-merge test-build bench mutants clean \
-	checkpatch
+.PHONY: all build run shell test test-merge test-build bench mutants fuzz \
+	clean checkpatch
 
 all: build
 
@@ -62,6 +67,9 @@ bench:
 
 mutants:
 	@ci/mutants.sh
+
+fuzz:
+	@ci/fuzz.sh run $(FUZZ_SECONDS)
 
 checkpatch:
 	@ci/checkpatch.sh

@@ -27,7 +27,7 @@ qemu_checkpatch() {
     [ -n "$src" ] || { with_cache_lock qemu "$ci/qemu.sh" default >/dev/null; src=$(ls -d "$SGDMA_CACHE"/qemu/*/src | head -n1); }
     # Relative paths: QEMU's rules depend on where a file lives (tests/).
     (cd "$SGDMA_TOP" && perl "$src/scripts/checkpatch.pl" --no-tree --terse \
-        -f qemu-device/*.[ch] tests/qtest/*.c)
+        -f qemu-device/*.[ch] tests/qtest/*.c tests/fuzz/*.h)
 }
 
 case ${1:-all} in

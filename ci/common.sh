@@ -19,6 +19,17 @@ install_if_changed() {
     fi
 }
 
+# Run from its build tree, QEMU looks for firmware under qemu-bundle/ +
+# --firmwarepath: point that at Debian's seabios and qemu-system-data.
+#   link_firmware BUILD-DIR
+link_firmware() {
+    local fw
+    for fw in /usr/share/qemu /usr/share/seabios; do
+        mkdir -p "$1/qemu-bundle$(dirname "$fw")"
+        ln -sfn "$fw" "$1/qemu-bundle$fw"
+    done
+}
+
 # Serialises use of the shared cache (QEMU tree and builds, kernels, apt):
 # several checkouts of the project may build at once on one machine.
 #   with_cache_lock NAME CMD...

@@ -235,12 +235,10 @@ buildfiles >"$build/.sgdma-buildfiles"
 # (beside the binary) + --firmwarepath: Debian's seabios and
 # qemu-system-data (a guest without display needs nothing else).
 rm -rf "$out.tmp"
-mkdir -p "$out.tmp/tests/qtest" "$out.tmp/qemu-bundle/usr/share"
+mkdir -p "$out.tmp/tests/qtest"
 cp "$build/qemu-system-x86_64" "$out.tmp/"
 cp "$build/tests/qtest/sgdma-test" "$out.tmp/tests/qtest/"
-for fw in /usr/share/qemu /usr/share/seabios; do
-    ln -s "$fw" "$out.tmp/qemu-bundle$fw"
-done
+link_firmware "$out.tmp"
 printf '%s\n' "$line $flavour" "${conf[*]}" "device $devkey" >"$out.tmp/.sgdma-complete"
 mv -T "$out.tmp" "$out"
 echo "$out"
