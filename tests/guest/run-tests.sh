@@ -44,9 +44,10 @@ totals() {
     # Leaks are for good, but their counter goes with its device (removal,
     # module reload): report the most ever seen.
     now_leaked=$(driver_sum pages_leaked)
+    leaked=${leaked:-0}
     if [ "$now_leaked" -lt 0 ]; then
         leaked=-1
-    elif [ "$now_leaked" -gt "${leaked:-0}" ] && [ "${leaked:-0}" -ge 0 ]; then
+    elif [ "$leaked" -ge 0 ] && [ "$now_leaked" -gt "$leaked" ]; then
         leaked=$now_leaked
     fi
     warn=$(dmesg | grep -cE "$problems")
