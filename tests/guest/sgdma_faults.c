@@ -183,25 +183,6 @@ static bool test_lost_and_duplicate_irq(void)
 	return ok;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-struct killer {
-	pthread_t target;
-	unsigned int delay_ms;
-};
-
-static void *killer(void *arg)
-{
-	struct killer *k = arg;
-
-	usleep(k->delay_ms * 1000);
-	pthread_kill(k->target, SIGUSR1);
-	return NULL;
-}
-
 /* A signal ends a stalled transfer at once with EINTR. */
 static bool test_signal(void)
 {

@@ -64,25 +64,6 @@ static bool test_late_into_freed_pages(void)
 	return ok && late_all_channels_work();
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-struct killer {
-	pthread_t target;
-	unsigned int delay_ms;
-};
-
-static void *killer(void *arg)
-{
-	struct killer *k = arg;
-
-	usleep(k->delay_ms * 1000);
-	pthread_kill(k->target, SIGUSR1);
-	return NULL;
-}
-
 /* A signal ends the LATE transfer; nothing lands, then or later. */
 static bool test_late_after_signal(void)
 {

@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +260,27 @@ static inline int trace_max_channels_busy(unsigned int minor)
 /* ---- random data ---- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+/* A handler that only interrupts: install it without SA_RESTART. */
+static inline void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* killer(): a thread that sends SIGUSR1 to @target after @delay_ms. */
+struct killer {
+	pthread_t target;
+	unsigned int delay_ms;
+};
+
+static inline void *killer(void *arg)
+{
+	struct killer *k = arg;
+
+	usleep(k->delay_ms * 1000);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
 
 static inline uint64_t rnd(void)
 {
