@@ -13,6 +13,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from ktap import FEATURES
+
 MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "..", "guest", "manifest")
 
@@ -28,9 +30,12 @@ class Entry:
     always: bool        # runs even when TESTS names other programs
     series: tuple       # (exclude?, names) or None for every series
     cells: tuple        # (exclude?, names) or None for every cell
+    features: tuple = None  # (exclude?, names) or None for every boot
 
-    def runs_in(self, series, cell):
-        return _selects(self.series, series) and _selects(self.cells, cell)
+    def runs_in(self, series, cell, provides=()):
+        return (_selects(self.series, series) and
+                _selects(self.cells, cell) and
+                _provided(self.features, provides))
 
 
 def _selects(selector, value):
@@ -38,6 +43,16 @@ def _selects(selector, value):
         return True
     exclude, names = selector
     return (value in names) != exclude
+
+
+def _provided(selector, provides):
+    """"a,b": the boot provides a and b; "!a,b": neither."""
+    if selector is None:
+        return True
+    exclude, names = selector
+    if exclude:
+        return not set(names) & set(provides)
+    return set(names) <= set(provides)
 
 
 def _selector(text):
@@ -63,8 +78,15 @@ def parse(text, where="manifest"):
             key, _, value = option.partition("=")
             if option == "always":
                 entry.always = True
-            elif key in ("series", "cells") and value:
+            elif key in ("series", "cells", "features") and value:
                 setattr(entry, key, _selector(value))
+                unknown = set(entry.features[1] if entry.features else ())
+                unknown -= set(FEATURES)
+                if unknown:
+                    raise ValueError("%s:%d: unknown feature %s (known: %s)"
+                                     % (where, number,
+                                        ", ".join(sorted(unknown)),
+                                        ", ".join(FEATURES)))
             else:
                 raise ValueError("%s:%d: unknown option %r"
                                  % (where, number, option))
@@ -77,9 +99,9 @@ def load(path=MANIFEST):
         return parse(f.read(), path)
 
 
-def boot_entries(entries, series, cell, tests=None):
-    """The entries one boot runs, in order: those selected for its series
-    and cell, and, when @tests names programs, only those and the
+def boot_entries(entries, series, cell, tests=None, provides=()):
+    """The entries one boot runs, in order: those selected for its series,
+    cell and the features it @provides, and, when @tests names programs, only those and the
     "always" ones. A name in @tests that the manifest does not know is an
     error, not a boot that silently runs nothing."""
     if tests:
@@ -87,7 +109,7 @@ def boot_entries(entries, series, cell, tests=None):
         if unknown:
             raise ValueError("not in the manifest: %s"
                              % ", ".join(sorted(unknown)))
-    chosen = [e for e in entries if e.runs_in(series, cell)
+    chosen = [e for e in entries if e.runs_in(series, cell, provides)
               and (not tests or e.always or e.name in tests)]
     names = [e.name for e in chosen]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -442,7 +442,8 @@ def boot_cell(args, name, series=None):
     bargs = series_args(args, series.label)
     bargs.kernel, bargs.initrd = series.kernel, series.initrd
     entries = manifest.boot_entries(manifest.load(args.manifest),
-                                    series.label, name, args.tests)
+                                    series.label, name, args.tests,
+                                    boot_provides(series.label, name))
     params = guest_params(series.label, name, [e.name for e in entries])
     qmpdir = tempfile.mkdtemp(prefix="sgdma-qmp-")
     qmp = os.path.join(qmpdir, "qmp.sock")
@@ -649,7 +650,8 @@ def check_manifest(args, series):
         entries = manifest.load(args.manifest)
         for s in series:
             for c in s.cells:
-                manifest.boot_entries(entries, s.label, c, args.tests)
+                manifest.boot_entries(entries, s.label, c, args.tests,
+                                      boot_provides(s.label, c))
     except (OSError, ValueError) as e:
         sys.exit("manifest: %s" % e)
 

@@ -326,6 +326,30 @@ class CommandLine(FakeBoots):
         self.boot(CLEAN, series="debug")
         self.assertIn("sgdma_tests=prog_b,final", self.cmdline())
 
+    def test_features_select_by_what_the_boot_provides(self):
+        entries = manifest.parse("a 1 features=!kernel-debug\n"
+                                 "b 1 features=iommu,ats\n")
+        names = lambda provides: [e.name for e in manifest.boot_entries(
+            entries, "ksrc", "no-iommu", None, provides)]
+        self.assertEqual(names(()), ["a"])
+        self.assertEqual(names(("kernel-debug", "iommu", "ats")), ["b"])
+        self.assertEqual(names(("iommu",)), ["a"])
+
+    def test_a_ksrc_kernel_with_debug_options_skips_what_the_lane_skips(self):
+        harness.SERIES_SETTINGS["ksrc"] = {"provides": ["kernel-debug"]}
+        try:
+            names = [e.name for e in manifest.boot_entries(
+                manifest.load(), "ksrc", "no-iommu", None,
+                harness.boot_provides("ksrc", "no-iommu"))]
+        finally:
+            del harness.SERIES_SETTINGS["ksrc"]
+        self.assertNotIn("sgdma_wedged", names)
+        self.assertNotIn("sgdma_hotplug", names)
+
+    def test_unknown_feature_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "unknown feature kernel-dbg"):
+            manifest.parse("a 1 features=!kernel-dbg\n")
+
     def test_unknown_test_name_is_refused(self):
         with self.assertRaisesRegex(ValueError, "not in the manifest"):
             manifest.boot_entries(manifest.parse(TEST_MANIFEST), "6.1",
@@ -786,7 +810,8 @@ class GuestManifest(unittest.TestCase):
         for label in ("6.1", "6.12", "debug"):
             for cell in harness.CELLS:
                 names = [e.name for e in manifest.boot_entries(
-                    entries, label, cell)]
+                    entries, label, cell, None,
+                    harness.boot_provides(label, cell))]
                 self.assertEqual(names[0], "sgdma_cell")
                 self.assertEqual("sgdma_hotplug" in names, label != "debug")
                 params = harness.guest_params(label, cell, names)
