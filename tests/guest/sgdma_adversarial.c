@@ -62,22 +62,6 @@ static bool arm(unsigned int chan, unsigned int mode, unsigned int n)
 	return write_str("/sys/kernel/debug/sgdma/sgdma0/fault_inject", s);
 }
 
-static int xfer_one(uint16_t op, uint32_t flags, uint64_t off, void *buf,
-		    size_t len)
-{
-	struct sgdma_iovec v = { (uintptr_t)buf, len };
-	struct sgdma_xfer x = { .flags = flags, .op = op, .card_offset = off };
-
-	if (op == SGDMA_OP_H2C) {
-		x.src_iov = (uintptr_t)&v;
-		x.src_iovcnt = 1;
-	} else {
-		x.dst_iov = (uintptr_t)&v;
-		x.dst_iovcnt = 1;
-	}
-	return xfer_raw(&x);
-}
-
 /* Whether the pinned path takes @p/@len as they are (seg_align). */
 static bool pinnable(const void *p, size_t len)
 {
@@ -231,7 +215,7 @@ static bool guarded(uint16_t op, const struct fence *f, uint32_t flags,
 	if ((flags & SGDMA_XFER_PINNED) && !pinnable(f->p, f->len))
 		want = EINVAL;
 	if (op == SGDMA_OP_C2H) {
-		int e = xfer_one(op, flags, off, f->p, f->len);
+		int e = xfer_single(op, flags, 0, off, f->p, f->len);
 
 		if (!EXPECT(e == want))
 			return false;
@@ -239,7 +223,7 @@ static bool guarded(uint16_t op, const struct fence *f, uint32_t flags,
 	}
 	/* H2C from the fenced buffer, checked through a plain one. */
 	fill_random(f->p, f->len);
-	if (!EXPECT(xfer_one(op, flags, off, f->p, f->len) == want))
+	if (!EXPECT(xfer_single(op, flags, 0, off, f->p, f->len) == want))
 		return false;
 	if (want)
 		return true;
@@ -661,8 +645,8 @@ static bool test_unmap_in_flight(void)
 			memset(u.p, 0x77, UNMAP_LEN);
 		pthread_create(&t, NULL, unmapper, &u);
 		/* H2C goes elsewhere: card offset 0 keeps the C2H data. */
-		e = xfer_one(op, fl, op == SGDMA_OP_H2C ? 32 * MiB : 0, u.p,
-			     UNMAP_LEN);
+		e = xfer_single(op, fl, 0, op == SGDMA_OP_H2C ? 32 * MiB : 0, u.p,
+				UNMAP_LEN);
 		pthread_join(t, NULL);
 		if (e == 0)
 			outcome[0]++;
