@@ -426,8 +426,9 @@ def dominant_cost(costs, cell, size, d):
     what = {"sgdma_chan_run": " (the device round trip: doorbell to "
             "completion, the wait included)",
             "rest": " (sg table, descriptors, bookkeeping)"}.get(name, "")
-    return "dominant cost %s%s, %.0f of %.0f µs per transfer (%.0f%%)" % (
-        name, what, us, total, 100 * us / total if total else 0)
+    return "dominant cost at depth 1 %s%s, %.0f of %.0f µs per traced " \
+        "transfer (%.0f%%)" % (name, what, us, total,
+                               100 * us / total if total else 0)
 
 
 def qd_targets(qrows, lats, costs, cells):
@@ -442,6 +443,11 @@ def qd_targets(qrows, lats, costs, cells):
             if a and b:
                 line = "%s: %.2fx (%.0f against %.0f operations/s)" % (
                     "met" if a >= 2 * b else "missed", a / b, a, b)
+                line += "; depth %d against depth 1: %s" % (deep, ", ".join(
+                    "%s %s" % (path, ratio(*(ops_per_s(find(
+                        qrows, cell=cell, path=path, direction=d, size=small,
+                        qd=q)) for q in (deep, 1))))
+                    for path in QD_PATHS))
                 if a < 2 * b:
                     line += "; " + dominant_cost(costs, cell, small, d)
             else:
@@ -572,35 +578,41 @@ def plot(args, rows, cells):
 
 def replot(args):
     def load(name, ints, floats):
-        with open(os.path.join(args.out, name)) as f:
+        path = os.path.join(args.out, name)
+        if not os.path.exists(path):    # a run of only the queue depths
+            return []
+        with open(path) as f:
             return [dict(r, **{k: int(r[k]) for k in ints},
                          **{k: float(r[k]) for k in floats})
                     for r in csv.DictReader(f)]
     rows = load("results.csv", ["size", "reps"],
                 ["median", "min", "max", "stddev"])
     costs = load("costs.csv", ["size", "calls"], ["total_us"])
-    qrows, lats = [], []
-    if os.path.exists(os.path.join(args.out, "qd-results.csv")):
-        qrows = load("qd-results.csv", ["size", "reps", "qd"],
-                     ["median", "min", "max", "stddev"])
-        lats = load("qd-latency.csv", ["size", "qd", "ops"],
-                    ["median_us", "p90_us", "p99_us", "max_us"])
+    qrows = load("qd-results.csv", ["size", "reps", "qd"],
+                 ["median", "min", "max", "stddev"])
+    lats = load("qd-latency.csv", ["size", "qd", "ops"],
+                ["median_us", "p90_us", "p99_us", "max_us"])
     with open(os.path.join(args.out, "notes.txt")) as f:
         notes = f.read().splitlines()
-    cells = [c for c in BENCH_CELLS if any(r["cell"] == c for r in rows)]
-    reps = rows[0]["reps"] if rows else 0
+    cells = [c for c in BENCH_CELLS
+             if any(r["cell"] == c for r in rows + qrows)]
+    reps = (rows or qrows)[0]["reps"] if rows or qrows else 0
+    # The run's conditions, not the redrawing's (older runs name no commit).
+    run = ("- date: ", "- commit: ", "- machine: ", "- guest: ")
     with open(os.path.join(args.out, "report.md")) as f:
-        date = next((line for line in f if line.startswith("- date: ")), "")
-    text = report(args, dict(FULL, reps=reps), rows, costs, cells, notes,
-                  qrows, lats)
-    if date:    # the run's, not the redrawing's
-        text = "\n".join(date.rstrip("\n") if line.startswith("- date: ")
-                         else line for line in text.split("\n"))
+        kept = {line.split(":")[0]: line.rstrip("\n") for line in f
+                if line.startswith(run)}
+    params = dict(FULL if rows else QD, reps=reps)
+    text = report(args, params, rows, costs, cells, notes, qrows, lats)
+    text = "\n".join(kept.get(line.split(":")[0], line)
+                     for line in text.split("\n")
+                     if not line.startswith(run) or line.split(":")[0] in kept)
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(text)
-    err = plot(args, rows, cells)
+    err = plot(args, rows, cells) if rows else ""
     shutil.rmtree(os.path.join(args.out, "plot"), ignore_errors=True)
-    print(err or "# wrote report.md and throughput.png in %s" % args.out)
+    print(err or "# wrote report.md%s in %s"
+          % (" and throughput.png" if rows else "", args.out))
     return 1 if err else 0
 
 
