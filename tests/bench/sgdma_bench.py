@@ -272,13 +272,22 @@ def commit():
     return head + (" with local changes" if dirty else "")
 
 
+def qemu_version(binary):
+    """The version directory of a cached QEMU build
+    (~/.cache/sgdma/qemu/VERSION/FLAVOUR/HASH/qemu-system-x86_64), else the
+    binary's path."""
+    parts = binary.split(os.sep)
+    return next((d for d in reversed(parts[:-1])
+                 if d[:1].isdigit() and "." in d),
+                binary)
+
+
 def header(args, params, p):
     p("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     p("- commit: %s" % commit())
     p("- machine: %s" % machine())
     p("- guest: %s under TCG (no KVM), 2 vCPUs, 1 GiB; QEMU %s"
-      % (os.path.basename(args.kernel), os.path.basename(
-          os.path.dirname(os.path.dirname(args.qemu)))))
+      % (os.path.basename(args.kernel), qemu_version(args.qemu)))
     p("- method: median of %d repetitions of at least %d ms each, after one "
       "warm-up call; MB/s = 10^6 bytes/s; spread is min-max"
       % (params["reps"], params["ms"]))
