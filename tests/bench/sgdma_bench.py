@@ -601,8 +601,10 @@ def replot(args):
                  ["median", "min", "max", "stddev"])
     lats = load("qd-latency.csv", ["size", "qd", "ops"],
                 ["median_us", "p90_us", "p99_us", "max_us"])
-    with open(os.path.join(args.out, "notes.txt")) as f:
-        notes = f.read().splitlines()
+    notes = []
+    if os.path.exists(os.path.join(args.out, "notes.txt")):
+        with open(os.path.join(args.out, "notes.txt")) as f:
+            notes = f.read().splitlines()
     cells = [c for c in BENCH_CELLS
              if any(r["cell"] == c for r in rows + qrows)]
     reps = (rows or qrows)[0]["reps"] if rows or qrows else 0
