@@ -4,7 +4,8 @@
 #   make test     build what is missing, run every test
 #   make shell    boot the VM and leave an interactive guest shell
 #   make bench    measure every data path against its peers (report.md,
-#                 CSV, plot in build/bench/)
+#                 CSV, plot in build/bench/); BENCH=qd: only the queue
+#                 depths (build/bench-qd/)
 #   make test-merge  one summary and JUnit file from the slices of a
 #                 sharded run (SHARD=), build/test-results/shard-*/ or
 #                 SHARDS="DIR..."
@@ -33,7 +34,7 @@
 # KSERIES unset: make test boots the whole matrix (ci/test.sh), make
 # build/run/shell use 6.1. The scripts take QEMU= as SGDMA_QEMU: their
 # own QEMU is the path of a binary.
-export KSERIES KSRC CELLS TESTS HOST LANE JOBS SHARD
+export KSERIES KSRC CELLS TESTS HOST LANE JOBS SHARD BENCH
 export MUTANTS REPORT MUTANTS_LOCK MUTANTS_FURTHER MUTANTS_BASELINE MUTANTS_RUN
 export SGDMA_QEMU = $(QEMU)
 export FUZZ_TARGETS

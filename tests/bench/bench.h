@@ -4,11 +4,18 @@
  * operation at a list of sizes and prints one CSV row per size, after a
  * header line (the same columns as "sgdma bench -f csv" has):
  *
- *   path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps
+ *   path,direction,size,qd,reps,median_MBps,min_MBps,max_MBps,stddev_MBps
  *
  * Each repetition runs the operation until at least min_ms have passed (and
  * at least once), timed with CLOCK_MONOTONIC around the whole batch, so long
- * runs are neither truncated nor mis-timed by per-call clock reads.
+ * runs are neither truncated nor mis-timed by per-call clock reads. qd is
+ * the operations kept in flight (1 but for sgdma_diobench -q).
+ *
+ * Per-operation latencies (submission to completion), where a program
+ * records them (-L FILE), go to FILE as CSV rows under the header of
+ * "sgdma bench --latency":
+ *
+ *   path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us
  */
 #ifndef SGDMA_BENCH_H
 #define SGDMA_BENCH_H
@@ -25,14 +32,21 @@
 
 #define BENCH_MAX_SIZES	32
 #define BENCH_MAX_REPS	64
+#define BENCH_MAX_DEPTH	256
 
 struct bench_opts {
 	size_t sizes[BENCH_MAX_SIZES];
 	unsigned int nr_sizes;
+	size_t depths[BENCH_MAX_SIZES];	/* -q: queue depths to measure */
+	unsigned int nr_depths;
+	unsigned int qd;		/* the depth being measured, 0: 1 */
 	unsigned int reps;
 	unsigned int min_ms;
 	const char *label;	/* the CSV rows' path */
+	const char *lat_path;	/* -L: where latency rows go, or NULL */
 };
+
+#define BENCH_LAT_HEADER "path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us"
 
 /* One call of the measured operation; returns 0 or a negative errno. */
 typedef int (*bench_fn)(void *ctx, size_t len);
@@ -52,28 +66,37 @@ static inline int bench_cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* "4k,64k,1m,64m": sizes with optional k/m suffix (powers of 1024). */
-static inline int bench_parse_sizes(struct bench_opts *o, const char *arg)
+/*
+ * "4k,64k,1m,64m" into @v (at most BENCH_MAX_SIZES, each 1 to @max):
+ * numbers with optional k/m suffix (powers of 1024). Sets *@n.
+ */
+static inline int bench_parse_list(size_t *v, unsigned int *n,
+				   const char *arg, unsigned long long max)
 {
 	const char *p = arg;
 
-	o->nr_sizes = 0;
+	*n = 0;
 	while (*p) {
 		char *end;
-		unsigned long long v = strtoull(p, &end, 0);
+		unsigned long long x = strtoull(p, &end, 0);
 
-		if (end == p || o->nr_sizes == BENCH_MAX_SIZES)
+		if (end == p || *n == BENCH_MAX_SIZES)
 			return -EINVAL;
 		if (*end == 'k' || *end == 'K')
-			v <<= 10, end++;
+			x <<= 10, end++;
 		else if (*end == 'm' || *end == 'M')
-			v <<= 20, end++;
-		if (!v || v > (1ull << 30) || (*end && *end != ','))
+			x <<= 20, end++;
+		if (!x || x > max || (*end && *end != ','))
 			return -EINVAL;
-		o->sizes[o->nr_sizes++] = v;
+		v[(*n)++] = x;
 		p = *end ? end + 1 : end;
 	}
-	return o->nr_sizes ? 0 : -EINVAL;
+	return *n ? 0 : -EINVAL;
+}
+
+static inline int bench_parse_sizes(struct bench_opts *o, const char *arg)
+{
+	return bench_parse_list(o->sizes, &o->nr_sizes, arg, 1ull << 30);
 }
 
 static inline size_t bench_max_size(const struct bench_opts *o)
@@ -87,25 +110,67 @@ static inline size_t bench_max_size(const struct bench_opts *o)
 }
 
 /*
+ * Prints the row of size @len, direction @dir from the MB/s of each
+ * repetition (@mbps, sorted here), after the header if it is the first.
+ */
+static inline void bench_print_row(const struct bench_opts *o,
+				   const char *dir, size_t len, double *mbps)
+{
+	static int header_done;
+	double sum = 0, var = 0;
+	unsigned int r;
+
+	if (!header_done++)
+		printf("path,direction,size,qd,reps,median_MBps,min_MBps,max_MBps,stddev_MBps\n");
+	for (r = 0; r < o->reps; r++)
+		sum += mbps[r];
+	for (r = 0; r < o->reps; r++)
+		var += (mbps[r] - sum / o->reps) * (mbps[r] - sum / o->reps);
+	qsort(mbps, o->reps, sizeof(mbps[0]), bench_cmp_double);
+	printf("%s,%s,%zu,%u,%u,%.1f,%.1f,%.1f,%.1f\n", o->label, dir, len,
+	       o->qd ? o->qd : 1, o->reps,
+	       o->reps % 2 ? mbps[o->reps / 2] :
+	       (mbps[o->reps / 2 - 1] + mbps[o->reps / 2]) / 2,
+	       mbps[0], mbps[o->reps - 1], sqrt(var / o->reps));
+	fflush(stdout);
+}
+
+/* The value below which a fraction @q of the sorted @v[@n] lie. */
+static inline double bench_quantile(const double *v, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)n);
+
+	return n ? v[i < n ? i : n - 1] : 0;
+}
+
+/* Prints @us[@n] (per-operation latencies, sorted here) as a row to @f. */
+static inline void bench_print_lat(FILE *f, const struct bench_opts *o,
+				   const char *dir, size_t len, double *us,
+				   size_t n)
+{
+	qsort(us, n, sizeof(us[0]), bench_cmp_double);
+	fprintf(f, "%s,%s,%zu,%u,%zu,%.1f,%.1f,%.1f,%.1f\n", o->label, dir,
+		len, o->qd ? o->qd : 1, n, bench_quantile(us, n, 0.5),
+		bench_quantile(us, n, 0.9), bench_quantile(us, n, 0.99),
+		n ? us[n - 1] : 0);
+	fflush(f);
+}
+
+/*
  * Measures @fn at every size of @o and prints the rows (direction @dir);
  * returns 0 or the first error of @fn (after the rows measured before it).
  */
 static inline int bench_run(const struct bench_opts *o, const char *dir,
 			    bench_fn fn, void *ctx)
 {
-	static int header_done;
-
-	if (!header_done++)
-		printf("path,direction,size,reps,median_MBps,min_MBps,max_MBps,stddev_MBps\n");
 	for (unsigned int s = 0; s < o->nr_sizes; s++) {
-		double mbps[BENCH_MAX_REPS], sum = 0, var = 0;
+		double mbps[BENCH_MAX_REPS];
 		size_t len = o->sizes[s];
-		unsigned int r;
 		int ret = fn(ctx, len);	/* warm-up: faults, caches, TLBs */
 
 		if (ret)
 			return ret;
-		for (r = 0; r < o->reps; r++) {
+		for (unsigned int r = 0; r < o->reps; r++) {
 			uint64_t start = bench_now_ns(), ns, calls = 0;
 
 			do {
@@ -116,22 +181,13 @@ static inline int bench_run(const struct bench_opts *o, const char *dir,
 				ns = bench_now_ns() - start;
 			} while (ns < o->min_ms * 1000000ull);
 			mbps[r] = (double)calls * (double)len * 1e3 / (double)ns;
-			sum += mbps[r];
 		}
-		for (r = 0; r < o->reps; r++)
-			var += (mbps[r] - sum / o->reps) * (mbps[r] - sum / o->reps);
-		qsort(mbps, o->reps, sizeof(mbps[0]), bench_cmp_double);
-		printf("%s,%s,%zu,%u,%.1f,%.1f,%.1f,%.1f\n", o->label, dir, len,
-		       o->reps,
-		       o->reps % 2 ? mbps[o->reps / 2] :
-		       (mbps[o->reps / 2 - 1] + mbps[o->reps / 2]) / 2,
-		       mbps[0], mbps[o->reps - 1], sqrt(var / o->reps));
-		fflush(stdout);
+		bench_print_row(o, dir, len, mbps);
 	}
 	return 0;
 }
 
-/* Options -s, -r, -t of bench_parse_args(). */
+/* Options -r, -t of bench_parse_args(). */
 static inline int bench_parse_number(unsigned int *v, const char *arg,
 				     unsigned long max)
 {
@@ -147,10 +203,11 @@ static inline int bench_parse_number(unsigned int *v, const char *arg,
 }
 
 /*
- * Parses "[-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL] OPERANDS" into @o
- * (whose fields hold the defaults) and returns the index of the first
- * operand, or -1 when the program should exit with status *@status (help
- * printed: 0; usage error: 2).
+ * Parses "[-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL] [-q DEPTHS] [-L FILE]
+ * OPERANDS" into @o (whose fields hold the defaults) and returns the index
+ * of the first operand, or -1 when the program should exit with status
+ * *@status (help printed: 0; usage error: 2). -q and -L are for programs
+ * that keep operations in flight; the others refuse them.
  */
 static inline int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 				   const char *operands, int *status)
@@ -158,10 +215,17 @@ static inline int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 	int c, err = 0;
 
 	*status = 2;
-	while (!err && (c = getopt(argc, argv, "s:r:t:l:h")) != -1) {
+	while (!err && (c = getopt(argc, argv, "s:r:t:l:q:L:h")) != -1) {
 		switch (c) {
 		case 's':
 			err = bench_parse_sizes(o, optarg);
+			break;
+		case 'q':
+			err = bench_parse_list(o->depths, &o->nr_depths, optarg,
+					       BENCH_MAX_DEPTH);
+			break;
+		case 'L':
+			o->lat_path = optarg;
 			break;
 		case 'r':
 			err = bench_parse_number(&o->reps, optarg,
@@ -180,7 +244,7 @@ static inline int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 	if (!err)
 		return optind;
 	fprintf(err > 0 ? stdout : stderr,
-		"usage: %s [-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL]%s%s\n",
+		"usage: %s [-s SIZES] [-r REPS] [-t MIN_MS] [-l LABEL] [-q DEPTHS] [-L FILE]%s%s\n",
 		argv[0], *operands ? " " : "", operands);
 	if (err > 0)
 		*status = 0;

@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Benchmark every sgdma data path against its peers, in one run.
 
-  sgdma_bench.py --qemu Q --kernel K --initrd I --out DIR [--smoke]
+  sgdma_bench.py --qemu Q --kernel K --initrd I --out DIR [--smoke|--qd]
 
 Boots one guest per DMA configuration (cell) with two sgdma devices and an
 NVMe controller whose namespace lives in host RAM (a file on tmpfs), runs
 tests/bench/bench.sh in it, measures the host's own memcpy, and writes to
 DIR: results.csv (every measurement), costs.csv (the pinned path's steps),
-report.md (tables and ratios) and throughput.png (gnuplot). Nothing here
-passes or fails on speed; --smoke only proves that every path produced a
-figure and the guest kernel stayed healthy.
+qd-results.csv and qd-latency.csv (small transfers by queue depth, and
+each one's latency), report.md (tables and ratios) and throughput.png
+(gnuplot). --qd measures only the queue depths and the costs (no plot).
+Nothing here passes or fails on speed; --smoke only proves that every path
+produced a figure and the guest kernel stayed healthy.
 """
 
 import argparse
@@ -31,8 +33,12 @@ BENCH_CELLS = ["no-iommu", "iommu-strict", "iommu-lazy", "swiotlb"]
 LAZY = {"qemu": ["-device", "intel-iommu"],
         "append": "intel_iommu=on iommu.strict=0"}
 FULL = {"sizes": "4k,16k,64k,256k,1M,4M,16M,64M", "reps": 5, "ms": 200,
-        "costs": "4k,64k,1M,16M"}
-SMOKE = {"sizes": "64k", "reps": 1, "ms": 10, "costs": "64k"}
+        "costs": "4k,64k,1M,16M", "depths": "1,4,16,32",
+        "qd_sizes": "4k,64k"}
+SMOKE = {"sizes": "64k", "reps": 1, "ms": 10, "costs": "64k",
+         "depths": "1,4", "qd_sizes": "64k"}
+QD = dict(FULL, mode="qd", sizes="4k,64k", costs="4k,64k")
+QD_PATHS = ("pinned", "registered", "nvme-odirect")
 # What a run must report for each cell (path, direction).
 EXPECTED = [(p, d) for p in ("copy", "pinned", "registered", "coherent")
             for d in ("h2c", "c2h", "h2h")]
@@ -44,25 +50,63 @@ COST_STEPS = ["pin_user_pages_fast", "dma_map_sgtable", "dma_sync_sg_for_device"
 NVME_BYTES = 96 << 20
 
 
+def expected_qd(params):
+    """What the queue depths must report: (path, direction, size, qd)."""
+    return [(p, d, parse_size(z), int(q)) for p in QD_PATHS
+            for d in ("h2c", "c2h") for z in params["qd_sizes"].split(",")
+            for q in params["depths"].split(",")]
+
+
+def qd_problems(params, qrows, lats):
+    """What the queue depths should have measured and did not: a figure
+    and latencies (of at least one transfer) for every path, direction,
+    size and depth."""
+    out = []
+    for kind, got, key in (("figure", qrows, "median"),
+                           ("latency", lats, "ops")):
+        have = {(x["path"], x["direction"], x["size"], x["qd"])
+                for x in got if x[key] > 0}
+        out += ["no %s for %s %s %s at depth %d"
+                % (kind, e[0], e[1], human(e[2]), e[3])
+                for e in expected_qd(params) if e not in have]
+    return out
+
+
+def figure(cell, r):
+    return {"cell": cell, "path": r["path"], "direction": r["direction"],
+            "size": int(r["size"]), "reps": int(r["reps"]),
+            "median": float(r["median_MBps"]), "min": float(r["min_MBps"]),
+            "max": float(r["max_MBps"]), "stddev": float(r["stddev_MBps"])}
+
+
+def latency(cell, r):
+    return {"cell": cell, "path": r["path"], "direction": r["direction"],
+            "size": int(r["size"]), "qd": int(r["qd"]), "ops": int(r["ops"]),
+            **{k: float(r[k])
+               for k in ("median_us", "p90_us", "p99_us", "max_us")}}
+
+
 def parse_guest(text, cell):
     """Figures, cost steps and errors from the guest's output.
 
-    CSV blocks come from different programs; each starts with its header.
+    CSV blocks come from different programs; each starts with its header:
+    "csv: " the figures by size, "qcsv: " by queue depth, "lat: " the
+    latencies by queue depth.
     """
-    rows, costs, errors, header = [], [], [], None
-    notes = []
+    rows, costs, errors, notes = [], [], [], []
+    qrows, lats, header = [], [], {}
+    blocks = {"csv": (rows, figure), "qcsv": (qrows, figure),
+              "lat": (lats, latency)}
     for line in text.splitlines():
-        if line.startswith("csv: path,"):
-            header = line[5:].split(",")
-        elif line.startswith("csv: ") and header:
-            r = dict(zip(header, next(csv.reader([line[5:]]))))
-            rows.append({"cell": cell, "path": r["path"],
-                         "direction": r["direction"], "size": int(r["size"]),
-                         "reps": int(r["reps"]),
-                         "median": float(r["median_MBps"]),
-                         "min": float(r["min_MBps"]),
-                         "max": float(r["max_MBps"]),
-                         "stddev": float(r["stddev_MBps"])})
+        kind, _, rest = line.partition(": ")
+        if kind in blocks and rest.startswith("path,"):
+            header[kind] = rest.split(",")
+        elif kind in blocks and kind in header:
+            r = dict(zip(header[kind], next(csv.reader([rest]))))
+            out, make = blocks[kind]
+            out.append(make(cell, r))
+            if kind == "qcsv":
+                out[-1]["qd"] = int(r["qd"])
         elif line.startswith("cost: ") and not line.startswith("cost: size,"):
             size, d, func, calls, total = line[6:].split(",")
             costs.append({"cell": cell, "size": parse_size(size),
@@ -72,7 +116,7 @@ def parse_guest(text, cell):
             errors.append(line[9:])
         elif line.startswith("# note: "):
             notes.append("%s: %s" % (cell, line[8:]))
-    return rows, costs, errors, notes
+    return rows, costs, errors, notes, qrows, lats
 
 
 def parse_size(s):
@@ -117,7 +161,7 @@ def boot(args, name, params):
             lambda: run_qemu(args, cmd, logdir), logdir, "bench " + name)
     finally:
         os.unlink(disk)
-    rows, costs, errors, notes = parse_guest(text, name)
+    rows, costs, errors, notes, qrows, lats = parse_guest(text, name)
     if status:
         errors.append(status)
     if harness.DONE_MARKER not in text.splitlines():
@@ -127,9 +171,9 @@ def boot(args, name, params):
     errors += ["kernel: " + p for p in harness.kernel_problems(
         console.splitlines() + kmsg)]
     print("# bench %s: %.0f s, %d figures, %d errors"
-          % (name, time.monotonic() - start, len(rows), len(errors)),
-          flush=True)
-    return rows, costs, errors, notes
+          % (name, time.monotonic() - start, len(rows) + len(qrows),
+             len(errors)), flush=True)
+    return rows, costs, errors, notes, qrows, lats
 
 
 def host_memcpy(args, params):
@@ -216,25 +260,59 @@ def machine():
         model, os.cpu_count(), mem, platform.system(), platform.release())
 
 
-def report(args, params, rows, costs, cells, notes):
+def git(*argv):
+    top = os.path.join(os.path.dirname(__file__), "..", "..")
+    return subprocess.run(["git", "-C", top, *argv], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def commit():
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "-uno")
+    return head + (" with local changes" if dirty else "")
+
+
+def qemu_version(binary):
+    """The version directory of a cached QEMU build
+    (~/.cache/sgdma/qemu/VERSION/FLAVOUR/HASH/qemu-system-x86_64), else the
+    binary's path."""
+    parts = binary.split(os.sep)
+    return next((d for d in reversed(parts[:-1])
+                 if d[:1].isdigit() and "." in d),
+                binary)
+
+
+def header(args, params, p):
+    p("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    p("- commit: %s" % commit())
+    p("- machine: %s" % machine())
+    p("- guest: %s under TCG (no KVM), 2 vCPUs, 1 GiB; QEMU %s"
+      % (os.path.basename(args.kernel), qemu_version(args.qemu)))
+    p("- method: median of %d repetitions of at least %d ms each, after one "
+      "warm-up call; MB/s = 10^6 bytes/s; spread is min-max"
+      % (params["reps"], params["ms"]))
+    p("- NVMe peer: QEMU `nvme` with a raw namespace in a host tmpfs file, "
+      "guest `O_DIRECT` pread/pwrite of one user buffer at offset 0; by "
+      "queue depth, io_uring with a buffer and a device range per slot")
+    p()
+
+
+def report(args, params, rows, costs, cells, notes, qrows, lats):
     out = io.StringIO()
     p = lambda s="": out.write(s + "\n")  # noqa: E731
+    if params.get("mode") == "qd":
+        p("# sgdma benchmark: queue depths")
+        p()
+        header(args, params, p)
+        qd_report(qrows, lats, costs, cells, p)
+        cost_table(costs, cells, p)
+        return out.getvalue()
     sizes = sorted({r["size"] for r in rows if r["cell"] != "host"})
     series = sorted({(r["path"], r["direction"]) for r in rows
                      if r["cell"] != "host"})
     p("# sgdma benchmark")
     p()
-    p("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    p("- machine: %s" % machine())
-    p("- guest: %s under TCG (no KVM), 2 vCPUs, 1 GiB; QEMU %s"
-      % (os.path.basename(args.kernel), os.path.basename(
-          os.path.dirname(os.path.dirname(args.qemu)))))
-    p("- method: median of %d repetitions of at least %d ms each, after one "
-      "warm-up call; MB/s = 10^6 bytes/s; spread is min-max"
-      % (params["reps"], params["ms"]))
-    p("- NVMe peer: QEMU `nvme` with a raw namespace in a host tmpfs file, "
-      "guest `O_DIRECT` pread/pwrite of one user buffer at offset 0")
-    p()
+    header(args, params, p)
     for cell in cells:
         p("## %s: median MB/s (min-max)" % cell)
         p()
@@ -290,6 +368,26 @@ def report(args, params, rows, costs, cells, notes):
             p("- %s %s: pinned is faster from %s on" %
               (cell, d, human(cross) if cross else "no measured size"))
     p()
+    if qrows:
+        qd_report(qrows, lats, costs, cells, p)
+    cost_table(costs, cells, p)
+    return out.getvalue()
+
+
+def cost_steps(costs, key):
+    """(µs per transfer in all, {step: µs per transfer}, the rest) of one
+    (cell, size, direction), or None."""
+    by = {c["function"]: c for c in costs
+          if (c["cell"], c["size"], c["direction"]) == key}
+    n = by.get("sgdma_xfer", {}).get("calls")
+    if not n:
+        return None
+    steps = {f: by[f]["total_us"] / n for f in COST_STEPS if f in by}
+    total = by["sgdma_xfer"]["total_us"] / n
+    return total, steps, total - sum(steps.values())
+
+
+def cost_table(costs, cells, p):
     if costs:
         p("## Cost of one pinned transfer, by step (µs per transfer)")
         p()
@@ -307,21 +405,139 @@ def report(args, params, rows, costs, cells, notes):
         keys = sorted({(c["cell"], c["size"], c["direction"]) for c in costs},
                       key=lambda k: (cells.index(k[0]), k[1], k[2]))
         for key in keys:
-            by = {c["function"]: c for c in costs
-                  if (c["cell"], c["size"], c["direction"]) == key}
-            n = by.get("sgdma_xfer", {}).get("calls")
-            if not n:
+            got = cost_steps(costs, key)
+            if not got:
                 continue
-            total = by["sgdma_xfer"]["total_us"]
-            rest = total - sum(by[f]["total_us"] for f in COST_STEPS
-                               if f in by)
-            cols = ["%.1f" % (by[f]["total_us"] / n) if f in by else "-"
+            total, steps, rest = got
+            cols = ["%.1f" % steps[f] if f in steps else "-"
                     for f in COST_STEPS]
             p("| %s | %s | %s | %.1f | %s | %.1f |" % (
-                key[0], human(key[1]), key[2], total / n, " | ".join(cols),
-                rest / n))
+                key[0], human(key[1]), key[2], total, " | ".join(cols),
+                rest))
         p()
-    return out.getvalue()
+
+
+def find(rows, **key):
+    return next((r for r in rows if all(r[k] == v for k, v in key.items())),
+                None)
+
+
+def ops_per_s(r):
+    return r["median"] * 1e6 / r["size"] if r else None
+
+
+def dominant_cost(costs, cell, size, d):
+    got = cost_steps(costs, (cell, size, d))
+    if not got:
+        return "no cost breakdown"
+    total, steps, rest = got
+    name, us = max(list(steps.items()) + [("rest", rest)], key=lambda s: s[1])
+    what = {"sgdma_chan_run": " (the device round trip: doorbell to "
+            "completion, the wait included)",
+            "rest": " (sg table, descriptors, bookkeeping)"}.get(name, "")
+    return "dominant cost at depth 1 %s%s, %.0f of %.0f µs per traced " \
+        "transfer (%.0f%%)" % (name, what, us, total,
+                               100 * us / total if total else 0)
+
+
+def qd_targets(qrows, lats, costs, cells):
+    """Issue 16's small-transfer targets, each cell and direction."""
+    out, small = [], 4 << 10
+    deep = max(r["qd"] for r in qrows)
+    for cell in cells:
+        for d in ("h2c", "c2h"):
+            a, b = (ops_per_s(find(qrows, cell=cell, path=path, direction=d,
+                                   size=small, qd=deep))
+                    for path in ("pinned", "nvme-odirect"))
+            if a and b:
+                line = "%s: %.2fx (%.0f against %.0f operations/s)" % (
+                    "met" if a >= 2 * b else "missed", a / b, a, b)
+                line += "; depth %d against depth 1: %s" % (deep, ", ".join(
+                    "%s %s" % (path, ratio(*(ops_per_s(find(
+                        qrows, cell=cell, path=path, direction=d, size=small,
+                        qd=q)) for q in (deep, 1))))
+                    for path in QD_PATHS))
+                if a < 2 * b:
+                    line += "; " + dominant_cost(costs, cell, small, d)
+            else:
+                line = "not measured"
+            out.append("4 KiB at depth %d, pinned >= 2x NVMe O_DIRECT in "
+                       "operations per second, %s %s: %s" % (deep, cell, d,
+                                                             line))
+    for cell in cells:
+        for d in ("h2c", "c2h"):
+            a, b = (find(lats, cell=cell, path=path, direction=d, size=small,
+                         qd=1) for path in ("pinned", "nvme-odirect"))
+            if a and b:
+                ok = a["median_us"] <= b["median_us"]
+                line = "%s on the median (%.0f against %.0f µs), %s on the " \
+                    "99th percentile (%.0f against %.0f µs)" % (
+                        "met" if ok else "missed", a["median_us"],
+                        b["median_us"],
+                        "met" if a["p99_us"] <= b["p99_us"] else "missed",
+                        a["p99_us"], b["p99_us"])
+                if not ok:
+                    line += "; " + dominant_cost(costs, cell, small, d)
+            else:
+                line = "not measured"
+            out.append("4 KiB at depth 1, pinned latency no worse than NVMe "
+                       "O_DIRECT's, %s %s: %s" % (cell, d, line))
+    return out
+
+
+def qd_report(qrows, lats, costs, cells, p):
+    sizes = sorted({r["size"] for r in qrows})
+    depths = sorted({r["qd"] for r in qrows})
+    p("## Queue depths: operations per second (median)")
+    p()
+    p("Depth N: sgdma's pinned path through libsgdma's queue (N synchronous "
+      "transfers on N threads, the device's channels shared), registered "
+      "buffers through the driver's own queue, NVMe `O_DIRECT` through "
+      "io_uring, N in flight each; one buffer and card range for all of "
+      "sgdma's slots, one per slot for NVMe.")
+    p()
+    p("| cell | size | dir | depth | pinned | registered | NVMe O_DIRECT | "
+      "pinned/NVMe | registered/NVMe |")
+    p("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for cell in cells:
+        for size in sizes:
+            for d in ("h2c", "c2h"):
+                for qd in depths:
+                    v = [ops_per_s(find(qrows, cell=cell, path=path,
+                                        direction=d, size=size, qd=qd))
+                         for path in QD_PATHS]
+                    p("| %s | %s | %s | %d | %s | %s |" % (
+                        cell, human(size), d, qd, " | ".join(
+                            "%.0f" % x if x else "" for x in v),
+                        " | ".join(ratio(x, v[2]) for x in v[:2])))
+    p()
+    p("## Latency of one transfer at depth 1 (µs: median / 99th percentile)")
+    p()
+    p("Submission to completion as the caller sees it: the ioctl's call and "
+      "return for sgdma, io_uring's submission and the reap that collected "
+      "it for NVMe. Every depth's figures are in qd-latency.csv.")
+    p()
+    p("| cell | size | dir | pinned | registered | NVMe O_DIRECT | "
+      "pinned/NVMe median | pinned/NVMe p99 |")
+    p("|---|---:|---|---:|---:|---:|---:|---:|")
+    for cell in cells:
+        for size in sizes:
+            for d in ("h2c", "c2h"):
+                v = [find(lats, cell=cell, path=path, direction=d, size=size,
+                          qd=1) for path in QD_PATHS]
+                p("| %s | %s | %s | %s | %s | %s |" % (
+                    cell, human(size), d, " | ".join(
+                        "%.0f / %.0f" % (x["median_us"], x["p99_us"])
+                        if x else "" for x in v),
+                    ratio(v[0] and v[0]["median_us"],
+                          v[2] and v[2]["median_us"]),
+                    ratio(v[0] and v[0]["p99_us"], v[2] and v[2]["p99_us"])))
+    p()
+    p("## Queue-depth targets (issue 16; reported, never asserted)")
+    p()
+    for line in qd_targets(qrows, lats, costs, cells):
+        p("- " + line)
+    p()
 
 
 def plot(args, rows, cells):
@@ -371,28 +587,43 @@ def plot(args, rows, cells):
 
 def replot(args):
     def load(name, ints, floats):
-        with open(os.path.join(args.out, name)) as f:
+        path = os.path.join(args.out, name)
+        if not os.path.exists(path):    # a run of only the queue depths
+            return []
+        with open(path) as f:
             return [dict(r, **{k: int(r[k]) for k in ints},
                          **{k: float(r[k]) for k in floats})
                     for r in csv.DictReader(f)]
     rows = load("results.csv", ["size", "reps"],
                 ["median", "min", "max", "stddev"])
     costs = load("costs.csv", ["size", "calls"], ["total_us"])
-    with open(os.path.join(args.out, "notes.txt")) as f:
-        notes = f.read().splitlines()
-    cells = [c for c in BENCH_CELLS if any(r["cell"] == c for r in rows)]
-    reps = rows[0]["reps"] if rows else 0
+    qrows = load("qd-results.csv", ["size", "reps", "qd"],
+                 ["median", "min", "max", "stddev"])
+    lats = load("qd-latency.csv", ["size", "qd", "ops"],
+                ["median_us", "p90_us", "p99_us", "max_us"])
+    notes = []
+    if os.path.exists(os.path.join(args.out, "notes.txt")):
+        with open(os.path.join(args.out, "notes.txt")) as f:
+            notes = f.read().splitlines()
+    cells = [c for c in BENCH_CELLS
+             if any(r["cell"] == c for r in rows + qrows)]
+    reps = (rows or qrows)[0]["reps"] if rows or qrows else 0
+    # The run's conditions, not the redrawing's (older runs name no commit).
+    run = ("- date: ", "- commit: ", "- machine: ", "- guest: ")
     with open(os.path.join(args.out, "report.md")) as f:
-        date = next((line for line in f if line.startswith("- date: ")), "")
-    text = report(args, dict(FULL, reps=reps), rows, costs, cells, notes)
-    if date:    # the run's, not the redrawing's
-        text = "\n".join(date.rstrip("\n") if line.startswith("- date: ")
-                         else line for line in text.split("\n"))
+        kept = {line.split(":")[0]: line.rstrip("\n") for line in f
+                if line.startswith(run)}
+    params = dict(FULL if rows else QD, reps=reps)
+    text = report(args, params, rows, costs, cells, notes, qrows, lats)
+    text = "\n".join(kept.get(line.split(":")[0], line)
+                     for line in text.split("\n")
+                     if not line.startswith(run) or line.split(":")[0] in kept)
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(text)
-    err = plot(args, rows, cells)
+    err = plot(args, rows, cells) if rows else ""
     shutil.rmtree(os.path.join(args.out, "plot"), ignore_errors=True)
-    print(err or "# wrote report.md and throughput.png in %s" % args.out)
+    print(err or "# wrote report.md%s in %s"
+          % (" and throughput.png" if rows else "", args.out))
     return 1 if err else 0
 
 
@@ -408,6 +639,9 @@ def main():
                    help="boot only this cell (repeatable)")
     p.add_argument("--smoke", action="store_true",
                    help="one size, one repetition, one cell")
+    p.add_argument("--qd", action="store_true",
+                   help="only the queue depths, and the costs at their "
+                   "sizes (one cell unless --cell)")
     p.add_argument("--timeout", type=int, default=1200)
     p.add_argument("--replot", action="store_true",
                    help="only write report.md and throughput.png again from "
@@ -415,35 +649,43 @@ def main():
     args = p.parse_args()
     if args.replot:
         return replot(args)
-    params = SMOKE if args.smoke else FULL
-    cells = args.cell or (["no-iommu"] if args.smoke else BENCH_CELLS)
+    params = SMOKE if args.smoke else QD if args.qd else FULL
+    cells = args.cell or (["no-iommu"] if args.smoke or args.qd
+                          else BENCH_CELLS)
     os.makedirs(args.out, exist_ok=True)
 
-    rows, costs, problems, notes = host_memcpy(args, params), [], [], []
+    rows = [] if args.qd else host_memcpy(args, params)
+    costs, problems, notes, qrows, lats = [], [], [], [], []
     for cell in cells:
-        r, c, errors, n = boot(args, cell, params)
+        r, c, errors, n, q, lat = boot(args, cell, params)
         notes += n
         rows += r
         costs += c
+        qrows += q
+        lats += lat
         problems += ["%s: %s" % (cell, e) for e in errors]
         have = {(x["path"], x["direction"]) for x in r}
         problems += ["%s: no figure for %s %s" % (cell, *e)
-                     for e in EXPECTED if e not in have]
+                     for e in EXPECTED if e not in have and not args.qd]
+        problems += ["%s: %s" % (cell, e)
+                     for e in qd_problems(params, q, lat)]
         if not any(x["function"] == "sgdma_xfer" for x in c):
             problems.append("%s: no cost breakdown" % cell)
     write_csv(os.path.join(args.out, "results.csv"), rows)
     write_csv(os.path.join(args.out, "costs.csv"), costs)
+    write_csv(os.path.join(args.out, "qd-results.csv"), qrows)
+    write_csv(os.path.join(args.out, "qd-latency.csv"), lats)
     with open(os.path.join(args.out, "notes.txt"), "w") as f:
         f.writelines(n + "\n" for n in notes)
     with open(os.path.join(args.out, "report.md"), "w") as f:
-        f.write(report(args, params, rows, costs, cells, notes))
-    err = plot(args, rows, cells)
+        f.write(report(args, params, rows, costs, cells, notes, qrows, lats))
+    err = plot(args, rows, cells) if rows else ""
     if err:
         problems.append("plot: " + err)
     for line in problems:
         print("# problem: " + line)
     print("# results in %s (report.md, results.csv, costs.csv, "
-          "throughput.png)" % args.out)
+          "qd-results.csv, qd-latency.csv, throughput.png)" % args.out)
     return 1 if problems else 0
 
 

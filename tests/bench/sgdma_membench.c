@@ -36,8 +36,9 @@ int main(int argc, char **argv)
 	arg = bench_parse_args(argc, argv, &o, "", &status);
 	if (arg < 0)
 		return status;
-	if (arg != argc) {
-		fprintf(stderr, "%s: no operands expected\n", argv[0]);
+	if (arg != argc || o.nr_depths || o.lat_path) {
+		fprintf(stderr, "%s: no operands, -q or -L expected\n",
+			argv[0]);
 		return 2;
 	}
 	m.src = bench_alloc(bench_max_size(&o), 0x5a);

@@ -25,7 +25,56 @@ struct bench_worker {
 	uint32_t sh, dh;	/* buffer handles (buffer paths), 0: none */
 	struct sgdma_iovec siov, diov;
 	int err;
+	/* Queues: slots not in flight in free[], each one's submission time */
+	unsigned int *free, nr_free;
+	uint64_t *start_ns;
+	/* Latencies (µs) recorded while record is set */
+	bool record;
+	double *lat;
+	size_t nr_lat, lat_cap;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Records a transfer submitted at @start and done at @end, if @w records. */
+static int lat_record(struct bench_worker *w, uint64_t start, uint64_t end)
+{
+	if (!w->record)
+		return 0;
+	if (w->nr_lat == w->lat_cap) {
+		size_t cap = w->lat_cap ? 2 * w->lat_cap : 4096;
+		double *p = realloc(w->lat, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		w->lat = p;
+		w->lat_cap = cap;
+	}
+	w->lat[w->nr_lat++] = (double)(end - start) / 1e3;
+	return 0;
+}
+
+/* A queue slot for a submission at this instant. */
+static unsigned int slot_take(struct bench_worker *w)
+{
+	unsigned int slot = w->free[--w->nr_free];
+
+	w->start_ns[slot] = now_ns();
+	return slot;
+}
+
+/* Gives @slot back after its completion, reaped at @end. */
+static int slot_done(struct bench_worker *w, uint64_t slot, uint64_t end)
+{
+	w->free[w->nr_free++] = (unsigned int)slot;
+	return lat_record(w, w->start_ns[slot], end);
+}
 
 static uint32_t bench_flags(int path)
 {
@@ -76,15 +125,19 @@ static void bench_buf_xfer_init(struct bench_cell *c, struct bench_worker *w,
 static int bench_run_bufs(struct bench_cell *c, struct bench_worker *w,
 			  uint64_t n)
 {
-	uint64_t submitted = 0, completed = 0;
+	uint64_t submitted = 0, completed = 0, reaped;
 	struct sgdma_completion cqe[16];
 	struct sgdma_buf_xfer x;
-	int ret;
+	int ret, err;
 
 	bench_buf_xfer_init(c, w, &x);
 	if (w->bufq < 0) {
 		for (uint64_t i = 0; i < n; i++) {
+			uint64_t start = now_ns();
+
 			ret = sgdma_buf_xfer(c->dev, &x);
+			if (!ret)
+				ret = lat_record(w, start, now_ns());
 			if (ret)
 				return ret;
 		}
@@ -92,7 +145,7 @@ static int bench_run_bufs(struct bench_cell *c, struct bench_worker *w,
 	}
 	while (completed < n) {
 		while (submitted < n && submitted - completed < c->qd) {
-			x.user_data = submitted;
+			x.user_data = slot_take(w);
 			ret = sgdma_bufq_submit(w->bufq, &x);
 			if (ret)
 				return ret;
@@ -104,9 +157,13 @@ static int bench_run_bufs(struct bench_cell *c, struct bench_worker *w,
 			return ret;
 		if (!ret)
 			return -EIO;	/* in flight, yet nothing to wait for */
-		for (int i = 0; i < ret; i++)
-			if (cqe[i].status)
-				return cqe[i].status;
+		reaped = now_ns();
+		for (int i = 0; i < ret; i++) {
+			err = cqe[i].status ? cqe[i].status :
+			      slot_done(w, cqe[i].user_data, reaped);
+			if (err)
+				return err;
+		}
 		completed += ret;
 	}
 	return 0;
@@ -148,16 +205,17 @@ static int bench_bufs_setup(struct bench_cell *c, struct bench_worker *w)
 /* @n transfers of one worker, one at a time or @qd in flight. */
 static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 {
-	uint64_t submitted = 0, completed = 0;
+	uint64_t submitted = 0, completed = 0, start, reaped;
 	struct sgdma_cqe cqe[16];
 	struct sgdma_xfer x;
 	ssize_t r;
-	int ret;
+	int ret, err;
 
 	if (BP_BUFS >> c->path & 1)
 		return bench_run_bufs(c, w, n);
 	if (c->path == BP_NODE) {
 		for (uint64_t i = 0; i < n; i++) {
+			start = now_ns();
 			r = c->dir == BD_H2C ?
 			    sgdma_pwrite(c->dev, w->src, c->size, w->card_off) :
 			    sgdma_pread(c->dev, w->dst, c->size, w->card_off);
@@ -165,13 +223,19 @@ static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 				return (int)r;
 			if ((uint64_t)r != c->size)
 				return -EIO;
+			ret = lat_record(w, start, now_ns());
+			if (ret)
+				return ret;
 		}
 		return 0;
 	}
 	bench_xfer_init(c, w, &x);
 	if (!w->q) {
 		for (uint64_t i = 0; i < n; i++) {
+			start = now_ns();
 			ret = sgdma_xfer(c->dev, &x);
+			if (!ret)
+				ret = lat_record(w, start, now_ns());
 			if (ret)
 				return ret;
 		}
@@ -179,7 +243,7 @@ static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 	}
 	while (completed < n) {
 		while (submitted < n && submitted - completed < c->qd) {
-			ret = sgdma_queue_submit(w->q, &x, submitted);
+			ret = sgdma_queue_submit(w->q, &x, slot_take(w));
 			if (ret)
 				return ret;
 			submitted++;
@@ -187,9 +251,13 @@ static int bench_run(struct bench_cell *c, struct bench_worker *w, uint64_t n)
 		ret = sgdma_queue_reap(w->q, cqe, ARRAY_LEN(cqe), 1, -1);
 		if (ret < 0)
 			return ret;
-		for (int i = 0; i < ret; i++)
-			if (cqe[i].res)
-				return cqe[i].res;
+		reaped = now_ns();
+		for (int i = 0; i < ret; i++) {
+			err = cqe[i].res ? cqe[i].res :
+			      slot_done(w, cqe[i].user_data, reaped);
+			if (err)
+				return err;
+		}
 		completed += ret;
 	}
 	return 0;
@@ -201,6 +269,7 @@ static void *bench_thread(void *arg)
 	struct bench_cell *c = w->cell;
 
 	for (unsigned int r = 0; r < c->rounds; r++) {
+		w->record = c->lat && r >= c->warmup;
 		pthread_barrier_wait(&c->barrier);
 		if (!w->err)
 			w->err = bench_run(c, w, c->iters);
@@ -291,8 +360,61 @@ static int bench_check(struct bench_cell *c, struct bench_worker *w,
 	return ret;
 }
 
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double quantile(const double *sorted, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)n);
+
+	return n ? sorted[i < n ? i : n - 1] : 0;
+}
+
+/* Every worker's latencies of cell @c into @lat. */
+static int bench_lat_merge(struct bench_cell *c, struct bench_lat *lat)
+{
+	size_t n = 0;
+	double *all;
+
+	for (unsigned int i = 0; i < c->nw; i++)
+		n += c->w[i].nr_lat;
+	all = malloc((n ? n : 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	n = 0;
+	for (unsigned int i = 0; i < c->nw; i++) {
+		memcpy(all + n, c->w[i].lat, c->w[i].nr_lat * sizeof(*all));
+		n += c->w[i].nr_lat;
+	}
+	qsort(all, n, sizeof(*all), bench_cmp_double);
+	*lat = (struct bench_lat){
+		.ops = n, .median = quantile(all, n, 0.5),
+		.p90 = quantile(all, n, 0.9), .p99 = quantile(all, n, 0.99),
+		.max = n ? all[n - 1] : 0,
+	};
+	free(all);
+	return 0;
+}
+
+/* The slots of a queue of depth @qd for worker @w, all free. */
+static int bench_slots_init(struct bench_worker *w, unsigned int qd)
+{
+	w->free = calloc(qd, sizeof(*w->free));
+	w->start_ns = calloc(qd, sizeof(*w->start_ns));
+	if (!w->free || !w->start_ns)
+		return -ENOMEM;
+	for (w->nr_free = 0; w->nr_free < qd; w->nr_free++)
+		w->free[w->nr_free] = w->nr_free;
+	return 0;
+}
+
 int bench_cell(struct bench_cell *c, const struct bench_opts *o,
-	       struct cli_bench_row *row, struct progress *pg)
+	       struct cli_bench_row *row, struct bench_lat *per_xfer,
+	       struct progress *pg)
 {
 	unsigned int nw = o->threads, started = 0;
 	double *mbps = calloc(o->reps, sizeof(double));
@@ -318,6 +440,11 @@ int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 		cli_pattern_fill(&data_pattern, w->src, c->size, i * c->size);
 		memset(w->dst, 0, c->size);
 		w->card_off = o->off + (uint64_t)i * c->size;
+		if (c->qd > 1) {
+			ret = bench_slots_init(w, c->qd);
+			if (ret)
+				goto out;
+		}
 		if (BP_BUFS >> c->path & 1) {
 			ret = bench_bufs_setup(c, w);
 			if (ret)
@@ -347,6 +474,7 @@ int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 		if (ret)
 			goto out;
 	}
+	c->warmup = o->warmup;
 	c->rounds = o->warmup + o->reps;
 	ret = -pthread_barrier_init(&c->barrier, NULL, nw + 1);
 	if (ret)
@@ -389,6 +517,8 @@ int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 	if (o->verify)
 		for (unsigned int i = 0; i < nw && !ret; i++)
 			ret = bench_check(c, &c->w[i], false, &ok);
+	if (!ret && c->lat)
+		ret = bench_lat_merge(c, per_xfer);
 	if (ret)
 		goto out;
 	cli_stats(mbps, o->reps, &row->mbps);
@@ -410,6 +540,9 @@ out:
 			sgdma_buf_free(c->dev, w->dh);
 		buf_free(w->src, c->size);
 		buf_free(w->dst, c->size);
+		free(w->free);
+		free(w->start_ns);
+		free(w->lat);
 	}
 	free(c->w);
 	free(mbps);

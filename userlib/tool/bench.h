@@ -29,6 +29,20 @@ struct bench_opts {
 	bool verify;
 	int progress;		/* -1: if stderr is a terminal */
 	enum cli_format fmt;
+	const char *lat_path;	/* --latency: where latency rows go, or NULL */
+};
+
+/* The latency file's columns, as tests/bench/bench.h's programs write them. */
+#define BENCH_LAT_HEADER "path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us"
+
+/*
+ * Latencies of one cell's transfers, each from its submission (the call,
+ * or the queue's submit) to its completion as the caller sees it (the
+ * call's return, or the reap that collected it), in microseconds.
+ */
+struct bench_lat {
+	uint64_t ops;
+	double median, p90, p99, max;
 };
 
 struct bench_worker;
@@ -38,8 +52,9 @@ struct bench_cell {
 	int path, dir;
 	uint64_t size;
 	unsigned int qd;
+	bool lat;		/* record latencies in the timed repetitions */
 	uint64_t iters;
-	unsigned int rounds;
+	unsigned int rounds, warmup;
 	pthread_barrier_t barrier;
 	struct bench_worker *w;
 	unsigned int nw;
@@ -56,11 +71,13 @@ void progress_show(struct progress *p, unsigned int rep, unsigned int reps);
 void progress_clear(struct progress *p);
 
 /*
- * Measures cell @c (dev, path, dir, size and qd set) with @o's threads,
- * repetitions and checks into @row, showing progress on @pg. 0, -EILSEQ
- * when --verify found the data changed, or another -errno.
+ * Measures cell @c (dev, path, dir, size, qd and lat set) with @o's
+ * threads, repetitions and checks into @row, and with c->lat the
+ * latencies into @per_xfer, showing progress on @pg. 0, -EILSEQ when --verify
+ * found the data changed, or another -errno.
  */
 int bench_cell(struct bench_cell *c, const struct bench_opts *o,
-	       struct cli_bench_row *row, struct progress *pg);
+	       struct cli_bench_row *row, struct bench_lat *per_xfer,
+	       struct progress *pg);
 
 #endif /* SGDMA_TOOL_BENCH_H */

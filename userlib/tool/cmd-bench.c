@@ -61,6 +61,9 @@ static int bench_opt(const char *cmd, int c, const char *arg, void *ctx)
 		return 0;
 	case 'o':
 		return parse_size_opt(cmd, "offset", arg, &o->off);
+	case 'L':
+		o->lat_path = arg;
+		return 0;
 	case OPT_VERIFY:
 		o->verify = true;
 		return 0;
@@ -95,6 +98,16 @@ static int bench_opt(const char *cmd, int c, const char *arg, void *ctx)
  *
  * Below 64 KiB both paths cost the same per call (the device's latency).
  */
+/* One cell's latencies as a CSV row under BENCH_LAT_HEADER. */
+static void bench_lat_row(FILE *f, const struct cli_bench_row *row,
+			  const struct bench_lat *lat)
+{
+	fprintf(f, "%s,%s,%" PRIu64 ",%u,%" PRIu64 ",%.1f,%.1f,%.1f,%.1f\n",
+		row->path, row->direction, row->size, row->qd, lat->ops,
+		lat->median, lat->p90, lat->p99, lat->max);
+	fflush(f);
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -110,6 +123,7 @@ static int cmd_bench(int argc, char **argv)
 		{ "rep-time", required_argument, NULL, OPT_REP_TIME },
 		{ "iters", required_argument, NULL, OPT_ITERS },
 		{ "offset", required_argument, NULL, 'o' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		{ "format", required_argument, NULL, 'f' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
@@ -128,10 +142,11 @@ static int cmd_bench(int argc, char **argv)
 	struct sgdma_info info;
 	struct sgdma_dev *dev;
 	struct cli_out out;
+	FILE *lat_file = NULL;
 	uint64_t maxsize = 0;
 	int ret;
 
-	ret = parse_opts(argc, argv, "+:d:s:P:D:t:q:r:o:f:h", longopts,
+	ret = parse_opts(argc, argv, "+:d:s:P:D:t:q:r:o:L:f:h", longopts,
 			 &com, bench_opt, &o);
 	if (ret >= 0)
 		return ret;
@@ -177,6 +192,14 @@ static int cmd_bench(int argc, char **argv)
 		ret = usage_err(argv[0], "nothing to measure: the node path does no h2h");
 		goto out;
 	}
+	if (o.lat_path) {
+		lat_file = fopen(o.lat_path, "w");
+		if (!lat_file) {
+			ret = fail(o.lat_path, -errno);
+			goto out;
+		}
+		fprintf(lat_file, "%s\n", BENCH_LAT_HEADER);
+	}
 	cli_bench_begin(&out, stdout, o.fmt);
 	for (int p = 0; p < BP_NR; p++) {
 		for (int d = 0; d < BD_NR; d++) {
@@ -187,7 +210,9 @@ static int cmd_bench(int argc, char **argv)
 				struct bench_cell c = {
 					.dev = dev, .path = p, .dir = d,
 					.size = o.sizes[s], .qd = o.qd,
+					.lat = lat_file != NULL,
 				};
+				struct bench_lat lat;
 				struct cli_bench_row row = {
 					.path = bench_paths[p],
 					.direction = bench_dirs[d],
@@ -199,7 +224,7 @@ static int cmd_bench(int argc, char **argv)
 				snprintf(pg.label, sizeof(pg.label),
 					 "%s %s %" PRIu64, bench_paths[p],
 					 bench_dirs[d], o.sizes[s]);
-				ret = bench_cell(&c, &o, &row, &pg);
+				ret = bench_cell(&c, &o, &row, &lat, &pg);
 				pg.cell++;
 				progress_clear(&pg);
 				if (ret == -EILSEQ) {
@@ -215,12 +240,16 @@ static int cmd_bench(int argc, char **argv)
 					goto out;
 				}
 				cli_bench_row(&out, &row);
+				if (lat_file)
+					bench_lat_row(lat_file, &row, &lat);
 			}
 		}
 	}
 	cli_bench_end(&out);
 	ret = EXIT_OK;
 out:
+	if (lat_file && fclose(lat_file) && ret == EXIT_OK)
+		ret = fail(o.lat_path, -errno);
 	sgdma_close(dev);
 	return ret;
 }
@@ -232,6 +261,7 @@ const struct command bench_command = {
 	.help = "usage: sgdma bench [-d DEV] [-s SIZES] [-P PATHS] [-D DIRS] [-t THREADS]\n"
 		"                   [-q QD] [-r REPS] [--warmup N] [--rep-time SEC]\n"
 		"                   [--iters N] [-o OFFSET] [--verify] [-f FORMAT]\n"
+		"                   [-L FILE]\n"
 		"                   [--progress|--no-progress]\n"
 		"\n"
 		"Measures every combination of path, direction and size. Each\n"
@@ -264,6 +294,11 @@ const struct command bench_command = {
 		"                      direction, size, threads, qd, reps, iters,\n"
 		"                      median/min/max/mean/stddev MB/s, median_lat_us\n"
 		"                      (repetition time / iters), verified\n"
+		"  -L, --latency FILE  also time every transfer of the timed repetitions,\n"
+		"                      submission to completion as the caller sees it,\n"
+		"                      and write a CSV row per combination to FILE:\n"
+		"                      path, direction, size, qd (per thread), ops,\n"
+		"                      median/p90/p99/max microseconds\n"
 		"      --progress      progress bar on stderr (default: if a terminal)\n"
 		"      --no-progress   none\n"
 		SIZE_NOTE,
