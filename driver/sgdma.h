@@ -208,8 +208,8 @@ struct sgdma_stats {
  * @card_map_size: bytes of card memory mmap may map
  * @wq: runs queued (asynchronous) transfers, at most one per channel
  * @recover_lock: serialises escalations (sgdma_chan.c)
- * @resets: function resets the driver made; a channel started before the
- *          last one must be started again
+ * @resets: function resets the driver made or recovered from (AER); a
+ *          channel started before the last one must be started again
  * @leak_logged: a leak was logged (once per device)
  */
 struct sgdma_dev {
