@@ -200,16 +200,16 @@ struct sgdma_stats {
  * @stats: counters
  * @files: open files (struct sgdma_file), for revocation at removal
  * @files_lock: protects @files
- * @map_lock: write-held by removal while it revokes user mappings; faults
- *            read-hold it (never @lock: faults run under mmap_lock, and
- *            file operations take mmap_lock under @lock)
- * @unmapped: mappings are revoked: faults fail with SIGBUS
+ * @map_lock: write-held by removal while it revokes user mappings; mmap
+ *            and faults read-hold it (never @lock: they run under
+ *            mmap_lock, and file operations take mmap_lock under @lock)
+ * @unmapped: mappings are revoked: new ones fail, faults raise SIGBUS
  * @card_phys: bus address of card memory (BAR2), 0 if it cannot be mapped
  * @card_map_size: bytes of card memory mmap may map
  * @wq: runs queued (asynchronous) transfers, at most one per channel
  * @recover_lock: serialises escalations (sgdma_chan.c)
- * @resets: function resets the driver made; a channel started before the
- *          last one must be started again
+ * @resets: function resets the driver made or recovered from (AER); a
+ *          channel started before the last one must be started again
  * @leak_logged: a leak was logged (once per device)
  */
 struct sgdma_dev {
@@ -392,6 +392,7 @@ struct sgdma_bufreq {
 struct sgdma_file *sgdma_file_open(struct sgdma_dev *sdev, struct file *file);
 void sgdma_file_release(struct sgdma_file *sf);
 void sgdma_files_revoke(struct sgdma_dev *sdev);
+void sgdma_files_sync_mmaps(struct sgdma_dev *sdev);
 int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
 		       u32 *handle);
 int sgdma_buf_alloc(struct sgdma_file *sf, u64 len, u32 *handle);
@@ -405,7 +406,7 @@ struct sgdma_buf *sgdma_buf_get_mappable(struct sgdma_file *sf, u32 handle);
 void sgdma_buf_get(struct sgdma_buf *buf);
 void sgdma_buf_put(struct sgdma_buf *buf);
 u64 sgdma_buf_len(const struct sgdma_buf *buf);
-unsigned long sgdma_buf_pfn(const struct sgdma_buf *buf, pgoff_t pgoff);
+int sgdma_buf_mmap(struct sgdma_buf *buf, struct vm_area_struct *vma);
 
 /* mmap (sgdma_mmap.c) */
 int sgdma_mmap_init(struct sgdma_dev *sdev);

@@ -11,8 +11,7 @@
  * under swiotlb=force it bounces just its own range.
  *
  * Coherent buffers come from dma_alloc_coherent(); user space maps them
- * with mmap (sgdma_mmap.c) through their pages as dma_get_sgtable() tells
- * them.
+ * with mmap (sgdma_mmap.c) as the DMA layer maps them (dma_mmap_coherent()).
  *
  * Lifetime. A buffer holds references from its handle, from each transfer
  * that uses it (with a busy count, so that freeing it then fails with
@@ -98,7 +97,7 @@ struct sgdma_buf_seg {
  * @nents: user: DMA entries of @sgt once mapped, else 0
  * @cpu: coherent: kernel address
  * @dma: coherent: bus address
- * @pfns: coherent: page frame of each page, for faults
+ * @mm_synced: coherent: removal waited for mmaps in progress in @mm
  */
 struct sgdma_buf {
 	struct kref ref;
@@ -123,7 +122,7 @@ struct sgdma_buf {
 	unsigned int nents;
 	void *cpu;
 	dma_addr_t dma;
-	unsigned long *pfns;
+	bool mm_synced;
 };
 
 /* Charge @npages to @mm's RLIMIT_MEMLOCK, as pinned memory. */
@@ -192,7 +191,6 @@ static void sgdma_buf_teardown(struct sgdma_buf *buf)
 			dma_free_coherent(sgdma_dma_dev(sdev), buf->len,
 					  buf->cpu, buf->dma);
 	}
-	kvfree(buf->pfns);
 	kvfree(buf->segs);
 	if (buf->charged)
 		atomic64_sub(buf->charged, &buf->mm->pinned_vm);
@@ -200,7 +198,6 @@ static void sgdma_buf_teardown(struct sgdma_buf *buf)
 	buf->npages = 0;
 	buf->pages = NULL;
 	buf->cpu = NULL;
-	buf->pfns = NULL;
 	buf->segs = NULL;
 	buf->charged = 0;
 }
@@ -334,9 +331,6 @@ static int sgdma_buf_map(struct sgdma_buf *buf)
 static int sgdma_buf_coherent(struct sgdma_buf *buf)
 {
 	struct device *dev = sgdma_dma_dev(buf->sf->sdev);
-	struct sg_page_iter piter;
-	struct sg_table sgt;
-	unsigned long i = 0;
 	int ret;
 
 	buf->npages = buf->len >> PAGE_SHIFT;
@@ -349,25 +343,13 @@ static int sgdma_buf_coherent(struct sgdma_buf *buf)
 				      GFP_KERNEL | __GFP_NOWARN);
 	if (!buf->cpu)
 		return -ENOMEM;
-	buf->pfns = kvmalloc_array(buf->npages, sizeof(*buf->pfns), GFP_KERNEL);
 	buf->segs = kvzalloc(sizeof(*buf->segs), GFP_KERNEL);
-	if (!buf->pfns || !buf->segs)
+	if (!buf->segs)
 		return -ENOMEM;
 	buf->segs[0].addr = buf->dma;
 	buf->segs[0].len = buf->len;
 	buf->nsegs = 1;
-
-	/* The pages behind the buffer, as the DMA layer allocated them. */
-	ret = dma_get_sgtable(dev, &sgt, buf->cpu, buf->dma, buf->len);
-	if (ret)
-		return ret;
-	for_each_sgtable_page(&sgt, &piter, 0) {
-		if (i == buf->npages)
-			break;
-		buf->pfns[i++] = page_to_pfn(sg_page_iter_page(&piter));
-	}
-	sg_free_table(&sgt);
-	return i == buf->npages ? 0 : -EIO;
+	return 0;
 }
 
 /* Give the buffer a handle; fails with -ENOSPC when none is free. */
@@ -544,15 +526,20 @@ u64 sgdma_buf_len(const struct sgdma_buf *buf)
 }
 
 /**
- * sgdma_buf_pfn() - page frame behind a page of a coherent buffer
+ * sgdma_buf_mmap() - map pages of a coherent buffer into user space
  * @buf: the buffer, not torn down (the caller excludes revocation)
- * @pgoff: page index, below its length in pages
+ * @vma: the new mapping; its vm_pgoff is the first page of @buf it maps
  *
- * Return: the page frame number.
+ * The DMA layer maps it with its own page protections and populates the
+ * whole range: remap_pfn_range() (VM_IO | VM_PFNMAP) for contiguous
+ * memory, vm_map_pages() (VM_MIXEDMAP) for an IOMMU's page array.
+ *
+ * Return: 0 or a negative errno.
  */
-unsigned long sgdma_buf_pfn(const struct sgdma_buf *buf, pgoff_t pgoff)
+int sgdma_buf_mmap(struct sgdma_buf *buf, struct vm_area_struct *vma)
 {
-	return buf->pfns[pgoff];
+	return dma_mmap_coherent(sgdma_dma_dev(buf->sf->sdev), vma, buf->cpu,
+				 buf->dma, buf->len);
 }
 
 /* ---- transfers on buffers ---- */
@@ -888,6 +875,50 @@ void sgdma_files_revoke(struct sgdma_dev *sdev)
 		list_for_each_entry(buf, &sf->list, node)
 			sgdma_buf_teardown(buf);
 		mutex_unlock(&sf->lock);
+	}
+	mutex_unlock(&sdev->files_lock);
+}
+
+/**
+ * sgdma_files_sync_mmaps() - wait for mmaps of coherent buffers in progress
+ * @sdev: the device, being removed, its mappings already marked revoked
+ *
+ * sgdma_mmap() populates a coherent buffer's mapping at once, but the
+ * mapping joins its file's address space, where revocation finds it, only
+ * after sgdma_mmap() returned, with its mm's mmap_lock still held for
+ * writing. Only a buffer's creator may map it: taking each creator's
+ * mmap_lock once waits for every such mmap that passed its check before
+ * revocation. mmap_lock is taken under @files_lock, never under @sf->lock.
+ */
+void sgdma_files_sync_mmaps(struct sgdma_dev *sdev)
+{
+	struct sgdma_file *sf;
+
+	mutex_lock(&sdev->files_lock);
+	list_for_each_entry(sf, &sdev->files, node) {
+		struct mm_struct *mm;
+
+		do {
+			struct sgdma_buf *buf;
+
+			mm = NULL;
+			mutex_lock(&sf->lock);
+			list_for_each_entry(buf, &sf->list, node) {
+				if (buf->kind == SGDMA_BUF_COHERENT &&
+				    !buf->mm_synced) {
+					buf->mm_synced = true;
+					mm = buf->mm;
+					mmgrab(mm);
+					break;
+				}
+			}
+			mutex_unlock(&sf->lock);
+			if (mm) {
+				mmap_read_lock(mm);
+				mmap_read_unlock(mm);
+				mmdrop(mm);
+			}
+		} while (mm);
 	}
 	mutex_unlock(&sdev->files_lock);
 }

@@ -713,8 +713,12 @@ static void sgdma_reset_done(struct pci_dev *pdev)
 }
 
 /*
- * AER: a transfer in flight when the link fails ends with an error or a
- * timeout; the channels start again once the slot was reset.
+ * AER. A transfer in flight when the link fails never completes: for a
+ * fatal error the kernel resets the link before slot_reset, for a
+ * non-fatal one the driver asks for a reset and makes it in slot_reset.
+ * There, with config space restored and the device stopped, every
+ * transfer in flight fails with -EIO (its channel counts as reset, as
+ * after an escalation) and every channel starts again.
  */
 static pci_ers_result_t sgdma_error_detected(struct pci_dev *pdev,
 					     pci_channel_state_t state)
@@ -732,6 +736,8 @@ static pci_ers_result_t sgdma_slot_reset(struct pci_dev *pdev)
 	pci_restore_state(pdev);
 	pci_save_state(pdev);
 	sgdma_hw_quiesce(sdev);
+	atomic_inc(&sdev->resets);
+	sgdma_chans_wake_all(sdev);
 	sgdma_chans_restart(sdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }

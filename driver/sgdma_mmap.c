@@ -8,19 +8,27 @@
  * or of a DMA buffer would let writes land in a private copy the device
  * never sees.
  *
- * Pages are inserted at fault time (vmf_insert_pfn), not at mmap time, as
- * vfio-pci does: removal of the device must be able to revoke every
- * mapping, and a mapping populated inside ->mmap could still be linked
- * into the file's address space after removal zapped it. Here removal
- * marks the device unmapped under @map_lock, then zaps every mapping of
- * every open file; a later fault sees the mark and raises SIGBUS, so no
- * page table entry can point at a BAR that is gone or at coherent memory
- * that was freed. Faults take @map_lock, never the device's @lock, since
- * they run under mmap_lock, which file operations take under @lock.
+ * Card memory is populated at fault time (vmf_insert_pfn), as vfio-pci
+ * does, with the protections io_remap_pfn_range() would use: write-combined
+ * (the range is reserved as WC with the PAT code at probe) and decrypted
+ * on an encrypted-memory guest, since the BAR is device memory.
  *
- * Card memory is mapped write-combined: the range is reserved as WC with
- * the PAT code at probe, as the range's memory type; coherent buffers keep
- * the page protection the DMA layer gives cache-coherent devices.
+ * A coherent buffer is mapped by the DMA layer, dma_mmap_coherent(), with
+ * the protections it gives the buffer for this device (decrypted where DMA
+ * must be unencrypted, uncached on a non-coherent device) and populated at
+ * mmap time; such a mapping has no fault handler, so an access once it is
+ * zapped raises SIGBUS. It holds a reference on its buffer, which keeps the
+ * memory allocated until the last mapping is gone.
+ *
+ * Removal revokes every mapping: it marks the device unmapped under
+ * @map_lock, so that faults and new mappings fail, waits for mmaps of
+ * coherent buffers that passed that check but are not yet linked into the
+ * file's address space (sgdma_files_sync_mmaps()), then zaps every mapping
+ * of every open file, before it releases the BAR and frees the buffers. So
+ * no page table entry points at a BAR that is gone or at coherent memory
+ * that was freed. Faults and mmap take @map_lock, never the device's
+ * @lock, since they run under mmap_lock, which file operations take under
+ * @lock.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -75,26 +83,10 @@ static void sgdma_buf_vm_close(struct vm_area_struct *vma)
 	sgdma_buf_put(vma->vm_private_data);
 }
 
-static vm_fault_t sgdma_buf_fault(struct vm_fault *vmf)
-{
-	struct sgdma_dev *sdev = sgdma_vma_dev(vmf->vma);
-	struct sgdma_buf *buf = vmf->vma->vm_private_data;
-	pgoff_t pgoff = vmf->pgoff &
-			((1UL << (SGDMA_MMAP_BUF_SHIFT - PAGE_SHIFT)) - 1);
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-
-	down_read(&sdev->map_lock);
-	if (!sdev->unmapped && pgoff < (sgdma_buf_len(buf) >> PAGE_SHIFT))
-		ret = vmf_insert_pfn(vmf->vma, vmf->address,
-				     sgdma_buf_pfn(buf, pgoff));
-	up_read(&sdev->map_lock);
-	return ret;
-}
-
+/* No fault handler: the DMA layer populated it all; zapped, it is gone. */
 static const struct vm_operations_struct sgdma_buf_vm_ops = {
 	.open = sgdma_buf_vm_open,
 	.close = sgdma_buf_vm_close,
-	.fault = sgdma_buf_fault,
 };
 
 static int sgdma_mmap_card(struct sgdma_dev *sdev, struct vm_area_struct *vma,
@@ -105,7 +97,8 @@ static int sgdma_mmap_card(struct sgdma_dev *sdev, struct vm_area_struct *vma,
 	if (off >= sdev->card_map_size || len > sdev->card_map_size - off)
 		return -EINVAL;
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	vma->vm_page_prot =
+		pgprot_decrypted(pgprot_writecombine(vma->vm_page_prot));
 	vma->vm_ops = &sgdma_card_vm_ops;
 	return 0;
 }
@@ -114,6 +107,8 @@ static int sgdma_mmap_buf(struct sgdma_file *sf, struct vm_area_struct *vma,
 			  u32 handle, u64 off, u64 len)
 {
 	struct sgdma_buf *buf = sgdma_buf_get_mappable(sf, handle);
+	unsigned long pgoff = vma->vm_pgoff;
+	int ret;
 
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
@@ -121,7 +116,18 @@ static int sgdma_mmap_buf(struct sgdma_file *sf, struct vm_area_struct *vma,
 		sgdma_buf_put(buf);
 		return -EINVAL;
 	}
-	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * The DMA layer maps from page vm_pgoff of the buffer; the mapping
+	 * keeps its offset in the file, where the handle is.
+	 */
+	vma->vm_pgoff = off >> PAGE_SHIFT;
+	ret = sgdma_buf_mmap(buf, vma);
+	vma->vm_pgoff = pgoff;
+	if (ret) {
+		sgdma_buf_put(buf);
+		return ret;
+	}
 	vma->vm_private_data = buf;
 	vma->vm_ops = &sgdma_buf_vm_ops;
 	return 0;
@@ -203,7 +209,8 @@ int sgdma_mmap_init(struct sgdma_dev *sdev)
  * @sdev: the device being removed
  *
  * After this, no page table maps its BAR or its coherent buffers, and
- * faults and new mappings fail.
+ * faults and new mappings fail. Called with @sdev->lock held for writing:
+ * it takes mmap_lock of the buffers' owners.
  */
 void sgdma_mmap_revoke(struct sgdma_dev *sdev)
 {
@@ -213,6 +220,7 @@ void sgdma_mmap_revoke(struct sgdma_dev *sdev)
 	sdev->unmapped = true;
 	up_write(&sdev->map_lock);
 
+	sgdma_files_sync_mmaps(sdev);
 	mutex_lock(&sdev->files_lock);
 	list_for_each_entry(sf, &sdev->files, node)
 		unmap_mapping_range(sf->file->f_mapping, 0, 0, 1);

@@ -163,44 +163,12 @@ static bool test_unbind_under_load(void)
 
 /* ---- surprise removal ---- */
 
-static bool request_host(const char *what)
-{
-	/* The result port; run-tests.sh holds this program's own output. */
-	FILE *f = fopen("/dev/ttyS1", "w");
-
-	if (!f)
-		return false;
-	fprintf(f, "# sgdma-request: %s\n", what);
-	return fclose(f) == 0;
-}
-
-struct stalled {
-	int fd;
-	unsigned char *buf;
-	int err;
-	atomic_bool finished;
-};
-
-static void *run_stalled(void *arg)
-{
-	struct stalled *s = arg;
-	struct sgdma_iovec v = { (uintptr_t)s->buf, XLEN };
-	struct sgdma_xfer x = { .size = sizeof(x),
-				.flags = SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL,
-				.channel = 0, .op = SGDMA_OP_C2H,
-				.dst_iov = (uintptr_t)&v, .dst_iovcnt = 1 };
-
-	s->err = ioctl(s->fd, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
-	atomic_store(&s->finished, true);
-	return NULL;
-}
-
 static bool test_surprise_removal(void)
 {
 	const char *id = getenv("sgdma_hotplug");
 	char bdf[64], path[PATH_MAX], req[128], node[32];
 	struct sgdma_info inf = { .size = sizeof(inf) };
-	struct stalled st = { .err = -1 };
+	struct stalled st = { .len = XLEN, .err = -1 };
 	struct loader l[3];
 	atomic_bool stop;
 	pthread_t th;
@@ -222,7 +190,7 @@ static bool test_surprise_removal(void)
 	st.buf = unbacked(XLEN);
 	if (!EXPECT(st.fd >= 0 && st.buf))
 		return false;
-	pthread_create(&th, NULL, run_stalled, &st);
+	pthread_create(&th, NULL, stalled_c2h, &st);
 	/* ...and three threads that keep the other channels busy. */
 	loaders_start(l, 3, index, false, &stop);
 	usleep(500000);

@@ -2,11 +2,14 @@
 /*
  * sgdma_mmap: card memory and coherent buffers in user space. What the CPU
  * writes through a mapping the device moves, and the other way round;
- * every bad mapping is refused; a coherent buffer outlives its handle and
- * its file while mapped, and only then is its memory (and its charge)
- * given back.
+ * every bad mapping is refused; a coherent buffer is mapped the way the DMA
+ * layer maps it, outlives its handle and its file while mapped, and only
+ * then is its memory (and its charge) given back; removal of the device
+ * revokes its mappings.
  */
 #define _GNU_SOURCE
+#include <setjmp.h>
+
 #include "sgdma_zc.h"
 
 static void *map_at(uint64_t off, size_t len, int flags, int *err)
@@ -270,9 +273,160 @@ static bool test_coherent_fork(void)
 	return ok;
 }
 
+/* The PCI address of sgdma<index> in @bdf. */
+static bool fn_bdf(unsigned int index, char *bdf, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (!pci_path(index, path, sizeof(path)))
+		return false;
+	snprintf(bdf, len, "%s", basename(path));
+	return true;
+}
+
+/*
+ * A coherent buffer is mapped by the DMA layer (dma_mmap_coherent()), with
+ * the page protections it gives the buffer, populated at once: without an
+ * IOMMU by remap_pfn_range() (smaps "io pf": VM_IO, VM_PFNMAP), behind one
+ * by vm_map_pages() of the IOMMU's page array ("mm": VM_MIXEDMAP, no
+ * VM_PFNMAP); never expanded ("de"), never dumped ("dd"). A mapping the
+ * driver fills page by page at fault (vmf_insert_pfn(): VM_PFNMAP without
+ * VM_IO, whatever the DMA layer) fails. The mapping cannot grow; a mapping
+ * that starts inside the buffer shows the bytes at that offset, both ways.
+ */
+static bool test_coherent_dma_mapping(void)
+{
+	size_t len = 64 * KiB, half = len / 2;
+	unsigned char *m, *h2, *want = malloc(len), *got = malloc(len);
+	char flags[256] = "", bdf[64];
+	uint32_t h = 0;
+	uint64_t off = 0;
+	bool ok = want && got, iommu;
+	void *p;
+	int err;
+
+	ok &= EXPECT(fn_bdf(0, bdf, sizeof(bdf)));
+	ok &= EXPECT(-sgdma_buf_alloc(dev, len, &h, &off) == 0);
+	if (!ok)
+		return false;
+	m = map_at(off, len, MAP_SHARED, &err);
+	h2 = map_at(off + half, half, MAP_SHARED, &err);
+	ok &= EXPECT(m && h2);
+	if (!ok)
+		return false;
+	iommu = iommu_translates(bdf);
+	vma_flags(m, flags, sizeof(flags));
+	ktap_diag("coherent buffer mapped %s an IOMMU:%s",
+		  iommu ? "behind" : "without", flags);
+	ok &= EXPECT(has_vma_flag(flags, "sh") &&
+		     has_vma_flag(flags, "dd") && has_vma_flag(flags, "de"));
+	if (iommu)
+		ok &= EXPECT(has_vma_flag(flags, "mm") &&
+			     !has_vma_flag(flags, "pf"));
+	else
+		ok &= EXPECT(has_vma_flag(flags, "io") &&
+			     has_vma_flag(flags, "pf"));
+
+	p = mremap(m, len, 2 * len, MREMAP_MAYMOVE);
+	ok &= EXPECT(p == MAP_FAILED && errno == EFAULT);
+
+	/* CPU stores through the second mapping, H2C from that offset. */
+	fill_random(want, len);
+	memcpy(h2, want + half, half);
+	ok &= EXPECT(bx_h2c(0, h, half, half) == 0);
+	ok &= EXPECT(c2h(0, got, half, SGDMA_XFER_COPY, NULL) == 0);
+	ok &= EXPECT(same(got, want + half, half));
+	ok &= EXPECT(same(m + half, want + half, half));
+	/* C2H into the buffer, CPU loads through both mappings. */
+	ok &= EXPECT(h2c(MiB, want, len, SGDMA_XFER_COPY, NULL) == 0);
+	ok &= EXPECT(bx_c2h(MiB, h, 0, len) == 0);
+	ok &= EXPECT(same(m, want, len));
+	ok &= EXPECT(same(h2, want + half, half));
+
+	munmap(m, len);
+	munmap(h2, half);
+	ok &= EXPECT(unreg(h) == 0);
+	free(want);
+	free(got);
+	return ok;
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Whether a load from @p (a store if @store) raises SIGBUS. */
+static bool access_sigbus(volatile unsigned char *p, bool store)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	volatile bool bus = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		bus = true;
+	else if (store)
+		*p = 0x5a;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/*
+ * Removal (unbind) revokes the mappings of coherent buffers before it frees
+ * them: loads and stores afterwards raise SIGBUS instead of reaching freed
+ * memory, a new mapping fails with ENODEV, munmap and close are fine and
+ * the charge goes with the buffer. On sgdma1, bound again afterwards.
+ */
+static bool test_coherent_revoked(void)
+{
+	size_t len = 128 * KiB, half = len / 2;
+	long pin0 = vm_pin_kib();
+	unsigned char *m, *h2;
+	char bdf[64];
+	uint32_t h = 0;
+	uint64_t off = 0;
+	bool ok = true;
+	int err;
+
+	sgdma_close(dev);
+	dev = NULL;
+	if (!EXPECT(fn_bdf(1, bdf, sizeof(bdf)) && t_open(1)))
+		return false;
+	ok &= EXPECT(-sgdma_buf_alloc(dev, len, &h, &off) == 0);
+	m = map_at(off, len, MAP_SHARED, &err);
+	h2 = map_at(off + half, half, MAP_SHARED, &err);
+	ok &= EXPECT(m && h2);
+	if (!ok)
+		return false;
+	memset(m, 0x77, len);
+	ok &= EXPECT(h2[0] == 0x77);
+	ok &= EXPECT(vm_pin_kib() == pin0 + (long)(len / KiB));
+
+	ktap_diag("unbinding %s with the buffer mapped", bdf);
+	ok &= EXPECT(pci_bind(bdf, false));
+	ok &= EXPECT(access_sigbus(m, false));
+	ok &= EXPECT(access_sigbus(m + len - 1, true));
+	ok &= EXPECT(access_sigbus(h2, false));
+	ok &= EXPECT(!map_at(off, len, MAP_SHARED, &err) && err == ENODEV);
+	ok &= EXPECT(vm_pin_kib() == pin0);
+	ok &= EXPECT(munmap(m, len) == 0 && munmap(h2, half) == 0);
+	sgdma_close(dev);
+	dev = NULL;
+
+	ok &= EXPECT(pci_bind(bdf, true));
+	ok &= dev_works(1);
+	ok &= EXPECT(t_open(0));
+	return ok;
+}
+
 int main(void)
 {
-	ktap_plan(6);
+	ktap_plan(8);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS) ||
 	    !(info.caps & SGDMA_CAP_MMAP_CARD)) {
 		ktap_diag("no device, buffers or card mapping");
@@ -284,6 +438,8 @@ int main(void)
 	RUN(test_coherent_misuse(), "coherent_mmap_misuse");
 	RUN(test_coherent_lifetime(), "coherent_outlives_handle_and_file");
 	RUN(test_coherent_fork(), "coherent_fork");
+	RUN(test_coherent_dma_mapping(), "coherent_dma_layer_mapping");
+	RUN(test_coherent_revoked(), "coherent_revoked_at_removal");
 	sgdma_close(dev);
 	return ktap_finish();
 }

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -573,6 +574,52 @@ static inline int h2h(void *dst, const void *src, size_t len, uint32_t flags,
 		      uint32_t *crc)
 {
 	return -sgdma_copy(dev, dst, src, len, flags, crc);
+}
+
+/*
+ * A pinned C2H of @len bytes into @buf on channel 0 of @fd, in a thread
+ * (stalled_c2h()), for a test that stalls it in the device (FAULT_INJECT)
+ * and then acts while it is in flight: its errno (0 if it worked), how
+ * long it took, and when it has finished.
+ */
+struct stalled {
+	int fd;
+	unsigned char *buf;
+	size_t len;
+	int err;
+	double took;
+	atomic_bool finished;
+};
+
+static inline void *stalled_c2h(void *arg)
+{
+	struct stalled *s = arg;
+	struct sgdma_iovec v = { (uintptr_t)s->buf, s->len };
+	struct sgdma_xfer x = { .size = sizeof(x),
+				.flags = SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL,
+				.channel = 0, .op = SGDMA_OP_C2H,
+				.dst_iov = (uintptr_t)&v, .dst_iovcnt = 1 };
+	double t = now();
+
+	s->err = ioctl(s->fd, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
+	s->took = now() - t;
+	atomic_store(&s->finished, true);
+	return NULL;
+}
+
+/*
+ * Asks the host (the harness) for something a guest cannot do to itself:
+ * "device_del ID", "aer_inject ID ERROR" (tests/harness/sgdma_harness.py).
+ */
+static inline bool request_host(const char *what)
+{
+	/* The result port; run-tests.sh holds this program's own output. */
+	FILE *f = fopen("/dev/ttyS1", "w");
+
+	if (!f)
+		return false;
+	fprintf(f, "# sgdma-request: %s\n", what);
+	return fclose(f) == 0;
 }
 
 /*

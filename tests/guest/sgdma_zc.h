@@ -133,4 +133,42 @@ static inline size_t al_up(size_t len)
 	return (len + info.seg_align - 1) / info.seg_align * info.seg_align;
 }
 
+/*
+ * The kernel's flags of the mapping holding @addr, as /proc/self/smaps
+ * shows them ("rd wr sh mr mw me ms io pf dd de"); "" if none is found.
+ */
+static inline void vma_flags(const void *addr, char *flags, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	uintptr_t a = (uintptr_t)addr;
+	bool inside = false;
+	char line[256];
+
+	*flags = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			inside = a >= lo && a < hi;
+		} else if (inside && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(flags, len, "%s", line + 8);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Whether the smaps flags @flags (vma_flags()) contain the flag @flag. */
+static inline bool has_vma_flag(const char *flags, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	for (const char *p = flags; (p = strstr(p, flag)); p += n)
+		if ((p == flags || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+	return false;
+}
+
 #endif /* SGDMA_ZC_H */

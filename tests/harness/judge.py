@@ -121,12 +121,16 @@ def totals_cases(totals, prefix, programs):
 
 def kernel_log_cases(results_lines, console_lines, prefix):
     """The kernel-log rules (kernel_log) over the console and the kernel
-    log: one case for problems, one for announced IOMMU faults."""
+    log: one case for problems, one for announced IOMMU faults, one for
+    announced AER errors."""
     kmsg = kmsg_lines(results_lines)
     announced, malformed = kernel_log.parse_announcements(results_lines)
+    aer_ports = kernel_log.parse_aer_announcements(results_lines)
     excused = (kernel_log.injected_alloc_dump_lines(kmsg) |
                kernel_log.announced_fault_lines(kmsg, announced) |
-               kernel_log.announced_fault_lines(console_lines, announced))
+               kernel_log.announced_fault_lines(console_lines, announced) |
+               kernel_log.announced_aer_lines(kmsg, aer_ports) |
+               kernel_log.announced_aer_lines(console_lines, aer_ports))
     problems = (kernel_log.kernel_problems(console_lines, excused) +
                 kernel_log.kernel_problems(kmsg, excused))
     unique = dict.fromkeys(p.strip() for p in problems)
@@ -138,6 +142,12 @@ def kernel_log_cases(results_lines, console_lines, prefix):
         detail += ["malformed announcement: " + m for m in malformed]
         cases.append(Case(prefix + "iommu_faults_announced", not detail,
                           "; ".join(detail)))
+    if aer_ports:
+        missing = kernel_log.missing_aer_errors(kmsg + console_lines,
+                                                aer_ports)
+        cases.append(Case(prefix + "aer_errors_announced", not missing,
+                          "; ".join("announced but never received at " + p
+                                    for p in missing)))
     return cases
 
 

@@ -2,12 +2,16 @@
 """The kernel-log rules: what in a guest's console or kernel log fails a
 boot, and the only things ever excused.
 
-A boot fails on any kernel problem line, whatever its tests said. Two
+A boot fails on any kernel problem line, whatever its tests said. Three
 kinds are excused, each narrowly:
   - IOMMU fault records a test announced before causing them on purpose
     ("# sgdma-expect: iommu-fault dev=... addr=... dir=..."), matched by
     device, page and direction; an announced fault that never shows up
     fails too, so a test cannot announce its way past an IOMMU that is off;
+  - the AER report of a port where a test had the host inject an error
+    ("# sgdma-expect: aer-error port=..."): that port's own lines, but
+    never a failed recovery or reset; an announced error the port never
+    received fails too;
   - the stack dump of an allocation failure that fault injection logged as
     injected, up to its "</TASK>", and only its dump-shaped lines.
 """
@@ -89,7 +93,8 @@ DRHD_RE = re.compile(r"DMAR: DRHD: handling fault")
 
 
 def parse_announcements(results_lines):
-    """The faults announced in the results, and malformed announcements.
+    """The faults announced in the results, and malformed announcements
+    (neither an IOMMU fault nor an AER error, parse_aer_announcements()).
 
     The runner indents a program's output; an announcement is one at any
     depth.
@@ -97,7 +102,7 @@ def parse_announcements(results_lines):
     announced, malformed = set(), []
     for line in results_lines:
         text = line.strip()
-        if not text.startswith(EXPECT_PREFIX):
+        if not text.startswith(EXPECT_PREFIX) or AER_EXPECT_RE.match(text):
             continue
         m = EXPECT_RE.match(text)
         if not m:
@@ -139,6 +144,48 @@ def missing_faults(lines, announced):
     """Announced faults with no record in @lines."""
     seen = {fault_record(line) for line in lines}
     return sorted(str(f) for f in announced - seen)
+
+
+# --- Announced AER errors ------------------------------------------------
+
+AER_EXPECT_RE = re.compile(
+    r"^# sgdma-expect: aer-error port=([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}"
+    r"\.[0-7])$")
+# What the AER service says of a recovery that did not work: never excused.
+AER_FAILED = re.compile(r"recovery failed|reset failed|can't recover")
+# The root port's report of an error message it received.
+AER_RECEIVED = re.compile(r"AER: .*error (?:message )?received")
+
+
+def parse_aer_announcements(results_lines):
+    """The ports (PCI addresses) announced to report an injected error."""
+    ports = set()
+    for line in results_lines:
+        m = AER_EXPECT_RE.match(line.strip())
+        if m:
+            ports.add(m.group(1))
+    return ports
+
+
+def _port_line(line, port):
+    """Whether @line is a message of the device @port ("pcieport PORT: ")."""
+    return (" %s: " % port) in line
+
+
+def announced_aer_lines(lines, ports):
+    """The AER lines of announced ports: their report of the error and of
+    the recovery, unless it failed. Lines of the devices below a port (their
+    drivers' votes) are not excused."""
+    return {line for line in lines
+            if any(_port_line(line, p) for p in ports)
+            and not AER_FAILED.search(line)}
+
+
+def missing_aer_errors(lines, ports):
+    """Announced ports whose AER service never received an error."""
+    return sorted(p for p in ports
+                  if not any(_port_line(line, p) and AER_RECEIVED.search(line)
+                             for line in lines))
 
 
 # --- Injected allocation failures ----------------------------------------

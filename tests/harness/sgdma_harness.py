@@ -21,7 +21,9 @@ results go to a JUnit XML file (--junit).
 While a boot runs, the guest may ask the host for things a guest cannot do
 to itself, by printing a line "# sgdma-request: COMMAND ARGS" on its result
 port; the harness answers through QEMU's QMP socket. COMMAND is device_del
-(surprise removal of the device with that id).
+ID (surprise removal of the device with that id) or aer_inject ID ERROR
+(HMP's pcie_aer_inject_error: the PCIe device with that id, a root port,
+reports ERROR, an uncorrectable error by name, to the guest's AER).
 """
 
 import argparse
@@ -106,6 +108,9 @@ EVERY_BOOT_PROVIDES = ["hotplug"]
 # The id of the sgdma device behind a hot-pluggable PCIe root port, which
 # the guest's surprise-removal test asks the host to remove.
 HOTPLUG_ID = "sgdma-hp"
+# The root port it sits behind, where the guest's AER test asks the host
+# to inject errors.
+HOTPLUG_PORT_ID = "hp-port"
 
 
 # The hot-pluggable device is also the slow one: 20 ms before each
@@ -211,8 +216,10 @@ def sgdma_devices(cell):
     return ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
             "-device", "sgdma" + root_props[0],
             "-device", "sgdma" + root_props[1],
-            "-device", "pcie-root-port,id=hp-port,chassis=1,slot=1",
-            "-device", "sgdma%s,id=%s,bus=hp-port" % (hp_props, HOTPLUG_ID)]
+            "-device", "pcie-root-port,id=%s,chassis=1,slot=1"
+            % HOTPLUG_PORT_ID,
+            "-device", "sgdma%s,id=%s,bus=%s" % (hp_props, HOTPLUG_ID,
+                                                 HOTPLUG_PORT_ID)]
 
 
 def kernel_command_line(args, cell, mode, params, hotplug):
@@ -224,6 +231,7 @@ def kernel_command_line(args, cell, mode, params, hotplug):
     if hotplug:
         # The guest's surprise-removal test asks for this device's removal.
         words.append("sgdma_hotplug=" + HOTPLUG_ID)
+        words.append("sgdma_hotplug_port=" + HOTPLUG_PORT_ID)
     cmdline = " ".join(w for w in words + list(params) if w)
     if len(cmdline) > COMMAND_LINE_MAX:
         raise ValueError("kernel command line of %d bytes, x86 takes %d: %s"
@@ -274,6 +282,8 @@ def read(path):
 
 
 REQUEST_PREFIX = "# sgdma-request: "
+# A device id or an error name of an aer_inject request: one HMP word.
+AER_ARG = re.compile(r"^[\w-]+$")
 
 
 class Qmp:
@@ -323,6 +333,18 @@ def handle_request(line, qmp_path, log):
                 qmp.command("device_del", id=words[1])
             finally:
                 qmp.close()
+        elif len(words) == 3 and words[0] == "aer_inject" and \
+                AER_ARG.match(words[1]) and AER_ARG.match(words[2]):
+            qmp = Qmp(qmp_path)
+            try:
+                out = qmp.command("human-monitor-command",
+                                  **{"command-line": "pcie_aer_inject_error"
+                                     " %s %s" % (words[1], words[2])})
+            finally:
+                qmp.close()
+            # HMP answers as text: "OK id: ..." or what went wrong.
+            if not (out or "").startswith("OK "):
+                raise RuntimeError((out or "no answer").strip())
         else:
             raise ValueError("unknown request")
         log.write("%.1f %s: done\n" % (time.monotonic(), line))

@@ -546,6 +546,56 @@ class IommuFaults(FakeBoots):
         self.assertFails(cases, "iommu_faults_announced", "malformed")
 
 
+EXPECT_AER = "# sgdma-expect: aer-error port=0000:00:04.0"
+AER_REPORT = [
+    "[  20.1] pcieport 0000:00:04.0: AER: Uncorrected (Fatal) error message"
+    " received from 0000:00:04.0",
+    "[  20.1] pcieport 0000:00:04.0: AER: PCIe Bus Error:"
+    " severity=Uncorrected (Fatal), type=Data Link Layer, (Receiver ID)",
+    "[  20.2] pcieport 0000:00:04.0: AER: Root Port link has been reset (0)",
+    "[  20.3] pcieport 0000:00:04.0: AER: device recovery successful"]
+
+
+class AerErrors(FakeBoots):
+    """An announced AER error excuses its port's report, never a failed
+    recovery, and must have been received."""
+
+    def erring(self, announce, kmsg):
+        return self.boot(results(clean_programs(a_output=announce),
+                                 kmsg=kmsg))
+
+    def test_announced_error_passes(self):
+        cases, _ = self.erring([EXPECT_AER], AER_REPORT)
+        self.assertAllOk(cases)
+        self.assertIn("aer_errors_announced", cases)
+
+    def test_unannounced_error_fails(self):
+        cases, _ = self.erring([], AER_REPORT)
+        self.assertFails(cases, "kernel_log_clean", "PCIe Bus Error")
+
+    def test_announced_error_that_did_not_occur_fails(self):
+        cases, _ = self.erring([EXPECT_AER], [])
+        self.assertFails(cases, "aer_errors_announced", "never received")
+
+    def test_failed_recovery_fails(self):
+        failed = AER_REPORT[:3] + [AER_REPORT[3].replace("successful",
+                                                          "failed")]
+        cases, _ = self.erring([EXPECT_AER], failed)
+        self.assertFails(cases, "kernel_log_clean", "recovery failed")
+
+    def test_error_of_another_port_fails(self):
+        other = [line.replace("00:04.0", "00:05.0") for line in AER_REPORT]
+        cases, _ = self.erring([EXPECT_AER], other)
+        self.assertFails(cases, "kernel_log_clean", "00:05.0")
+        self.assertFails(cases, "aer_errors_announced", "00:04.0")
+
+    def test_driver_below_the_port_is_not_excused(self):
+        vote = ("[  20.2] sgdma 0000:01:00.0: AER: can't recover (no"
+                " error_detected callback)")
+        cases, _ = self.erring([EXPECT_AER], AER_REPORT + [vote])
+        self.assertFails(cases, "kernel_log_clean", "can't recover")
+
+
 class Retry(FakeBoots):
     """Only the TCG int3 before init is booted again, once, and counted."""
 
