@@ -21,6 +21,13 @@
 #include "sysemu/dma.h"
 #endif
 
+/* 8.0 moved struct PCIDevice from hw/pci/pci.h to a header of its own. */
+#if QEMU_VERSION_MAJOR >= 8
+#include "hw/pci/pci_device.h"
+#else
+#include "hw/pci/pci.h"
+#endif
+
 /*
  * 10.0 counts a property array's elements, which are const, instead of
  * looking for its terminator.

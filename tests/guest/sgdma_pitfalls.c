@@ -12,6 +12,8 @@
  *     page that a later write copies away from);
  *   - a function-level reset through sysfs with the driver bound leaves
  *     every channel working without a timeout;
+ *   - that reset is an FLR (issue 15): every sgdma function lists "flr"
+ *     first in reset_method, and a reset allowed nothing but FLR works;
  *   - an extensible structure larger than a page is refused with E2BIG;
  *   - QUEUE_REAP whose count cannot be written loses no completion;
  *   - card memory, which user space maps, is claimed by the driver.
@@ -19,6 +21,7 @@
 #define _GNU_SOURCE
 #include <sys/stat.h>
 
+#include "sgdma_sysfs.h"
 #include "sgdma_zc.h"
 
 #define FAULT_DMA_ERROR	1
@@ -178,6 +181,22 @@ static int on_chan(unsigned int chan, uint16_t op, void *buf, size_t len)
 	return xfer_single(op, SGDMA_XFER_CHANNEL, chan, chan * len, buf, len);
 }
 
+/* A round trip through the card on every channel, @a to @b. */
+static bool every_channel_moves_data(unsigned char *a, unsigned char *b,
+				     size_t len)
+{
+	bool ok = true;
+
+	for (unsigned int ch = 0; ch < info.channels; ch++) {
+		fill_random(a, len);
+		memset(b, 0, len);
+		ok &= EXPECT(on_chan(ch, SGDMA_OP_H2C, a, len) == 0);
+		ok &= EXPECT(on_chan(ch, SGDMA_OP_C2H, b, len) == 0);
+		ok &= EXPECT(same(a, b, len));
+	}
+	return ok;
+}
+
 /* The sgdma function the kernel can reset (it sits alone on its bus). */
 static int resettable_index(char *reset, size_t len)
 {
@@ -213,13 +232,7 @@ static bool test_reset_keeps_channels(int index, const char *reset)
 	ok &= EXPECT(set_timeout_ms(1000));
 	timeouts = dev_stat(index, "timeouts");
 	ok &= EXPECT(write_str(reset, "1"));
-	for (unsigned int ch = 0; ch < info.channels; ch++) {
-		fill_random(a, len);
-		memset(b, 0, len);
-		ok &= EXPECT(on_chan(ch, SGDMA_OP_H2C, a, len) == 0);
-		ok &= EXPECT(on_chan(ch, SGDMA_OP_C2H, b, len) == 0);
-		ok &= EXPECT(same(a, b, len));
-	}
+	ok &= EXPECT(every_channel_moves_data(a, b, len));
 	ok &= EXPECT(dev_stat(index, "timeouts") == timeouts);
 	/* And once more, after the reset of a busy-free device settled. */
 	ok &= EXPECT(write_str(reset, "1"));
@@ -228,6 +241,64 @@ static bool test_reset_keeps_channels(int index, const char *reset)
 	ok &= EXPECT(set_timeout_ms(10000));
 	sgdma_close(dev);
 	ok &= EXPECT(t_open(0));
+	munmap(a, len);
+	munmap(b, len);
+	return ok;
+}
+
+/* Whether the PCI core resets the function at @path with FLR first. */
+static bool flr_listed_first(const char *path)
+{
+	char methods[256];
+	bool ok = read_line(methods, sizeof(methods), "%s/reset_method", path) &&
+		  !strncmp(methods, "flr", 3) &&
+		  (methods[3] == ' ' || methods[3] == '\0');
+
+	if (!ok)
+		ktap_diag("%s/reset_method: \"%s\", not \"flr\" first", path,
+			  methods);
+	return ok;
+}
+
+/*
+ * Issue 15. The device has an FLR capability, so a sysfs reset of any
+ * sgdma function is an FLR: reset_method lists "flr" first. Then, with
+ * FLR the only method allowed (a reset that cannot use it fails rather
+ * than falling back to a bus reset), sgdma0 is reset through sysfs with
+ * the driver bound, and every channel moves data at once.
+ */
+static bool test_reset_is_flr(void)
+{
+	char path[PATH_MAX], file[PATH_MAX + 16];
+	size_t len = 64 * KiB;
+	unsigned char *a = backed(len), *b = backed(len);
+	unsigned int functions = 0;
+	long timeouts;
+	bool ok = EXPECT(a && b);
+
+	for (unsigned int i = 0; i < 64; i++) {
+		if (!pci_path(i, path, sizeof(path)))
+			continue;
+		functions++;
+		ok &= EXPECT(flr_listed_first(path));
+	}
+	ok &= EXPECT(functions > 0 && pci_path(0, path, sizeof(path)));
+	snprintf(file, sizeof(file), "%s/reset_method", path);
+	if (!ok || !EXPECT(write_str(file, "flr"))) {
+		munmap(a, len);
+		munmap(b, len);
+		return false;
+	}
+	ok &= EXPECT(set_timeout_ms(1000));
+	timeouts = dev_stat(0, "timeouts");
+	snprintf(file, sizeof(file), "%s/reset", path);
+	ok &= EXPECT(write_str(file, "1"));
+	snprintf(file, sizeof(file), "%s/reset_method", path);
+	ok &= EXPECT(write_str(file, "default"));
+	ok &= EXPECT(flr_listed_first(path));
+	ok &= EXPECT(every_channel_moves_data(a, b, len));
+	ok &= EXPECT(dev_stat(0, "timeouts") == timeouts);
+	ok &= EXPECT(set_timeout_ms(10000));
 	munmap(a, len);
 	munmap(b, len);
 	return ok;
@@ -336,7 +407,7 @@ int main(void)
 	char reset[PATH_MAX + 8];
 	int index;
 
-	ktap_plan(7);
+	ktap_plan(8);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no buffer support");
 		return t_fail_all("setup");
@@ -353,6 +424,7 @@ int main(void)
 		ktap_skip_needs("function_reset_keeps_channels", "hotplug",
 				"no sgdma function the kernel can reset");
 	}
+	RUN(test_reset_is_flr(), "function_reset_is_flr");
 	RUN(test_struct_size_capped(), "struct_size_capped_e2big");
 	RUN(test_reap_count_fault(), "reap_count_fault_keeps_completion");
 	RUN(test_card_bar_claimed(), "card_bar_claimed");
