@@ -89,6 +89,8 @@ static inline bool uffd_wait_fault(struct uffd_region *r, double secs)
 /* Fills every missing page of the region with @data: faults end. */
 static inline bool uffd_answer(struct uffd_region *r)
 {
+	if (r->uffd < 0)
+		return false;
 	for (size_t off = 0; off < r->len; off += PAGE) {
 		struct uffdio_copy c = { .dst = (uintptr_t)r->p + off,
 					 .src = (uintptr_t)r->data + off,
