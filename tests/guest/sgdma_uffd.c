@@ -36,6 +36,7 @@
 #define PIN_LEN		(256 * KiB)	/* many pinned pages */
 #define SIDE_LEN	(64 * KiB)
 #define BOUND_S		10		/* what any wait here may take */
+#define SIDE_FLAGS	(SGDMA_XFER_COPY | SGDMA_XFER_CHANNEL)
 
 /* ---- a round trip on one channel, in a thread of its own ---- */
 
@@ -48,24 +49,6 @@ struct side_xfer {
 	bool data_ok;
 	atomic_bool done;
 };
-
-static int xfer_on(int f, uint16_t op, unsigned int chan, uint64_t off,
-		   void *buf, size_t len)
-{
-	struct sgdma_iovec v = { (uintptr_t)buf, len };
-	struct sgdma_xfer x = { .size = sizeof(x),
-				.flags = SGDMA_XFER_COPY | SGDMA_XFER_CHANNEL,
-				.op = op, .channel = chan, .card_offset = off };
-
-	if (op == SGDMA_OP_H2C) {
-		x.src_iov = (uintptr_t)&v;
-		x.src_iovcnt = 1;
-	} else {
-		x.dst_iov = (uintptr_t)&v;
-		x.dst_iovcnt = 1;
-	}
-	return ioctl(f, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
-}
 
 /* Random bytes out to the card and back, through a file of its own. */
 static void *side_run(void *arg)
@@ -82,11 +65,11 @@ static void *side_run(void *arg)
 	} else {
 		for (size_t i = 0; i < SIDE_LEN; i++)
 			out[i] = (unsigned char)(i * 7 + s->chan + 1);
-		s->err = xfer_on(f, SGDMA_OP_H2C, s->chan, s->off, out,
-				 SIDE_LEN);
+		s->err = xfer_single_on(f, SGDMA_OP_H2C, SIDE_FLAGS, s->chan,
+					s->off, out, SIDE_LEN);
 		if (!s->err)
-			s->err = xfer_on(f, SGDMA_OP_C2H, s->chan, s->off, in,
-					 SIDE_LEN);
+			s->err = xfer_single_on(f, SGDMA_OP_C2H, SIDE_FLAGS,
+						s->chan, s->off, in, SIDE_LEN);
 		s->data_ok = !s->err && !memcmp(out, in, SIDE_LEN);
 	}
 	if (f >= 0)

@@ -142,38 +142,26 @@ struct uffd_caller {
 static inline void *uffd_caller_run(void *arg)
 {
 	struct uffd_caller *c = arg;
-	struct sgdma_iovec v = { (uintptr_t)c->r->p, c->r->len };
-	struct sgdma_xfer x = { .size = sizeof(x), .flags = c->flags,
-				.op = c->op, .channel = c->chan,
-				.card_offset = c->card_off };
 	struct sgdma_buf_reg br = { .size = sizeof(br),
 				    .addr = (uintptr_t)c->r->p,
 				    .len = c->r->len };
-	int ret;
+	ssize_t n;
 
 	switch (c->call) {
 	case UFFD_XFER:
-		if (c->op == SGDMA_OP_H2C) {
-			x.src_iov = (uintptr_t)&v;
-			x.src_iovcnt = 1;
-		} else {
-			x.dst_iov = (uintptr_t)&v;
-			x.dst_iovcnt = 1;
-		}
-		ret = ioctl(c->fd, SGDMA_IOC_XFER, &x);
+		c->err = xfer_single_on(c->fd, c->op, c->flags, c->chan,
+					c->card_off, c->r->p, c->r->len);
 		break;
 	case UFFD_WRITE:
-		ret = pwrite(c->fd, c->r->p, c->r->len, c->card_off) ==
-		      (ssize_t)c->r->len ? 0 : -1;
-		if (ret && !errno)
-			errno = EIO;	/* a short write */
+		n = pwrite(c->fd, c->r->p, c->r->len, c->card_off);
+		c->err = n < 0 ? errno : n != (ssize_t)c->r->len ? EIO : 0;
 		break;
 	case UFFD_IOCTL_ARG:
-		ret = ioctl(c->fd, c->cmd, c->r->p);
+		c->err = ioctl(c->fd, c->cmd, c->r->p) ? errno : 0;
 		break;
 	default:
-		ret = ioctl(c->fd, SGDMA_IOC_BUF_REGISTER, &br);
-		if (!ret) {
+		c->err = ioctl(c->fd, SGDMA_IOC_BUF_REGISTER, &br) ? errno : 0;
+		if (!c->err) {
 			struct sgdma_buf_free bf = { .size = sizeof(bf),
 						     .handle = br.handle };
 
@@ -181,7 +169,6 @@ static inline void *uffd_caller_run(void *arg)
 		}
 		break;
 	}
-	c->err = ret < 0 ? errno : 0;
 	atomic_store(&c->done, true);
 	return NULL;
 }
