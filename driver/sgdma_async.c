@@ -391,7 +391,7 @@ static struct sgdma_queue *sgdma_queue_new(struct sgdma_file *sf,
 
 /**
  * sgdma_ioctl_queue_create() - SGDMA_IOC_QUEUE_CREATE
- * @sf: the node's per-file state, its device live
+ * @sf: the node's per-file state (its device is not held)
  * @uarg: user address of struct sgdma_queue_create
  *
  * The new descriptor is installed only once its number reached user space.

@@ -393,7 +393,8 @@ static int sgdma_buf_publish(struct sgdma_file *sf, struct sgdma_buf *buf,
 
 /**
  * sgdma_buf_register() - pin and map user memory (SGDMA_IOC_BUF_REGISTER)
- * @sf: the file, its device live
+ * @sf: the file, its device not held: the pin may wait for user faults
+ *      without end, the device is taken only to map
  * @addr: user address
  * @len: bytes
  * @flags: SGDMA_BUF_READONLY or 0
@@ -421,8 +422,12 @@ int sgdma_buf_register(struct sgdma_file *sf, u64 addr, u64 len, u32 flags,
 	buf->readonly = flags & SGDMA_BUF_READONLY;
 	ret = sgdma_buf_pin(buf, addr);
 	if (!ret)
-		ret = sgdma_buf_map(buf);
-	return sgdma_buf_publish(sf, buf, ret, handle);
+		ret = sgdma_get_live(sf->sdev);
+	if (ret)
+		return sgdma_buf_publish(sf, buf, ret, handle);
+	ret = sgdma_buf_publish(sf, buf, sgdma_buf_map(buf), handle);
+	sgdma_put_live(sf->sdev);
+	return ret;
 }
 
 /**

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sgdma ioctls. Every argument is copied into kernel memory once and
- * validated there; nothing is read from user space twice.
+ * validated there; nothing is read from user space twice. No user memory
+ * is touched with the device held (sgdma_get_live()): a page fault that
+ * does not complete would keep removal waiting. The device is taken for
+ * what needs it, between the copies in and out.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -66,6 +69,9 @@ static long sgdma_ioctl_info(struct sgdma_dev *sdev, void __user *uarg)
 	if (info.flags)
 		return -EINVAL;
 
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		return ret;
 	memset(&info, 0, sizeof(info));
 	info.size = min_t(u32, usize, sizeof(info));
 	info.abi_version = SGDMA_ABI_VERSION;
@@ -100,6 +106,7 @@ static long sgdma_ioctl_info(struct sgdma_dev *sdev, void __user *uarg)
 	info.max_queue_depth = SGDMA_QUEUE_MAX_DEPTH;
 	info.max_buf_len = SGDMA_BUF_MAX_LEN;
 	info.card_map_size = sdev->card_map_size;
+	sgdma_put_live(sdev);
 
 	if (copy_to_user(uarg, &info, info.size))
 		return -EFAULT;
@@ -353,11 +360,15 @@ static long sgdma_ioctl_buf_xfer(struct sgdma_file *sf, void __user *uarg)
 	ret = sgdma_buf_xfer_check(sf->sdev, &x, &r);
 	if (ret)
 		return ret;
-	ret = sgdma_bufreq_get(sf, &r, x.src_handle, x.dst_handle);
+	ret = sgdma_get_live(sf->sdev);
 	if (ret)
 		return ret;
-	ret = sgdma_bufreq_run(sf->sdev, &r, NULL);
-	sgdma_bufreq_put(&r);
+	ret = sgdma_bufreq_get(sf, &r, x.src_handle, x.dst_handle);
+	if (!ret) {
+		ret = sgdma_bufreq_run(sf->sdev, &r, NULL);
+		sgdma_bufreq_put(&r);
+	}
+	sgdma_put_live(sf->sdev);
 	if (ret)
 		return ret;
 
@@ -403,7 +414,11 @@ static long sgdma_ioctl_buf_alloc(struct sgdma_file *sf, void __user *uarg)
 		return ret;
 	if (ba.flags || ba.handle || ba.__pad || ba.mmap_offset)
 		return -EINVAL;
+	ret = sgdma_get_live(sf->sdev);
+	if (ret)
+		return ret;
 	ret = sgdma_buf_alloc(sf, ba.len, &ba.handle);
+	sgdma_put_live(sf->sdev);
 	if (ret)
 		return ret;
 	ba.len = PAGE_ALIGN(ba.len);
@@ -471,9 +486,11 @@ long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (_IOC_TYPE(cmd) != SGDMA_IOC_MAGIC)
 		return -ENOTTY;
 
+	/* Once removal began, every call fails. */
 	ret = sgdma_get_live(sdev);
 	if (ret)
 		return ret;
+	sgdma_put_live(sdev);
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(SGDMA_IOC_INFO):
@@ -488,7 +505,5 @@ long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = sgdma_ioctl_v3(sf, cmd, uarg);
 		break;
 	}
-
-	sgdma_put_live(sdev);
 	return ret;
 }

@@ -319,11 +319,8 @@ static ssize_t sgdma_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return 0;
 	iov_iter_truncate(to, sdev->lim.card_size - pos);
 
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
+	/* Not held across user memory: it takes the device per piece. */
 	ret = sgdma_copy_rw(sdev, to, pos, false);
-	sgdma_put_live(sdev);
 
 	if (ret > 0)
 		iocb->ki_pos += ret;
@@ -345,11 +342,8 @@ static ssize_t sgdma_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return -ENOSPC;
 	iov_iter_truncate(from, sdev->lim.card_size - pos);
 
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
+	/* Not held across user memory: it takes the device per piece. */
 	ret = sgdma_copy_rw(sdev, from, pos, true);
-	sgdma_put_live(sdev);
 
 	if (ret > 0)
 		iocb->ki_pos += ret;

@@ -25,6 +25,17 @@
  * covers exactly its bytes (sgdma_crc32c_strip()). Pinned buffers must be
  * aligned themselves; automatic mode uses the copy path when they are not,
  * and for memory GUP cannot pin (VM_IO, VM_PFNMAP).
+ *
+ * Locking. User memory is never faulted in, copied or pinned while the
+ * device (@sdev->lock) or a channel is held: a fault may take for ever (a
+ * userfaultfd whose handler does not answer, a file system that hangs),
+ * and removal and every other user of the channel would wait for it. Each
+ * descriptor's worth of work takes the device and a channel only for the
+ * copy into or out of the bounce buffer (with page faults disabled, after
+ * the pages were faulted in without locks; a page gone by then sends the
+ * piece through kernel memory), or the mapping of pages pinned without
+ * locks, the run and the unmap. A device removed meanwhile fails the next
+ * piece with -ENODEV.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,12 +43,71 @@
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "sgdma.h"
 #include "sgdma_trace.h"
 
+/*
+ * Take the device and a channel (@index, or -1 for any) for one
+ * descriptor's worth of work: ERR_PTR(-ENODEV) once removal began.
+ */
+static struct sgdma_chan *sgdma_hold(struct sgdma_dev *sdev, int index)
+{
+	struct sgdma_chan *chan;
+	int ret;
+
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		return ERR_PTR(ret);
+	chan = sgdma_chan_get(sdev, index);
+	if (IS_ERR(chan))
+		sgdma_put_live(sdev);
+	return chan;
+}
+
+static void sgdma_unhold(struct sgdma_chan *chan)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+
+	sgdma_chan_put(chan);
+	sgdma_put_live(sdev);
+}
+
 /* ---- copy path ---- */
+
+/*
+ * Copies between user memory and the bounce buffer under the locks: with
+ * page faults disabled, they come up short instead of faulting. Short:
+ * the iterator is put back and the piece goes through kernel memory
+ * (-EAGAIN, sgdma_copy_piece()).
+ */
+static int sgdma_copy_in(void *dst, u32 n, struct iov_iter *from)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_from_iter(dst, n, from);
+	pagefault_enable();
+	if (got == n)
+		return 0;
+	iov_iter_revert(from, got);
+	return -EAGAIN;
+}
+
+static int sgdma_copy_out(const void *src, u32 n, struct iov_iter *to)
+{
+	size_t got;
+
+	pagefault_disable();
+	got = copy_to_iter(src, n, to);
+	pagefault_enable();
+	if (got == n)
+		return 0;
+	iov_iter_revert(to, got);
+	return -EAGAIN;
+}
 
 static void sgdma_bounce_for_device(struct sgdma_chan *chan, u32 off,
 				    u32 len, enum dma_data_direction dir)
@@ -131,8 +201,9 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 			return ret;
 		sgdma_window(&chan->sdev->lim, off, n, &w);
 	}
-	if (copy_from_iter(chan->bounce + w.head, n, from) != n)
-		return -EFAULT;
+	ret = sgdma_copy_in(chan->bounce + w.head, n, from);
+	if (ret)
+		return ret;
 
 	ret = sgdma_bounce_side(chan, &side, &chan->src, 0, w.len);
 	if (ret)
@@ -147,15 +218,145 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 	return 0;
 }
 
-/*
- * Move @len bytes between @iter and card memory at @off through the copy
- * path. *@done counts the bytes moved, also on failure.
- */
-static int sgdma_copy_card(struct sgdma_chan *chan, struct iov_iter *iter,
-			   u64 off, u64 len, bool to_card, bool want_crc,
-			   u32 *crc, u64 *done)
+/* Card memory -> bounce buffer -> user. */
+static int sgdma_c2h_user_piece(struct sgdma_chan *chan, struct iov_iter *to,
+				u64 off, u32 n, bool want_crc, u32 *crc)
+{
+	struct sgdma_window w;
+	int ret;
+
+	ret = sgdma_c2h_piece(chan, off, n, &w, want_crc, crc);
+	if (ret)
+		return ret;
+	return sgdma_copy_out(chan->bounce + w.head, n, to);
+}
+
+/* User -> bounce (first half) -> device -> bounce (second half) -> user. */
+static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
+			   struct iov_iter *to, u32 n, bool want_crc, u32 *crc)
 {
 	const struct sgdma_limits *lim = &chan->sdev->lim;
+	u32 half = lim->bounce_size / 2;
+	u32 npad = ALIGN(n, lim->seg_align);
+	u8 *src = chan->bounce, *dst = src + half;
+	struct sgdma_side sside, dside;
+	int ret;
+
+	ret = sgdma_copy_in(src, n, from);
+	if (ret)
+		return ret;
+	memset(src + n, 0, npad - n);
+
+	ret = sgdma_bounce_side(chan, &sside, &chan->src, 0, npad);
+	if (!ret)
+		ret = sgdma_bounce_side(chan, &dside, &chan->dst, half, npad);
+	if (ret)
+		return ret;
+	sgdma_bounce_for_device(chan, 0, npad, DMA_TO_DEVICE);
+	sgdma_bounce_for_device(chan, half, npad, DMA_FROM_DEVICE);
+	ret = sgdma_chan_run(chan, SGDMA_OP_H2H, want_crc, &sside, 0, &dside,
+			     0, npad, crc);
+	sgdma_bounce_for_cpu(chan, half, npad, DMA_FROM_DEVICE);
+	if (ret)
+		return ret;
+	ret = sgdma_copy_out(dst, n, to);
+	if (ret) {
+		/* Tried again from the start, source included. */
+		iov_iter_revert(from, n);
+		return ret;
+	}
+	if (want_crc)
+		*crc = sgdma_crc32c_strip(*crc, NULL, 0, n, src + n, npad - n);
+	return 0;
+}
+
+/*
+ * One piece of the copy path (@op; @from, @to: the sides it has), its
+ * memory faulted in without locks, then the device and a channel taken for
+ * the copy and the run. -EAGAIN: a user page went away between its
+ * fault-in and the copy.
+ */
+static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
+				 unsigned int op, struct iov_iter *from,
+				 struct iov_iter *to, u64 off, u32 n,
+				 bool want_crc, u32 *crc)
+{
+	struct sgdma_chan *chan;
+	int ret;
+
+	/* Not all of it can be faulted in: none of it moves. */
+	if ((from && fault_in_iov_iter_readable(from, n)) ||
+	    (to && fault_in_iov_iter_writeable(to, n)))
+		return -EFAULT;
+	chan = sgdma_hold(sdev, channel);
+	if (IS_ERR(chan))
+		return PTR_ERR(chan);
+	if (op == SGDMA_OP_H2C)
+		ret = sgdma_h2c_piece(chan, from, off, n, want_crc, crc);
+	else if (op == SGDMA_OP_C2H)
+		ret = sgdma_c2h_user_piece(chan, to, off, n, want_crc, crc);
+	else
+		ret = sgdma_h2h_piece(chan, from, to, n, want_crc, crc);
+	sgdma_unhold(chan);
+	return ret;
+}
+
+/*
+ * One piece of the copy path. When a user page went away between its
+ * fault-in and the copy (reclaimed, cleaned by writeback, unmapped, or a
+ * copy failed by fault injection), the piece goes through kernel memory,
+ * copied from and to the user without locks and with faults allowed.
+ */
+static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
+			    unsigned int op, struct iov_iter *from,
+			    struct iov_iter *to, u64 off, u32 n,
+			    bool want_crc, u32 *crc)
+{
+	struct iov_iter kfrom, kto;
+	struct kvec ksrc, kdst;
+	u8 *stage;
+	int ret;
+
+	ret = sgdma_copy_piece_held(sdev, channel, op, from, to, off, n,
+				    want_crc, crc);
+	if (ret != -EAGAIN)
+		return ret;
+
+	stage = kvmalloc(2 * (size_t)n, GFP_KERNEL);
+	if (!stage)
+		return -ENOMEM;
+	ksrc = (struct kvec){ .iov_base = stage, .iov_len = n };
+	kdst = (struct kvec){ .iov_base = stage + n, .iov_len = n };
+	iov_iter_kvec(&kfrom, ITER_SOURCE, &ksrc, 1, n);
+	iov_iter_kvec(&kto, ITER_DEST, &kdst, 1, n);
+	if (from && copy_from_iter(stage, n, from) != n) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = sgdma_copy_piece_held(sdev, channel, op, from ? &kfrom : NULL,
+				    to ? &kto : NULL, off, n, want_crc, crc);
+	/* Kernel memory is always there. */
+	if (WARN_ON_ONCE(ret == -EAGAIN))
+		ret = -EFAULT;
+	if (!ret && to && copy_to_iter(stage + n, n, to) != n)
+		ret = -EFAULT;
+out:
+	kvfree(stage);
+	return ret;
+}
+
+/*
+ * Move @len bytes through the copy path, between @from and card memory at
+ * @off (H2C), card memory and @to (C2H), or @from and @to (H2H).
+ * *@done counts the bytes moved, also on failure.
+ */
+static int sgdma_copy_run(struct sgdma_dev *sdev, int channel,
+			  unsigned int op, struct iov_iter *from,
+			  struct iov_iter *to, u64 off, u64 len,
+			  bool want_crc, u32 *crc, u64 *done)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	u32 chunk = op == SGDMA_OP_H2H ? lim->copy_half : lim->copy_chunk;
 	u32 piece_crc = 0;
 	int ret;
 
@@ -163,19 +364,10 @@ static int sgdma_copy_card(struct sgdma_chan *chan, struct iov_iter *iter,
 	if (crc)
 		*crc = 0;
 	while (*done < len) {
-		u32 n = min_t(u64, len - *done, lim->copy_chunk);
-		struct sgdma_window w;
+		u32 n = min_t(u64, len - *done, chunk);
 
-		if (to_card) {
-			ret = sgdma_h2c_piece(chan, iter, off + *done, n,
-					      want_crc, &piece_crc);
-		} else {
-			ret = sgdma_c2h_piece(chan, off + *done, n, &w,
-					      want_crc, &piece_crc);
-			if (!ret && copy_to_iter(chan->bounce + w.head, n,
-						 iter) != n)
-				ret = -EFAULT;
-		}
+		ret = sgdma_copy_piece(sdev, channel, op, from, to,
+				       off + *done, n, want_crc, &piece_crc);
 		if (ret)
 			return ret;
 		if (want_crc)
@@ -185,80 +377,28 @@ static int sgdma_copy_card(struct sgdma_chan *chan, struct iov_iter *iter,
 	return 0;
 }
 
-/* User -> bounce (first half) -> device -> bounce (second half) -> user. */
-static int sgdma_copy_h2h(struct sgdma_chan *chan, struct iov_iter *from,
-			  struct iov_iter *to, u64 len, bool want_crc,
-			  u32 *crc)
+static int sgdma_xfer_copy(struct sgdma_dev *sdev, struct sgdma_req *req)
 {
-	const struct sgdma_limits *lim = &chan->sdev->lim;
-	u32 half = lim->bounce_size / 2;
-	u8 *src = chan->bounce, *dst = src + half;
-	struct sgdma_side sside, dside;
-	u64 done = 0;
-	int ret;
-
-	*crc = 0;
-	while (done < len) {
-		u32 n = min_t(u64, len - done, lim->copy_half);
-		u32 npad = ALIGN(n, lim->seg_align), piece_crc;
-
-		if (copy_from_iter(src, n, from) != n)
-			return -EFAULT;
-		memset(src + n, 0, npad - n);
-
-		ret = sgdma_bounce_side(chan, &sside, &chan->src, 0, npad);
-		if (!ret)
-			ret = sgdma_bounce_side(chan, &dside, &chan->dst, half,
-						npad);
-		if (ret)
-			return ret;
-		sgdma_bounce_for_device(chan, 0, npad, DMA_TO_DEVICE);
-		sgdma_bounce_for_device(chan, half, npad, DMA_FROM_DEVICE);
-		ret = sgdma_chan_run(chan, SGDMA_OP_H2H, want_crc, &sside, 0,
-				     &dside, 0, npad, &piece_crc);
-		sgdma_bounce_for_cpu(chan, half, npad, DMA_FROM_DEVICE);
-		if (ret)
-			return ret;
-		if (copy_to_iter(dst, n, to) != n)
-			return -EFAULT;
-		if (want_crc) {
-			piece_crc = sgdma_crc32c_strip(piece_crc, NULL, 0, n,
-						       src + n, npad - n);
-			*crc = sgdma_crc32c_combine(*crc, piece_crc, n);
-		}
-		done += n;
-	}
-	return 0;
-}
-
-static int sgdma_xfer_copy(struct sgdma_chan *chan, struct sgdma_req *req)
-{
-	bool want_crc = req->flags & SGDMA_XFER_CRC;
-	struct iov_iter src, dst;
+	struct iov_iter src, dst, *from = NULL, *to = NULL;
 	u64 done;
 
-	if (req->op != SGDMA_OP_C2H)
+	if (req->op != SGDMA_OP_C2H) {
 		iov_iter_init(&src, ITER_SOURCE, req->src, req->nr_src,
 			      req->len);
-	if (req->op != SGDMA_OP_H2C)
-		iov_iter_init(&dst, ITER_DEST, req->dst, req->nr_dst, req->len);
-
-	switch (req->op) {
-	case SGDMA_OP_H2C:
-		return sgdma_copy_card(chan, &src, req->card_offset, req->len,
-				       true, want_crc, &req->crc, &done);
-	case SGDMA_OP_C2H:
-		return sgdma_copy_card(chan, &dst, req->card_offset, req->len,
-				       false, want_crc, &req->crc, &done);
-	default:
-		return sgdma_copy_h2h(chan, &src, &dst, req->len, want_crc,
-				      &req->crc);
+		from = &src;
 	}
+	if (req->op != SGDMA_OP_H2C) {
+		iov_iter_init(&dst, ITER_DEST, req->dst, req->nr_dst, req->len);
+		to = &dst;
+	}
+	return sgdma_copy_run(sdev, req->channel, req->op, from, to,
+			      req->card_offset, req->len,
+			      req->flags & SGDMA_XFER_CRC, &req->crc, &done);
 }
 
 /**
  * sgdma_copy_rw() - read(2)/write(2) of card memory
- * @sdev: the device, live
+ * @sdev: the device, not held: each piece takes it
  * @iter: the caller's buffers
  * @card_offset: card memory position; the range is inside card memory
  * @to_card: write (true) or read
@@ -268,16 +408,13 @@ static int sgdma_xfer_copy(struct sgdma_chan *chan, struct sgdma_req *req)
 ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 		      u64 card_offset, bool to_card)
 {
-	struct sgdma_chan *chan;
 	u64 done;
 	int ret;
 
-	chan = sgdma_chan_get(sdev, -1);
-	if (IS_ERR(chan))
-		return PTR_ERR(chan);
-	ret = sgdma_copy_card(chan, iter, card_offset, iov_iter_count(iter),
-			      to_card, false, NULL, &done);
-	sgdma_chan_put(chan);
+	ret = sgdma_copy_run(sdev, -1, to_card ? SGDMA_OP_H2C : SGDMA_OP_C2H,
+			     to_card ? iter : NULL, to_card ? NULL : iter,
+			     card_offset, iov_iter_count(iter), false, NULL,
+			     &done);
 	return done ? done : ret;
 }
 
@@ -291,10 +428,15 @@ struct sgdma_iov_pos {
 	size_t off;
 };
 
-/* One host side of a pinned chunk: its pages and their mapped tables. */
+/*
+ * One host side of a pinned chunk: its pages and their mapped tables.
+ * Pinned and described without locks; mapped, run and unmapped with the
+ * device and a channel held.
+ */
 struct sgdma_pinned {
 	struct sgdma_dev *sdev;
 	enum dma_data_direction dir;
+	unsigned int max_segment;
 	struct page **pages;
 	unsigned int npages;
 	struct sg_table *sgts;
@@ -332,10 +474,10 @@ static u64 sgdma_iov_span(const struct sgdma_iov_pos *pos, u64 max,
 }
 
 /*
- * Unmap and unpin the pages; @leak: the channel would not stop and may
- * still write them, so they stay pinned and mapped for good.
+ * Unmap the pages, with the device held; @leak: the channel would not stop
+ * and may still write them, so they stay pinned and mapped for good.
  */
-static void sgdma_pinned_release(struct sgdma_pinned *p, bool leak)
+static void sgdma_pinned_unmap(struct sgdma_pinned *p, bool leak)
 {
 	struct device *dev = sgdma_dma_dev(p->sdev);
 	unsigned int i;
@@ -350,6 +492,14 @@ static void sgdma_pinned_release(struct sgdma_pinned *p, bool leak)
 	for (i = 0; i < p->nmapped; i++)
 		dma_unmap_sgtable(dev, &p->sgts[i], p->dir,
 				  DMA_ATTR_SKIP_CPU_SYNC);
+	p->nmapped = 0;
+}
+
+/* Free the tables and unpin the pages, unmapped (or leaked), unlocked. */
+static void sgdma_pinned_unpin(struct sgdma_pinned *p)
+{
+	unsigned int i;
+
 	for (i = 0; i < p->nsgts; i++)
 		sg_free_table(&p->sgts[i]);
 	if (p->npages) {
@@ -357,25 +507,17 @@ static void sgdma_pinned_release(struct sgdma_pinned *p, bool leak)
 					    p->dir == DMA_FROM_DEVICE);
 		atomic_long_sub(p->npages, &p->sdev->stats.pages_pinned);
 	}
-	p->nmapped = 0;
 	p->nsgts = 0;
 	p->npages = 0;
 }
 
-/* Pin @len bytes from @pos on, one table per iovec piece. */
+/* Pin @len bytes from @pos on, one table per iovec piece; no lock held. */
 static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 			   u64 len)
 {
 	const struct sgdma_limits *lim = &p->sdev->lim;
-	struct device *dev = sgdma_dma_dev(p->sdev);
 	bool write = p->dir == DMA_FROM_DEVICE;
-	unsigned int max_segment;
 	int ret;
-
-	/* Table entries no longer than the device or the DMA layer take. */
-	max_segment = min_t(size_t, lim->seg_max, dma_max_mapping_size(dev));
-	max_segment = max_t(unsigned int, ALIGN_DOWN(max_segment, PAGE_SIZE),
-			    PAGE_SIZE);
 
 	while (len) {
 		const struct iovec *v;
@@ -414,7 +556,8 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 		ret = sg_alloc_table_from_pages_segment(&p->sgts[p->nsgts],
 							p->pages + p->npages - np,
 							np, offset, rem,
-							max_segment, GFP_KERNEL);
+							p->max_segment,
+							GFP_KERNEL);
 		if (ret)
 			return ret;
 		p->nsgts++;
@@ -474,10 +617,12 @@ static void sgdma_pin_for_cpu(struct sgdma_pinned *p)
 }
 
 static int sgdma_pinned_alloc(struct sgdma_dev *sdev, struct sgdma_pinned *p,
-			      enum dma_data_direction dir)
+			      enum dma_data_direction dir,
+			      unsigned int max_segment)
 {
 	p->sdev = sdev;
 	p->dir = dir;
+	p->max_segment = max_segment;
 	p->pages = kvmalloc_array(sdev->lim.pin_pages, sizeof(*p->pages),
 				  GFP_KERNEL);
 	p->sgts = kvcalloc(sdev->lim.pin_pages, sizeof(*p->sgts), GFP_KERNEL);
@@ -492,22 +637,34 @@ static void sgdma_pinned_free(struct sgdma_pinned *p)
 	kvfree(p->sgts);
 }
 
-/* One descriptor's worth of a pinned transfer: pin, map, run, release. */
-static int sgdma_pinned_chunk(struct sgdma_chan *chan, struct sgdma_req *req,
+/*
+ * One descriptor's worth of a pinned transfer: pin without locks; map,
+ * run and unmap with the device and a channel held; unpin.
+ */
+static int sgdma_pinned_chunk(struct sgdma_dev *sdev, struct sgdma_req *req,
 			      struct sgdma_pinned *ps, struct sgdma_iov_pos *spos,
 			      struct sgdma_pinned *pd, struct sgdma_iov_pos *dpos,
 			      u64 done, u32 n, u32 *crc)
 {
-	bool want_crc = req->flags & SGDMA_XFER_CRC;
+	bool want_crc = req->flags & SGDMA_XFER_CRC, leak;
 	struct sgdma_side sside, dside;
+	struct sgdma_chan *chan;
 	int ret = 0;
 
 	if (ps)
-		ret = sgdma_pin_chunk(ps, spos, n) ?:
-		      sgdma_pin_map(ps, &sside, &chan->src);
+		ret = sgdma_pin_chunk(ps, spos, n);
 	if (!ret && pd)
-		ret = sgdma_pin_chunk(pd, dpos, n) ?:
-		      sgdma_pin_map(pd, &dside, &chan->dst);
+		ret = sgdma_pin_chunk(pd, dpos, n);
+	chan = ret ? ERR_PTR(ret) : sgdma_hold(sdev, req->channel);
+	if (IS_ERR(chan)) {
+		ret = PTR_ERR(chan);
+		goto unpin;
+	}
+
+	if (ps)
+		ret = sgdma_pin_map(ps, &sside, &chan->src);
+	if (!ret && pd)
+		ret = sgdma_pin_map(pd, &dside, &chan->dst);
 	if (!ret) {
 		ret = sgdma_chan_run(chan, req->op, want_crc,
 				     ps ? &sside : NULL, req->card_offset + done,
@@ -516,33 +673,56 @@ static int sgdma_pinned_chunk(struct sgdma_chan *chan, struct sgdma_req *req,
 		if (pd && !chan->abandoned)
 			sgdma_pin_for_cpu(pd);
 	}
+	leak = chan->abandoned;
 	if (ps)
-		sgdma_pinned_release(ps, chan->abandoned);
+		sgdma_pinned_unmap(ps, leak);
 	if (pd)
-		sgdma_pinned_release(pd, chan->abandoned);
+		sgdma_pinned_unmap(pd, leak);
+	sgdma_unhold(chan);
+unpin:
+	if (ps)
+		sgdma_pinned_unpin(ps);
+	if (pd)
+		sgdma_pinned_unpin(pd);
 	return ret;
 }
 
-static int sgdma_xfer_pinned(struct sgdma_chan *chan, struct sgdma_req *req)
+/* Longest table entry the device and the DMA layer take. */
+static int sgdma_pin_max_segment(struct sgdma_dev *sdev, unsigned int *max)
 {
-	struct sgdma_dev *sdev = chan->sdev;
+	int ret = sgdma_get_live(sdev);
+
+	if (ret)
+		return ret;
+	*max = min_t(size_t, sdev->lim.seg_max,
+		     dma_max_mapping_size(sgdma_dma_dev(sdev)));
+	sgdma_put_live(sdev);
+	*max = max_t(unsigned int, ALIGN_DOWN(*max, PAGE_SIZE), PAGE_SIZE);
+	return 0;
+}
+
+static int sgdma_xfer_pinned(struct sgdma_dev *sdev, struct sgdma_req *req)
+{
 	const struct sgdma_limits *lim = &sdev->lim;
 	struct sgdma_iov_pos spos = { req->src, req->nr_src };
 	struct sgdma_iov_pos dpos = { req->dst, req->nr_dst };
 	struct sgdma_pinned src = { }, dst = { };
 	struct sgdma_pinned *ps = NULL, *pd = NULL;
+	unsigned int max_segment;
 	u64 done = 0, cap;
-	int ret = 0;
+	int ret;
 
 	cap = ALIGN_DOWN(min_t(u64, lim->max_desc_len,
 			       (u64)lim->pin_pages * PAGE_SIZE), lim->seg_align);
-	if (req->op != SGDMA_OP_C2H) {
+	ret = sgdma_pin_max_segment(sdev, &max_segment);
+	if (!ret && req->op != SGDMA_OP_C2H) {
 		ps = &src;
-		ret = sgdma_pinned_alloc(sdev, ps, DMA_TO_DEVICE);
+		ret = sgdma_pinned_alloc(sdev, ps, DMA_TO_DEVICE, max_segment);
 	}
 	if (!ret && req->op != SGDMA_OP_H2C) {
 		pd = &dst;
-		ret = sgdma_pinned_alloc(sdev, pd, DMA_FROM_DEVICE);
+		ret = sgdma_pinned_alloc(sdev, pd, DMA_FROM_DEVICE,
+					 max_segment);
 	}
 
 	req->crc = 0;
@@ -554,7 +734,7 @@ static int sgdma_xfer_pinned(struct sgdma_chan *chan, struct sgdma_req *req)
 			n = sgdma_iov_span(&spos, n, lim->pin_pages);
 		if (pd)
 			n = sgdma_iov_span(&dpos, n, lim->pin_pages);
-		ret = sgdma_pinned_chunk(chan, req, ps, &spos, pd, &dpos, done,
+		ret = sgdma_pinned_chunk(sdev, req, ps, &spos, pd, &dpos, done,
 					 n, &piece_crc);
 		if (!ret && (req->flags & SGDMA_XFER_CRC))
 			req->crc = sgdma_crc32c_combine(req->crc, piece_crc, n);
@@ -634,14 +814,13 @@ static int sgdma_choose_path(struct sgdma_dev *sdev,
 
 /**
  * sgdma_xfer() - run a validated transfer request
- * @sdev: the device, live
+ * @sdev: the device, not held: each descriptor's worth of work takes it
  * @req: the request; @req->crc and @req->path are set on success
  *
  * Return: 0 or a negative errno (see struct sgdma_xfer in the uapi).
  */
 int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req)
 {
-	struct sgdma_chan *chan;
 	int path, ret;
 
 	req->crc = 0;
@@ -652,14 +831,10 @@ int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req)
 	if (!req->len)
 		return 0;
 
-	chan = sgdma_chan_get(sdev, req->channel);
-	if (IS_ERR(chan))
-		return PTR_ERR(chan);
 	if (path == SGDMA_PATH_PINNED)
-		ret = sgdma_xfer_pinned(chan, req);
+		ret = sgdma_xfer_pinned(sdev, req);
 	else
-		ret = sgdma_xfer_copy(chan, req);
-	sgdma_chan_put(chan);
+		ret = sgdma_xfer_copy(sdev, req);
 
 	if (!ret)
 		req->path = path;

@@ -9,7 +9,9 @@
  *    behind the PCIe root port while threads transfer on it and one
  *    transfer is stalled in the device; all of them end with ENODEV within
  *    seconds, nothing stays pinned, and the other devices still pass a
- *    data test;
+ *    data test; two more (copy and pinned path) wait in a user page fault
+ *    (userfaultfd) that is answered only after the removal, which must not
+ *    wait for them: they end with ENODEV once answered;
  *  - after all of it, the module unloads and loads again.
  *
  * The harness names the hot-pluggable device on the kernel command line
@@ -25,7 +27,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "sgdma_test.h"
+#include "sgdma_uffd.h"
 
 #define FAULT_STALL	2
 #define XLEN		MiB
@@ -169,6 +171,8 @@ static bool test_surprise_removal(void)
 	char bdf[64], path[PATH_MAX], req[128], node[32];
 	struct sgdma_info inf = { .size = sizeof(inf) };
 	struct stalled st = { .len = XLEN, .err = -1 };
+	struct uffd_region ur[2];
+	struct uffd_caller uc[2];
 	struct loader l[3];
 	atomic_bool stop;
 	pthread_t th;
@@ -184,6 +188,22 @@ static bool test_surprise_removal(void)
 	snprintf(path, sizeof(path), "/sys/kernel/debug/sgdma/sgdma%d/fault_inject",
 		 index);
 	ok &= EXPECT(set_timeout_ms(60000));
+	/*
+	 * Two calls waiting in a user fault, answered after the removal;
+	 * first, so that they do not wait for a channel instead.
+	 */
+	for (int i = 0; i < 2; i++) {
+		ur[i] = (struct uffd_region){ .uffd = -1 };
+		uc[i] = (struct uffd_caller){ .call = UFFD_XFER,
+					      .fd = open(node, O_RDWR),
+					      .op = SGDMA_OP_H2C,
+					      .flags = i ? SGDMA_XFER_PINNED :
+							   SGDMA_XFER_COPY,
+					      .card_off = (8 + i) * MiB,
+					      .r = &ur[i] };
+		ok &= EXPECT(uc[i].fd >= 0 && uffd_region_new(&ur[i], 64 * KiB) &&
+			     uffd_caller_start(&uc[i]));
+	}
 	/* One transfer that would never end by itself... */
 	ok &= EXPECT(write_str(path, "0 0x102\n"));
 	st.fd = open(node, O_RDWR);
@@ -212,11 +232,22 @@ static bool test_surprise_removal(void)
 	}
 	ktap_diag("device gone after %.1f s, transfers ended: %s", gone,
 		  ended ? "yes" : "no");
+	for (int i = 0; i < 2; i++)
+		ok &= EXPECT(!atomic_load(&uc[i].done));
 	if (!EXPECT(ended && gone >= 0)) {
 		/* Show who is stuck where, in the kernel log. */
 		write_str("/proc/sysrq-trigger", "w");
 		atomic_store(&stop, true);
+		for (int i = 0; i < 2; i++)
+			uffd_region_free(&ur[i]);
 		return false;	/* a hung transfer: the harness will see it */
+	}
+	/* Answered at last, the calls that waited in a fault end too. */
+	for (int i = 0; i < 2; i++) {
+		ok &= uffd_caller_finish(&uc[i], 10) &&
+		      EXPECT(uc[i].err == ENODEV);
+		close(uc[i].fd);
+		uffd_region_free(&ur[i]);
 	}
 	pthread_join(th, NULL);
 	ok &= EXPECT(st.err == ENODEV);

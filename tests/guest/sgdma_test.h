@@ -538,15 +538,17 @@ static inline int xfer_raw(struct sgdma_xfer *x)
 }
 
 /*
- * One transfer between @buf and card offset @off (H2C or C2H), with
- * @flags (SGDMA_XFER_CHANNEL: on channel @chan); 0 or an errno value.
+ * One transfer on open node @f between @buf and card offset @off (H2C or
+ * C2H), with @flags (SGDMA_XFER_CHANNEL: on channel @chan); 0 or an errno
+ * value.
  */
-static inline int xfer_single(uint16_t op, uint32_t flags, unsigned int chan,
-			      uint64_t off, void *buf, size_t len)
+static inline int xfer_single_on(int f, uint16_t op, uint32_t flags,
+				 unsigned int chan, uint64_t off, void *buf,
+				 size_t len)
 {
 	struct sgdma_iovec v = { (uintptr_t)buf, len };
-	struct sgdma_xfer x = { .flags = flags, .op = op, .channel = chan,
-				.card_offset = off };
+	struct sgdma_xfer x = { .size = sizeof(x), .flags = flags, .op = op,
+				.channel = chan, .card_offset = off };
 
 	if (op == SGDMA_OP_H2C) {
 		x.src_iov = (uintptr_t)&v;
@@ -555,7 +557,14 @@ static inline int xfer_single(uint16_t op, uint32_t flags, unsigned int chan,
 		x.dst_iov = (uintptr_t)&v;
 		x.dst_iovcnt = 1;
 	}
-	return xfer_raw(&x);
+	return ioctl(f, SGDMA_IOC_XFER, &x) < 0 ? errno : 0;
+}
+
+/* xfer_single_on() on the node t_open() opened. */
+static inline int xfer_single(uint16_t op, uint32_t flags, unsigned int chan,
+			      uint64_t off, void *buf, size_t len)
+{
+	return xfer_single_on(fd, op, flags, chan, off, buf, len);
 }
 
 static inline int h2c(uint64_t off, const void *buf, size_t len,
