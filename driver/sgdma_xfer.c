@@ -367,15 +367,8 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 			   u64 len)
 {
 	const struct sgdma_limits *lim = &p->sdev->lim;
-	struct device *dev = sgdma_dma_dev(p->sdev);
 	bool write = p->dir == DMA_FROM_DEVICE;
-	unsigned int max_segment;
 	int ret;
-
-	/* Table entries no longer than the device or the DMA layer take. */
-	max_segment = min_t(size_t, lim->seg_max, dma_max_mapping_size(dev));
-	max_segment = max_t(unsigned int, ALIGN_DOWN(max_segment, PAGE_SIZE),
-			    PAGE_SIZE);
 
 	while (len) {
 		const struct iovec *v;
@@ -411,10 +404,10 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 		if (got != np)
 			return got < 0 ? got : -EFAULT;
 
-		ret = sg_alloc_table_from_pages_segment(&p->sgts[p->nsgts],
-							p->pages + p->npages - np,
-							np, offset, rem,
-							max_segment, GFP_KERNEL);
+		/* Entries within the device's segment limits. */
+		ret = sgdma_sg_from_pages(p->sdev, &p->sgts[p->nsgts],
+					  p->pages + p->npages - np, np,
+					  offset, rem);
 		if (ret)
 			return ret;
 		p->nsgts++;
