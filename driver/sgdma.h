@@ -338,6 +338,12 @@ int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req);
 ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 		      u64 card_offset, bool to_card);
 
+/* Scatterlists of pinned pages (sgdma_sg.c) */
+u64 sgdma_sg_max(struct sgdma_dev *sdev);
+int sgdma_sg_from_pages(struct sgdma_dev *sdev, u64 max, struct sg_table *sgt,
+			struct page **pages, unsigned long npages,
+			unsigned int offset, u64 len);
+
 /* Open files and buffers (sgdma_buf.c) */
 
 struct sgdma_buf;

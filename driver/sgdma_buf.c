@@ -5,10 +5,11 @@
  *
  * Registered buffers are user memory pinned long term (FOLL_LONGTERM),
  * charged to the owner's RLIMIT_MEMLOCK through mm->pinned_vm (as RDMA
- * does), described by one scatter-gather table built to the device's
- * segment limits and mapped for DMA once. A transfer then only builds
- * segment lists from the mapped runs and syncs the bytes it moves, so
- * under swiotlb=force it bounces just its own range.
+ * does), cut into physically contiguous runs within the device's segment
+ * limits and mapped for DMA once, each run a mapping of its own. A
+ * transfer then only builds segment lists from the mapped runs and syncs
+ * the bytes it moves, so under swiotlb=force it bounces just its own
+ * range (see sgdma_buf_map() for why the runs are mapped one by one).
  *
  * Coherent buffers come from dma_alloc_coherent(); user space maps them
  * with mmap (sgdma_mmap.c) as the DMA layer maps them (dma_mmap_coherent()).
@@ -65,7 +66,10 @@ enum sgdma_buf_kind {
 	SGDMA_BUF_COHERENT,
 };
 
-/* A run of bus addresses: bytes [@off, @off + @len) of the buffer. */
+/*
+ * A run of bus addresses: bytes [@off, @off + @len) of the buffer. For a
+ * registered buffer, one DMA mapping (of physically contiguous memory).
+ */
 struct sgdma_buf_seg {
 	dma_addr_t addr;
 	u64 off;
@@ -89,12 +93,10 @@ struct sgdma_buf_seg {
  * @mm: the creator's mm, grabbed: only it may use the handle; charged
  * @charged: pages charged to @mm->pinned_vm
  * @segs: bus address runs, in buffer order
- * @nsegs: entries in @segs
+ * @nsegs: entries in @segs (user: each mapped for DMA)
  * @pages: user: the pinned pages
  * @npages: user: pages pinned; coherent: pages allocated
  * @page_off: user: offset of the first byte in its page
- * @sgt: user: the table, mapped when @nents
- * @nents: user: DMA entries of @sgt once mapped, else 0
  * @cpu: coherent: kernel address
  * @dma: coherent: bus address
  * @mm_synced: coherent: removal waited for mmaps in progress in @mm
@@ -118,8 +120,6 @@ struct sgdma_buf {
 	struct page **pages;
 	unsigned long npages;
 	unsigned int page_off;
-	struct sg_table sgt;
-	unsigned int nents;
 	void *cpu;
 	dma_addr_t dma;
 	bool mm_synced;
@@ -157,6 +157,17 @@ static struct sgdma_buf *sgdma_buf_new(struct sgdma_file *sf,
 	return buf;
 }
 
+/* Unmap the runs of a registered buffer that sgdma_buf_map() mapped. */
+static void sgdma_buf_unmap(struct sgdma_buf *buf)
+{
+	struct device *dev = sgdma_dma_dev(buf->sf->sdev);
+	unsigned int i;
+
+	for (i = 0; i < buf->nsegs; i++)
+		dma_unmap_page_attrs(dev, buf->segs[i].addr, buf->segs[i].len,
+				     buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
 /*
  * Release the buffer's memory and DMA mappings. Under @sf->lock (or before
  * the buffer is published), while the device, if it is still there, no
@@ -170,10 +181,8 @@ static void sgdma_buf_teardown(struct sgdma_buf *buf)
 		return;
 	buf->torn = true;
 	if (buf->kind == SGDMA_BUF_USER) {
-		if (buf->nents && !buf->leaked)
-			dma_unmap_sgtable(sgdma_dma_dev(sdev), &buf->sgt,
-					  buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
-		sg_free_table(&buf->sgt);
+		if (!buf->leaked)
+			sgdma_buf_unmap(buf);
 		if (buf->npages) {
 			if (buf->leaked)
 				sgdma_leak(sdev, buf->npages);
@@ -194,7 +203,7 @@ static void sgdma_buf_teardown(struct sgdma_buf *buf)
 	kvfree(buf->segs);
 	if (buf->charged)
 		atomic64_sub(buf->charged, &buf->mm->pinned_vm);
-	buf->nents = 0;
+	buf->nsegs = 0;
 	buf->npages = 0;
 	buf->pages = NULL;
 	buf->cpu = NULL;
@@ -281,51 +290,79 @@ static int sgdma_buf_pin(struct sgdma_buf *buf, u64 addr)
 	return 0;
 }
 
-/* Map the pinned pages once, in entries the device and DMA layer take. */
+/*
+ * Map the pinned pages once, in runs the device and the DMA layer take,
+ * each run a DMA mapping of its own (dma_map_page_attrs()), not one
+ * dma_map_sgtable() of the whole table.
+ *
+ * Why: a transfer moves a sub-range of the buffer and must sync exactly
+ * those bytes, while other transfers and the CPU may own the rest. The DMA
+ * API allows a partial sync only of a single mapping
+ * (dma_sync_single_range_*(), Documentation/core-api/dma-api.rst); the
+ * dma_sync_sg_*() calls take the list and entry count as mapped, which
+ * DMA-API debugging enforces ("syncs DMA sg list with different entry
+ * count"). Syncing a mapped table's DMA runs as single ranges is not
+ * allowed either: an IOMMU may merge physically discontiguous entries into
+ * one IOVA run, which such a sync would take for contiguous memory. And
+ * syncing the whole table for each transfer would, under swiotlb, copy the
+ * bounce buffer back over bytes the CPU or another transfer owns (on a
+ * non-coherent CPU, invalidate them). Mapped run by run, each run
+ * physically contiguous, syncing the runs that cover a range is exact and
+ * legal everywhere. The price: behind an IOMMU the device gets a segment
+ * per physically contiguous run instead of merged IOVA runs, so more
+ * descriptors for scattered 4 KiB pages.
+ */
 static int sgdma_buf_map(struct sgdma_buf *buf)
 {
 	struct sgdma_dev *sdev = buf->sf->sdev;
 	struct device *dev = sgdma_dma_dev(sdev);
-	unsigned int max_segment, i;
 	struct scatterlist *sg;
+	struct sg_table sgt;
+	unsigned int i;
 	u64 off = 0;
 	int ret;
 
-	max_segment = min_t(size_t, sdev->lim.seg_max, dma_max_mapping_size(dev));
-	max_segment = max_t(unsigned int, ALIGN_DOWN(max_segment, PAGE_SIZE),
-			    PAGE_SIZE);
-	ret = sg_alloc_table_from_pages_segment(&buf->sgt, buf->pages,
-						buf->npages, buf->page_off,
-						buf->len, max_segment,
-						GFP_KERNEL);
+	ret = sgdma_sg_from_pages(sdev, sgdma_sg_max(sdev), &sgt, buf->pages,
+				  buf->npages, buf->page_off, buf->len);
 	if (ret)
 		return ret;
 	buf->dir = buf->readonly ? DMA_TO_DEVICE : DMA_BIDIRECTIONAL;
-	/*
-	 * Each transfer syncs the bytes it moves, and only those. The caller
-	 * sizes this long-lived mapping and gets -ENOMEM when the IOVA or
-	 * bounce space cannot hold it: no kernel warning for a user's request.
-	 */
-	ret = sgdma_map_sgtable(sdev, &buf->sgt, buf->dir, DMA_ATTR_NO_WARN);
-	if (ret)
-		return ret;
-	buf->nents = buf->sgt.nents;
-	trace_sgdma_map(sdev->minor, buf->sgt.orig_nents, buf->sgt.nents,
-			buf->dir);
-
-	buf->segs = kvmalloc_array(buf->nents, sizeof(*buf->segs), GFP_KERNEL);
-	if (!buf->segs)
-		return -ENOMEM;
-	for_each_sgtable_dma_sg(&buf->sgt, sg, i) {
-		buf->segs[i].addr = sg_dma_address(sg);
-		buf->segs[i].off = off;
-		buf->segs[i].len = sg_dma_len(sg);
-		off += sg_dma_len(sg);
+	buf->segs = kvmalloc_array(sgt.orig_nents, sizeof(*buf->segs),
+				   GFP_KERNEL);
+	if (!buf->segs) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	buf->nsegs = buf->nents;
-	if (WARN_ON_ONCE(off != buf->len))
-		return -EIO;
-	return 0;
+	for_each_sgtable_sg(&sgt, sg, i) {
+		/*
+		 * Each transfer syncs the bytes it moves, and only those. The
+		 * caller sizes this long-lived mapping and gets -ENOMEM when
+		 * the IOVA or bounce space cannot hold it: no kernel warning
+		 * for a user's request.
+		 */
+		dma_addr_t addr = dma_map_page_attrs(dev, sg_page(sg),
+						     sg->offset, sg->length,
+						     buf->dir,
+						     DMA_ATTR_SKIP_CPU_SYNC |
+						     DMA_ATTR_NO_WARN);
+
+		if (dma_mapping_error(dev, addr)) {
+			ret = -ENOMEM;
+			break;
+		}
+		buf->segs[i].addr = addr;
+		buf->segs[i].off = off;
+		buf->segs[i].len = sg->length;
+		buf->nsegs++;
+		off += sg->length;
+		cond_resched();
+	}
+	trace_sgdma_map(sdev->minor, sgt.orig_nents, buf->nsegs, buf->dir);
+	if (!ret && WARN_ON_ONCE(off != buf->len))
+		ret = -EIO;
+out:
+	sg_free_table(&sgt);
+	return ret;
 }
 
 static int sgdma_buf_coherent(struct sgdma_buf *buf)
@@ -642,7 +679,9 @@ static unsigned int sgdma_buf_seg_find(const struct sgdma_buf *buf, u64 off)
 
 /*
  * Sync bytes [@off, @off + @len) of a registered buffer for the device or
- * for the CPU. Coherent buffers need nothing.
+ * for the CPU: a partial sync of each run (a single mapping of physically
+ * contiguous memory, sgdma_buf_map()) the range covers, and of nothing
+ * else. Coherent buffers need nothing.
  */
 static void sgdma_buf_sync(struct sgdma_buf *buf, u64 off, u64 len,
 			   enum dma_data_direction dir, bool for_cpu)

@@ -436,7 +436,7 @@ struct sgdma_iov_pos {
 struct sgdma_pinned {
 	struct sgdma_dev *sdev;
 	enum dma_data_direction dir;
-	unsigned int max_segment;
+	u64 max_segment;
 	struct page **pages;
 	unsigned int npages;
 	struct sg_table *sgts;
@@ -553,11 +553,11 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 		if (got != np)
 			return got < 0 ? got : -EFAULT;
 
-		ret = sg_alloc_table_from_pages_segment(&p->sgts[p->nsgts],
-							p->pages + p->npages - np,
-							np, offset, rem,
-							p->max_segment,
-							GFP_KERNEL);
+		/* Entries within the device's segment limits. */
+		ret = sgdma_sg_from_pages(p->sdev, p->max_segment,
+					  &p->sgts[p->nsgts],
+					  p->pages + p->npages - np, np,
+					  offset, rem);
 		if (ret)
 			return ret;
 		p->nsgts++;
@@ -617,8 +617,7 @@ static void sgdma_pin_for_cpu(struct sgdma_pinned *p)
 }
 
 static int sgdma_pinned_alloc(struct sgdma_dev *sdev, struct sgdma_pinned *p,
-			      enum dma_data_direction dir,
-			      unsigned int max_segment)
+			      enum dma_data_direction dir, u64 max_segment)
 {
 	p->sdev = sdev;
 	p->dir = dir;
@@ -687,17 +686,15 @@ unpin:
 	return ret;
 }
 
-/* Longest table entry the device and the DMA layer take. */
-static int sgdma_pin_max_segment(struct sgdma_dev *sdev, unsigned int *max)
+/* Longest table entry the device and the DMA layer take (sgdma_sg_max()). */
+static int sgdma_pin_max_segment(struct sgdma_dev *sdev, u64 *max)
 {
 	int ret = sgdma_get_live(sdev);
 
 	if (ret)
 		return ret;
-	*max = min_t(size_t, sdev->lim.seg_max,
-		     dma_max_mapping_size(sgdma_dma_dev(sdev)));
+	*max = sgdma_sg_max(sdev);
 	sgdma_put_live(sdev);
-	*max = max_t(unsigned int, ALIGN_DOWN(*max, PAGE_SIZE), PAGE_SIZE);
 	return 0;
 }
 
@@ -708,8 +705,7 @@ static int sgdma_xfer_pinned(struct sgdma_dev *sdev, struct sgdma_req *req)
 	struct sgdma_iov_pos dpos = { req->dst, req->nr_dst };
 	struct sgdma_pinned src = { }, dst = { };
 	struct sgdma_pinned *ps = NULL, *pd = NULL;
-	unsigned int max_segment;
-	u64 done = 0, cap;
+	u64 done = 0, cap, max_segment;
 	int ret;
 
 	cap = ALIGN_DOWN(min_t(u64, lim->max_desc_len,
