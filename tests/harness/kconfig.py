@@ -13,10 +13,12 @@ without a config beside it is taken at its series label's word.
 import os
 
 # The options each feature needs of the kernel ("y" or "m"): the cell's
-# features, and "disk" and "hotplug" that every boot has. Keep in step
+# features, and "disk", "hotplug" and "aer" (sgdma_aer's error recovery)
+# that every boot has. Keep in step
 # with ci/sgdma-kernel.config.
 CELL_NEEDS = {
     "hotplug": ["CONFIG_HOTPLUG_PCI_PCIE"],
+    "aer": ["CONFIG_PCIEAER"],
     "disk": ["CONFIG_BLOCK", "CONFIG_VIRTIO_PCI", "CONFIG_VIRTIO_BLK",
              "CONFIG_EXT4_FS"],
     "iommu": ["CONFIG_INTEL_IOMMU", "CONFIG_IRQ_REMAP", "CONFIG_VFIO_PCI",
@@ -25,7 +27,7 @@ CELL_NEEDS = {
     "bounce": ["CONFIG_SWIOTLB"],
     "high-memory": ["CONFIG_SWIOTLB"],
 }
-EVERY_CELL_NEEDS = ["disk", "hotplug"]
+EVERY_CELL_NEEDS = ["disk", "hotplug", "aer"]
 
 # Features a kernel series adds to each of its boots, and what they need.
 SERIES_NEEDS = {

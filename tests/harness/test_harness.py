@@ -272,7 +272,8 @@ class CommandLine(FakeBoots):
         self.addCleanup(harness.SERIES_SETTINGS.pop, "ksrc", None)
         return os.path.join(boot, "vmlinuz-9.9-test")
 
-    SUITE_CONFIG = ("CONFIG_HOTPLUG_PCI_PCIE=y", "CONFIG_BLOCK=y",
+    SUITE_CONFIG = ("CONFIG_HOTPLUG_PCI_PCIE=y", "CONFIG_PCIEAER=y",
+                    "CONFIG_BLOCK=y",
                     "CONFIG_VIRTIO_PCI=y", "CONFIG_VIRTIO_BLK=m",
                     "CONFIG_EXT4_FS=m", "CONFIG_SWIOTLB=y")
 
