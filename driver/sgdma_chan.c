@@ -129,8 +129,12 @@ static int sgdma_chan_escalate(struct sgdma_chan *chan)
 		reset = __pci_reset_function_locked(pdev);
 		pci_dev_unlock(pdev);
 	}
-	/* Config space (BARs, MSI-X, bus mastering) as it was. */
+	/*
+	 * Config space (BARs, MSI-X, bus mastering) as it was. Restoring
+	 * consumes the saved state: save it again for AER's slot_reset.
+	 */
 	pci_restore_state(pdev);
+	pci_save_state(pdev);
 	if (!reset) {
 		atomic_inc(&sdev->resets);
 		sgdma_chans_wake_all(sdev);

@@ -702,6 +702,8 @@ static void sgdma_reset_done(struct pci_dev *pdev)
 {
 	struct sgdma_dev *sdev = pci_get_drvdata(pdev);
 
+	/* The core restored config space, consuming the state AER restores. */
+	pci_save_state(pdev);
 	sgdma_chans_restart(sdev);
 	up_write(&sdev->lock);
 }

@@ -16,7 +16,10 @@
  * EIO once the slot is reset, not at its timeout; the kernel must report
  * the recovery successful; and every channel must move data at once
  * afterwards, with no timeout. A driver that gives up (DISCONNECT) or does
- * not restart its channels fails.
+ * not restart its channels fails. The fatal error comes once more after a
+ * reset of the function through sysfs: the core's restore of config space
+ * after that reset consumes the saved state, so a driver that does not
+ * save it again restores nothing at slot_reset (no BARs, no bus master).
  *
  * Each error is announced to the judge first ("# sgdma-expect: aer-error
  * port=..."), which then excuses that port's report of it and nothing
@@ -90,9 +93,14 @@ static bool every_channel_works(void)
 
 /*
  * Injects @error at the port while a stalled transfer is in flight on
- * channel 0, then checks what the module comment says.
+ * channel 0, then checks what the module comment says. With @reset_first,
+ * the function is reset through sysfs before: restoring config space after
+ * a reset consumes the saved state, which the driver must save again for
+ * AER's slot_reset to restore (else the function comes back without its
+ * BARs and bus mastering).
  */
-static bool recover_from(const char *error, const char *kind)
+static bool recover_from(const char *error, const char *kind,
+			 bool reset_first)
 {
 	const char *port_id = getenv("sgdma_hotplug_port");
 	char path[PATH_MAX], req[128];
@@ -107,6 +115,11 @@ static bool recover_from(const char *error, const char *kind)
 		ktap_diag("no AER service on %s (CONFIG_PCIEAER?) or no port id",
 			  port_bdf);
 		return false;
+	}
+	if (reset_first) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+			 fn_bdf);
+		ok &= EXPECT(write_str(path, "1\n"));
 	}
 	ok &= EXPECT(t_open(fn_index));
 	ok &= EXPECT(set_timeout_ms(STALL_TIMEOUT_MS));
@@ -158,7 +171,7 @@ static bool recover_from(const char *error, const char *kind)
 
 int main(void)
 {
-	ktap_plan(2);
+	ktap_plan(3);
 	fn_index = root_port_index(fn_bdf, sizeof(fn_bdf));
 	if (fn_index >= 0)
 		upstream_port(fn_bdf, port_bdf, sizeof(port_bdf));
@@ -167,7 +180,11 @@ int main(void)
 		return t_fail_all("setup");
 	}
 	ktap_diag("sgdma%d (%s) behind %s", fn_index, fn_bdf, port_bdf);
-	RUN(recover_from("DLP", "fatal"), "aer_fatal_recovery");
-	RUN(recover_from("POISON_TLP", "nonfatal"), "aer_nonfatal_recovery");
+	RUN(recover_from("DLP", "fatal", false), "aer_fatal_recovery");
+	RUN(recover_from("POISON_TLP", "nonfatal", false),
+	    "aer_nonfatal_recovery");
+	/* Only a fatal error resets the link: config space must come back. */
+	RUN(recover_from("DLP", "fatal", true),
+	    "aer_fatal_recovery_after_function_reset");
 	return ktap_finish();
 }
