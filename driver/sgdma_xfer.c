@@ -75,6 +75,31 @@ static void sgdma_unhold(struct sgdma_chan *chan)
 	sgdma_put_live(sdev);
 }
 
+/*
+ * Run one descriptor on a held channel: @flags are the caller's
+ * SGDMA_XFER_* (CRC, POLL); *@crc, if not NULL, gets the device's CRC.
+ */
+static int sgdma_run(struct sgdma_chan *chan, u32 flags, u8 opcode,
+		     struct sgdma_side *src, u64 card_src,
+		     struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc)
+{
+	struct sgdma_desc d = {
+		.opcode = opcode,
+		.want_crc = flags & SGDMA_XFER_CRC,
+		.poll = sgdma_want_poll(flags, len),
+		.src = src,
+		.card_src = card_src,
+		.dst = dst,
+		.card_dst = card_dst,
+		.len = len,
+	};
+	int ret = sgdma_chan_run(chan, &d);
+
+	if (!ret && crc)
+		*crc = d.crc;
+	return ret;
+}
+
 /* ---- copy path ---- */
 
 /*
@@ -165,29 +190,29 @@ static u32 sgdma_window_crc(struct sgdma_chan *chan,
 
 /* Card memory -> bounce buffer; the piece is then at bounce + w->head. */
 static int sgdma_c2h_piece(struct sgdma_chan *chan, u64 off, u32 n,
-			   struct sgdma_window *w, bool want_crc, u32 *crc)
+			   struct sgdma_window *w, u32 flags, u32 *crc)
 {
 	struct sgdma_side side;
 	int ret;
 
 	sgdma_window(&chan->sdev->lim, off, n, w);
-	ret = sgdma_bounce_side(chan, &side, &chan->dst, 0, w->len);
+	ret = sgdma_bounce_side(chan, &side, &chan->dst[0], 0, w->len);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, w->len, DMA_FROM_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_C2H, want_crc, NULL, w->start,
-			     &side, 0, w->len, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_C2H, NULL, w->start, &side, 0,
+			w->len, crc);
 	sgdma_bounce_for_cpu(chan, 0, w->len, DMA_FROM_DEVICE);
 	if (ret)
 		return ret;
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_window_crc(chan, w, n, *crc);
 	return 0;
 }
 
 /* User -> bounce buffer -> card memory. */
 static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
-			   u64 off, u32 n, bool want_crc, u32 *crc)
+			   u64 off, u32 n, u32 flags, u32 *crc)
 {
 	struct sgdma_window w;
 	struct sgdma_side side;
@@ -196,7 +221,7 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 	sgdma_window(&chan->sdev->lim, off, n, &w);
 	if (w.len != n) {
 		/* Read the window first: its padding is written back as is. */
-		ret = sgdma_c2h_piece(chan, w.start, w.len, &w, false, NULL);
+		ret = sgdma_c2h_piece(chan, w.start, w.len, &w, 0, NULL);
 		if (ret)
 			return ret;
 		sgdma_window(&chan->sdev->lim, off, n, &w);
@@ -205,27 +230,27 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 	if (ret)
 		return ret;
 
-	ret = sgdma_bounce_side(chan, &side, &chan->src, 0, w.len);
+	ret = sgdma_bounce_side(chan, &side, &chan->src[0], 0, w.len);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, w.len, DMA_TO_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_H2C, want_crc, &side, 0, NULL,
-			     w.start, w.len, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_H2C, &side, 0, NULL, w.start,
+			w.len, crc);
 	if (ret)
 		return ret;
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_window_crc(chan, &w, n, *crc);
 	return 0;
 }
 
 /* Card memory -> bounce buffer -> user. */
 static int sgdma_c2h_user_piece(struct sgdma_chan *chan, struct iov_iter *to,
-				u64 off, u32 n, bool want_crc, u32 *crc)
+				u64 off, u32 n, u32 flags, u32 *crc)
 {
 	struct sgdma_window w;
 	int ret;
 
-	ret = sgdma_c2h_piece(chan, off, n, &w, want_crc, crc);
+	ret = sgdma_c2h_piece(chan, off, n, &w, flags, crc);
 	if (ret)
 		return ret;
 	return sgdma_copy_out(chan->bounce + w.head, n, to);
@@ -233,7 +258,7 @@ static int sgdma_c2h_user_piece(struct sgdma_chan *chan, struct iov_iter *to,
 
 /* User -> bounce (first half) -> device -> bounce (second half) -> user. */
 static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
-			   struct iov_iter *to, u32 n, bool want_crc, u32 *crc)
+			   struct iov_iter *to, u32 n, u32 flags, u32 *crc)
 {
 	const struct sgdma_limits *lim = &chan->sdev->lim;
 	u32 half = lim->bounce_size / 2;
@@ -247,15 +272,15 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 		return ret;
 	memset(src + n, 0, npad - n);
 
-	ret = sgdma_bounce_side(chan, &sside, &chan->src, 0, npad);
+	ret = sgdma_bounce_side(chan, &sside, &chan->src[0], 0, npad);
 	if (!ret)
-		ret = sgdma_bounce_side(chan, &dside, &chan->dst, half, npad);
+		ret = sgdma_bounce_side(chan, &dside, &chan->dst[0], half, npad);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, npad, DMA_TO_DEVICE);
 	sgdma_bounce_for_device(chan, half, npad, DMA_FROM_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_H2H, want_crc, &sside, 0, &dside,
-			     0, npad, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_H2H, &sside, 0, &dside, 0, npad,
+			crc);
 	sgdma_bounce_for_cpu(chan, half, npad, DMA_FROM_DEVICE);
 	if (ret)
 		return ret;
@@ -265,7 +290,7 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 		iov_iter_revert(from, n);
 		return ret;
 	}
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_crc32c_strip(*crc, NULL, 0, n, src + n, npad - n);
 	return 0;
 }
@@ -279,7 +304,7 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 				 unsigned int op, struct iov_iter *from,
 				 struct iov_iter *to, u64 off, u32 n,
-				 bool want_crc, u32 *crc)
+				 u32 flags, u32 *crc)
 {
 	struct sgdma_chan *chan;
 	int ret;
@@ -292,11 +317,11 @@ static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);
 	if (op == SGDMA_OP_H2C)
-		ret = sgdma_h2c_piece(chan, from, off, n, want_crc, crc);
+		ret = sgdma_h2c_piece(chan, from, off, n, flags, crc);
 	else if (op == SGDMA_OP_C2H)
-		ret = sgdma_c2h_user_piece(chan, to, off, n, want_crc, crc);
+		ret = sgdma_c2h_user_piece(chan, to, off, n, flags, crc);
 	else
-		ret = sgdma_h2h_piece(chan, from, to, n, want_crc, crc);
+		ret = sgdma_h2h_piece(chan, from, to, n, flags, crc);
 	sgdma_unhold(chan);
 	return ret;
 }
@@ -310,7 +335,7 @@ static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 			    unsigned int op, struct iov_iter *from,
 			    struct iov_iter *to, u64 off, u32 n,
-			    bool want_crc, u32 *crc)
+			    u32 flags, u32 *crc)
 {
 	struct iov_iter kfrom, kto;
 	struct kvec ksrc, kdst;
@@ -318,7 +343,7 @@ static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 	int ret;
 
 	ret = sgdma_copy_piece_held(sdev, channel, op, from, to, off, n,
-				    want_crc, crc);
+				    flags, crc);
 	if (ret != -EAGAIN)
 		return ret;
 
@@ -334,7 +359,7 @@ static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 		goto out;
 	}
 	ret = sgdma_copy_piece_held(sdev, channel, op, from ? &kfrom : NULL,
-				    to ? &kto : NULL, off, n, want_crc, crc);
+				    to ? &kto : NULL, off, n, flags, crc);
 	/* Kernel memory is always there. */
 	if (WARN_ON_ONCE(ret == -EAGAIN))
 		ret = -EFAULT;
@@ -353,7 +378,7 @@ out:
 static int sgdma_copy_run(struct sgdma_dev *sdev, int channel,
 			  unsigned int op, struct iov_iter *from,
 			  struct iov_iter *to, u64 off, u64 len,
-			  bool want_crc, u32 *crc, u64 *done)
+			  u32 flags, u32 *crc, u64 *done)
 {
 	const struct sgdma_limits *lim = &sdev->lim;
 	u32 chunk = op == SGDMA_OP_H2H ? lim->copy_half : lim->copy_chunk;
@@ -367,10 +392,10 @@ static int sgdma_copy_run(struct sgdma_dev *sdev, int channel,
 		u32 n = min_t(u64, len - *done, chunk);
 
 		ret = sgdma_copy_piece(sdev, channel, op, from, to,
-				       off + *done, n, want_crc, &piece_crc);
+				       off + *done, n, flags, &piece_crc);
 		if (ret)
 			return ret;
-		if (want_crc)
+		if (flags & SGDMA_XFER_CRC)
 			*crc = sgdma_crc32c_combine(*crc, piece_crc, n);
 		*done += n;
 	}
@@ -392,8 +417,8 @@ static int sgdma_xfer_copy(struct sgdma_dev *sdev, struct sgdma_req *req)
 		to = &dst;
 	}
 	return sgdma_copy_run(sdev, req->channel, req->op, from, to,
-			      req->card_offset, req->len,
-			      req->flags & SGDMA_XFER_CRC, &req->crc, &done);
+			      req->card_offset, req->len, req->flags, &req->crc,
+			      &done);
 }
 
 /**
@@ -413,7 +438,7 @@ ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 
 	ret = sgdma_copy_run(sdev, -1, to_card ? SGDMA_OP_H2C : SGDMA_OP_C2H,
 			     to_card ? iter : NULL, to_card ? NULL : iter,
-			     card_offset, iov_iter_count(iter), false, NULL,
+			     card_offset, iov_iter_count(iter), 0, NULL,
 			     &done);
 	return done ? done : ret;
 }
@@ -645,7 +670,7 @@ static int sgdma_pinned_chunk(struct sgdma_dev *sdev, struct sgdma_req *req,
 			      struct sgdma_pinned *pd, struct sgdma_iov_pos *dpos,
 			      u64 done, u32 n, u32 *crc)
 {
-	bool want_crc = req->flags & SGDMA_XFER_CRC, leak;
+	bool leak;
 	struct sgdma_side sside, dside;
 	struct sgdma_chan *chan;
 	int ret = 0;
@@ -661,14 +686,13 @@ static int sgdma_pinned_chunk(struct sgdma_dev *sdev, struct sgdma_req *req,
 	}
 
 	if (ps)
-		ret = sgdma_pin_map(ps, &sside, &chan->src);
+		ret = sgdma_pin_map(ps, &sside, &chan->src[0]);
 	if (!ret && pd)
-		ret = sgdma_pin_map(pd, &dside, &chan->dst);
+		ret = sgdma_pin_map(pd, &dside, &chan->dst[0]);
 	if (!ret) {
-		ret = sgdma_chan_run(chan, req->op, want_crc,
-				     ps ? &sside : NULL, req->card_offset + done,
-				     pd ? &dside : NULL, req->card_offset + done,
-				     n, crc);
+		ret = sgdma_run(chan, req->flags, req->op, ps ? &sside : NULL,
+				req->card_offset + done, pd ? &dside : NULL,
+				req->card_offset + done, n, crc);
 		if (pd && !chan->abandoned)
 			sgdma_pin_for_cpu(pd);
 	}
