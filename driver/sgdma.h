@@ -42,9 +42,10 @@
 /*
  * Pairs of segment lists (source, destination) per channel: a channel's
  * owner has at most this many descriptors that use lists in flight. At
- * 4096 entries a pair is 128 KiB of coherent memory.
+ * 4096 entries a pair is 128 KiB of coherent memory; sets are allocated
+ * when first used (sgdma_chan_lists()).
  */
-#define SGDMA_LIST_SETS		4
+#define SGDMA_LIST_SETS		8
 /* Per-channel bounce buffer of the copy path (capped by the DMA layer). */
 #define SGDMA_BOUNCE_SIZE	SZ_128K
 /* Most memory the pinned path pins per side and descriptor. */
@@ -381,6 +382,7 @@ int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
 int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
 			dma_addr_t addr, u64 len, u64 *added);
 unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
+int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);

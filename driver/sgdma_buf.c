@@ -760,6 +760,9 @@ static int sgdma_bufreq_prep(struct sgdma_chan *chan, struct sgdma_bufreq *r,
 	u64 n = max, m;
 	int ret;
 
+	ret = sgdma_chan_lists(chan, set);
+	if (ret)
+		return ret;
 	if (r->src) {
 		ret = sgdma_buf_side(sdev, r->src, r->src_off + done, n,
 				     &p->sside, &chan->src[set], &n);

@@ -604,7 +604,7 @@ static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d)
  */
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err)
 {
-	if (READ_ONCE(chan->head) == READ_ONCE(chan->tail) && !chan->broken)
+	if (READ_ONCE(chan->head) == READ_ONCE(chan->tail))
 		return;
 	sgdma_chan_halt(chan);
 	sgdma_chan_flush(chan, err);
@@ -655,19 +655,19 @@ static void sgdma_inflight_note(struct sgdma_dev *sdev, unsigned int n)
 		;
 }
 
-/* Before posting to an idle ring: start the channel again if need be. */
+/*
+ * Before posting: start the channel again if need be, once the ring is
+ * idle. With descriptors outstanding, a failure (a halted channel, a
+ * function reset) is the owner's wait's to find and report: the next
+ * descriptor is posted behind them and ends with them.
+ */
 static int sgdma_chan_ready(struct sgdma_chan *chan)
 {
-	bool idle = chan->head == chan->tail;
-
+	if (chan->head != chan->tail)
+		return 0;
 	if (sgdma_chan_was_reset(chan) || chan->broken)
 		chan->needs_reset = true;
-	if (!chan->needs_reset)
-		return 0;
-	/* Outstanding descriptors end with the owner's wait for them. */
-	if (!idle)
-		return -EIO;
-	return sgdma_chan_start(chan);
+	return chan->needs_reset ? sgdma_chan_start(chan) : 0;
 }
 
 /**
@@ -758,7 +758,8 @@ int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d)
 		return 0;
 	trace_sgdma_error(sdev->minor, chan->index, d->index, ret,
 			  chan_read(chan, SGDMA_CH_STATUS));
-	sgdma_chan_cancel(chan, ret);
+	sgdma_chan_halt(chan);
+	sgdma_chan_flush(chan, ret);
 	if (ret == -EIO || ret == -ETIMEDOUT)
 		atomic64_inc(&sdev->stats.errors);
 	return ret;
@@ -825,13 +826,38 @@ void sgdma_chan_put(struct sgdma_chan *chan)
 	mutex_unlock(&chan->lock);
 }
 
+/**
+ * sgdma_chan_lists() - make sure list set @set of the channel exists
+ * @chan: the channel, held by the caller (or being set up)
+ * @set: the set, below SGDMA_LIST_SETS
+ *
+ * Sets are allocated on first use and kept with the device: a pair is
+ * 128 KiB of coherent memory at 4096 entries, and most channels never
+ * need more than the first.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set)
+{
+	struct device *dev = &chan->sdev->pdev->dev;
+	size_t size = chan->sdev->lim.list_entries * sizeof(struct sgdma_hw_seg);
+
+	if (!chan->src[set].seg)
+		chan->src[set].seg = dmam_alloc_coherent(dev, size,
+							 &chan->src[set].dma,
+							 GFP_KERNEL);
+	if (!chan->dst[set].seg)
+		chan->dst[set].seg = dmam_alloc_coherent(dev, size,
+							 &chan->dst[set].dma,
+							 GFP_KERNEL);
+	return chan->src[set].seg && chan->dst[set].seg ? 0 : -ENOMEM;
+}
+
 static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 			    unsigned int index)
 {
 	struct device *dev = &sdev->pdev->dev;
 	const struct sgdma_limits *lim = &sdev->lim;
-	size_t list_size = lim->list_entries * sizeof(struct sgdma_hw_seg);
-	unsigned int i;
 
 	chan->sdev = sdev;
 	chan->index = index;
@@ -853,16 +879,9 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 				   sizeof(*chan->slots), GFP_KERNEL);
 	if (!chan->slots)
 		return -ENOMEM;
-	for (i = 0; i < SGDMA_LIST_SETS; i++) {
-		chan->src[i].seg = dmam_alloc_coherent(dev, list_size,
-						       &chan->src[i].dma,
-						       GFP_KERNEL);
-		chan->dst[i].seg = dmam_alloc_coherent(dev, list_size,
-						       &chan->dst[i].dma,
-						       GFP_KERNEL);
-		if (!chan->src[i].seg || !chan->dst[i].seg)
-			return -ENOMEM;
-	}
+	/* The first set serves every path; the others come when needed. */
+	if (sgdma_chan_lists(chan, 0))
+		return -ENOMEM;
 	/*
 	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Zeroed:
 	 * the device may read all of it, and must not see what the pages
