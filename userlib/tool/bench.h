@@ -11,6 +11,12 @@
 
 #include "tool.h"
 
+/* uapi/sgdma.h's from issue 16's driver on (polled completion); until then
+ * the driver refuses the flag with EINVAL. */
+#ifndef SGDMA_XFER_POLL
+#define SGDMA_XFER_POLL 0x10
+#endif
+
 #define MAX_SIZES	64
 
 enum { BP_COPY, BP_PINNED, BP_AUTO, BP_NODE, BP_REGISTERED, BP_COHERENT,
@@ -30,6 +36,7 @@ struct bench_opts {
 	int progress;		/* -1: if stderr is a terminal */
 	enum cli_format fmt;
 	const char *lat_path;	/* --latency: where latency rows go, or NULL */
+	bool poll;		/* --poll: SGDMA_XFER_POLL on every transfer */
 };
 
 /* The latency file's columns, as tests/bench/bench.h's programs write them. */
@@ -53,6 +60,7 @@ struct bench_cell {
 	uint64_t size;
 	unsigned int qd;
 	bool lat;		/* record latencies in the timed repetitions */
+	uint32_t flags;		/* SGDMA_XFER_* added to every transfer's */
 	uint64_t iters;
 	unsigned int rounds, warmup;
 	pthread_barrier_t barrier;

@@ -81,6 +81,7 @@ enum {
 	OPT_REP_TIME,
 	OPT_ITERS,
 	OPT_JSON,
+	OPT_POLL,
 };
 
 /* -P, --path: sets @c's path; 0 or an exit code. */
