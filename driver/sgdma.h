@@ -2,7 +2,7 @@
 /*
  * sgdma driver internals, shared by its files:
  *   sgdma_main.c   probe/remove, character device, read/write, sysfs
- *   sgdma_chan.c   channels: rings, interrupts, submit and wait, recovery
+ *   sgdma_chan.c   channels: rings, reaping, post and wait, recovery
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
@@ -23,6 +23,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
@@ -36,8 +37,15 @@
 
 /* Descriptor ring entries per channel (capped by RING_MAX). */
 #define SGDMA_RING_ENTRIES	64
-/* Segment list entries per side and channel (capped by MAX_SEGMENTS). */
+/* Segment list entries per list (capped by MAX_SEGMENTS). */
 #define SGDMA_LIST_ENTRIES	4096
+/*
+ * Pairs of segment lists (source, destination) per channel: a channel's
+ * owner has at most this many descriptors that use lists in flight. At
+ * 4096 entries a pair is 128 KiB of coherent memory; sets are allocated
+ * when first used (sgdma_chan_lists()).
+ */
+#define SGDMA_LIST_SETS		8
 /* Per-channel bounce buffer of the copy path (capped by the DMA layer). */
 #define SGDMA_BOUNCE_SIZE	SZ_128K
 /* Most memory the pinned path pins per side and descriptor. */
@@ -68,28 +76,72 @@ struct sgdma_side {
 struct sgdma_dev;
 
 /**
+ * struct sgdma_desc - one descriptor an owner posts to a channel
+ * @opcode: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
+ * @want_crc: ask the device for the CRC32C of the data
+ * @poll: the owner polls for the completion before it sleeps
+ * @src: host source side (H2C, H2H), else NULL; its list stays untouched
+ *       until the descriptor is done
+ * @card_src: card offset of the source (C2H)
+ * @dst: host destination side (C2H, H2H), else NULL; likewise
+ * @card_dst: card offset of the destination (H2C)
+ * @len: bytes; the host sides must add up to it
+ * @status: out: 0, or the errno the descriptor ended with (once @done)
+ * @crc: out: the CRC32C the device computed, if @want_crc
+ * @done: set (release) by whoever ended it: the reaper or a flush
+ * @cookie: private: the cookie it was posted with
+ * @index: private: its free-running ring index
+ * @deadline: private: jiffies by which it must complete; counted from
+ *            when it reached the head of the ring
+ */
+struct sgdma_desc {
+	u8 opcode;
+	bool want_crc;
+	bool poll;
+	struct sgdma_side *src;
+	u64 card_src;
+	struct sgdma_side *dst;
+	u64 card_dst;
+	u32 len;
+	int status;
+	u32 crc;
+	bool done;
+	u64 cookie;
+	u32 index;
+	unsigned long deadline;
+};
+
+/**
  * struct sgdma_chan - one DMA channel
  * @sdev: the device
  * @index: channel number
  * @regs: the channel's register window
- * @lock: serialises the users of the channel
+ * @lock: serialises the owners of the channel: one at a time posts
+ *        descriptors, many of them in flight, and waits for them
+ * @ring_lock: protects @tail, @head, @slots and @broken against the
+ *             interrupt path's reaper
  * @wq: waiters for a completion or an error
  * @ring: descriptor ring (coherent)
  * @ring_dma: its bus address
  * @compl: completion ring (coherent)
  * @compl_dma: its bus address
- * @src: source segment list
- * @dst: destination segment list
+ * @src: source segment lists, one per list set
+ * @dst: destination segment lists, one per list set
+ * @slots: the descriptor each ring slot holds until its completion is
+ *         reaped; NULL: the slot is free
  * @bounce: copy path buffer; first half source, second half destination
  *          for H2H, all of it for H2C and C2H
  * @bounce_dma: its bus address (streaming mapping, bidirectional)
  * @tail: producer index: descriptors handed to the device since reset
+ * @head: the driver's consumer index: completions reaped since reset
+ * @broken: a completion failed its check: nothing more is reaped until
+ *          the owner stopped the channel and flushed it
  * @cookie: last cookie handed out
  * @needs_reset: a failed transfer left the channel stopped
  * @wedged: the channel did not stop, even after escalation; it is not
  *          used again until it shows it stopped
- * @abandoned: the last descriptor run is one the channel would not stop:
- *             what it describes must be leaked, not released
+ * @abandoned: the descriptors flushed last were on a channel that would
+ *             not stop: what they describe must be leaked, not released
  * @resets_seen: @sdev->resets when the channel was last started
  * @irq: the channel's MSI-X vector, or 0
  */
@@ -97,17 +149,21 @@ struct sgdma_chan {
 	struct sgdma_dev *sdev;
 	unsigned int index;
 	void __iomem *regs;
-	struct mutex lock;	/* serialises the channel's users */
+	struct mutex lock;	/* serialises the channel's owners */
+	spinlock_t ring_lock;	/* ring indices and slots, for the reaper */
 	wait_queue_head_t wq;
 	struct sgdma_hw_desc *ring;
 	dma_addr_t ring_dma;
 	struct sgdma_hw_compl *compl;
 	dma_addr_t compl_dma;
-	struct sgdma_seglist src;
-	struct sgdma_seglist dst;
+	struct sgdma_seglist src[SGDMA_LIST_SETS];
+	struct sgdma_seglist dst[SGDMA_LIST_SETS];
+	struct sgdma_desc **slots;
 	void *bounce;
 	dma_addr_t bounce_dma;
 	u32 tail;
+	u32 head;
+	bool broken;
 	u64 cookie;
 	bool needs_reset;
 	bool wedged;
@@ -169,6 +225,11 @@ struct sgdma_limits {
  *                @pages_pinned)
  * @escalations: channels that did not stop on RESET: bus mastering went
  *               off and the function was reset
+ * @inflight_max: most descriptors posted to one channel and not yet
+ *                reaped, since load or the last reset through sysfs
+ * @completions_irq: completions reaped by the interrupt path
+ * @irq_reaps: interrupt-path reaps that found at least one completion
+ * @completions_polled: completions found by a polling owner
  */
 struct sgdma_stats {
 	atomic64_t transfers;
@@ -179,6 +240,10 @@ struct sgdma_stats {
 	atomic_long_t pages_pinned;
 	atomic_long_t pages_leaked;
 	atomic64_t escalations;
+	atomic_t inflight_max;
+	atomic64_t completions_irq;
+	atomic64_t irq_reaps;
+	atomic64_t completions_polled;
 };
 
 /**
@@ -284,6 +349,22 @@ static inline void sgdma_write(struct sgdma_dev *sdev, unsigned int reg,
 /* Parameters (sgdma_main.c) */
 extern unsigned int sgdma_timeout_ms;
 extern unsigned int sgdma_copy_threshold;
+extern unsigned int sgdma_poll_us;
+extern unsigned int sgdma_poll_threshold;
+
+/**
+ * sgdma_want_poll() - whether a synchronous descriptor is polled for
+ * @flags: the caller's SGDMA_XFER_* flags
+ * @len: the descriptor's bytes
+ *
+ * Return: true with SGDMA_XFER_POLL, or up to poll_threshold bytes.
+ */
+static inline bool sgdma_want_poll(u32 flags, u32 len)
+{
+	u32 threshold = READ_ONCE(sgdma_poll_threshold);
+
+	return (flags & SGDMA_XFER_POLL) || (threshold && len <= threshold);
+}
 
 /* Channels (sgdma_chan.c) */
 int sgdma_chans_init(struct sgdma_dev *sdev);
@@ -300,9 +381,12 @@ int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
 		   dma_addr_t addr, u64 len);
 int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
 			dma_addr_t addr, u64 len, u64 *added);
-int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
-		   struct sgdma_side *src, u64 card_src,
-		   struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc);
+unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
+int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
+int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
+int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
+void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
+int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
 
 /* Transfers (sgdma_xfer.c) */
 

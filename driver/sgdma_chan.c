@@ -3,16 +3,44 @@
  * sgdma channels: descriptor and completion rings, interrupts, submission,
  * waiting and recovery.
  *
- * A channel runs one descriptor at a time for the caller that holds its
- * mutex; callers pick any free channel, so up to "channels" transfers run
- * in parallel per device. After anything but a verified completion the
- * channel is stopped at once (RESET, then STATUS polled until ENABLED and
- * BUSY are clear), so the device no longer touches the caller's buffers
- * when the caller unmaps them; the channel is brought up again when it is
- * released. A channel that does not stop is escalated: bus mastering off
- * and a reset of the function through the PCI core. One that still runs is
- * "wedged": whatever it was given is leaked, never freed, since the device
- * may still write it (sgdma_leak()).
+ * A channel has one owner at a time (the caller that holds its mutex;
+ * callers pick any free channel, so up to "channels" owners run in
+ * parallel per device), and the owner keeps up to the ring's depth of
+ * descriptors in flight: it posts them (sgdma_chan_post()) and waits for
+ * them in the order it posted them (sgdma_chan_wait()). Completions are
+ * reaped in batches by the interrupt handler, by a polling owner and by
+ * an owner whose wait timed out (sgdma_chan_reap_locked()).
+ *
+ * Slots. A slot belongs to the driver until its descriptor is posted,
+ * then to the device until the reaper saw its completion: the descriptor,
+ * its completion entry and its segment lists are written only before the
+ * doorbell that hands it over, and the slot is reused only once the
+ * reaper moved the driver's head past it (tail - head <= ring size).
+ * @ring_lock orders the poster against the reaper; the owner's mutex
+ * orders owners.
+ *
+ * Ordering. The descriptor, its lists and the cleared completion are
+ * written, then wmb(), then the doorbell (writel_relaxed()). The reaper
+ * reads DONE, then dma_rmb(), then the rest of the completion; it ends
+ * the descriptor with a release store that the owner's acquire load pairs
+ * with.
+ *
+ * Timeouts are per descriptor: timeout_ms from when it reached the head
+ * of the ring (posted to an empty ring, or its predecessor reaped). A
+ * completion the owner finds only after that counts as a lost interrupt.
+ *
+ * Failures. After anything but a verified completion (an error or bogus
+ * completion, a timeout, a signal, removal, a function reset) the channel
+ * is stopped at once (RESET, then STATUS polled until ENABLED and BUSY are
+ * clear), so the device no longer touches the owner's buffers when the
+ * owner unmaps them; then every descriptor still outstanding ends with the
+ * same errno: they are all the owner's, and none runs again (no data past
+ * a failure). A function reset ends them with -EIO, removal with -ENODEV.
+ * The channel is brought up again before its next use. A channel that
+ * does not stop is escalated: bus mastering off and a reset of the
+ * function through the PCI core. One that still runs is "wedged": what
+ * its outstanding descriptors describe is leaked, never freed, since the
+ * device may still write it (sgdma_leak()).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -163,6 +191,8 @@ static void sgdma_chan_halt(struct sgdma_chan *chan)
 	}
 }
 
+static void sgdma_chan_flush(struct sgdma_chan *chan, int err);
+
 /* Reset the channel and hand it its (empty) rings again. */
 static int sgdma_chan_start(struct sgdma_chan *chan)
 {
@@ -179,8 +209,14 @@ static int sgdma_chan_start(struct sgdma_chan *chan)
 			 chan->index);
 	chan->wedged = false;
 	chan->resets_seen = atomic_read(&sdev->resets);
+	/* Anything still outstanding ended when the channel stopped. */
+	sgdma_chan_flush(chan, -EIO);
 	memset(chan->compl, 0, sdev->lim.ring_entries * sizeof(*chan->compl));
+	spin_lock_irq(&chan->ring_lock);
 	chan->tail = 0;
+	chan->head = 0;
+	chan->broken = false;
+	spin_unlock_irq(&chan->ring_lock);
 
 	chan_write(chan, SGDMA_CH_RING_LO, lower_32_bits(chan->ring_dma));
 	chan_write(chan, SGDMA_CH_RING_HI, upper_32_bits(chan->ring_dma));
@@ -328,11 +364,18 @@ static bool sgdma_chan_was_reset(struct sgdma_chan *chan)
 	return atomic_read(&chan->sdev->resets) != chan->resets_seen;
 }
 
-static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
+static bool sgdma_desc_done(struct sgdma_desc *d)
 {
-	return sgdma_chan_done(c) || READ_ONCE(chan->sdev->dying) ||
-	       sgdma_chan_was_reset(chan) ||
-	       (chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED);
+	/* Pairs with sgdma_desc_end(): @status and @crc are valid after. */
+	return smp_load_acquire(&d->done);
+}
+
+/* End @d with @status; its owner may free it from here on. */
+static void sgdma_desc_end(struct sgdma_desc *d, int status)
+{
+	d->status = status;
+	/* Pairs with sgdma_desc_done(): @status and @crc before @done. */
+	smp_store_release(&d->done, true);
 }
 
 /*
@@ -352,29 +395,186 @@ static void sgdma_chan_report_halt(struct sgdma_chan *chan)
 }
 
 /*
- * Wait for the completion in @c. Returns 0 when it is there, else the
- * reason it is not: -EINTR, -ETIMEDOUT, -ENODEV (removal) or -EIO (the
- * channel halted without posting it).
+ * Check a posted completion against the descriptor in its slot. The device
+ * is not trusted: a completion that is not exactly the one expected fails.
  */
-static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
+static int sgdma_chan_check(struct sgdma_chan *chan, struct sgdma_hw_compl *c,
+			    struct sgdma_desc *d)
 {
-	unsigned long timeout = msecs_to_jiffies(READ_ONCE(sgdma_timeout_ms));
-	unsigned long deadline = jiffies + timeout;
+	struct device *dev = &chan->sdev->pdev->dev;
+	u16 status;
+	u32 bytes;
+
+	/* Read the rest of the completion only after seeing DONE. */
+	dma_rmb();
+	status = le16_to_cpu(c->status);
+	bytes = le32_to_cpu(c->bytes);
+	trace_sgdma_complete(chan->sdev->minor, chan->index, d->index,
+			     le64_to_cpu(c->cookie), status, bytes,
+			     le32_to_cpu(c->crc));
+
+	if (status) {
+		dev_err_ratelimited(dev, "channel %u: %s (%u) after %u of %u bytes at %#llx\n",
+				    chan->index, sgdma_hw_strerror(status),
+				    status, bytes, d->len,
+				    le64_to_cpu(c->err_addr));
+		return -EIO;
+	}
+	if (le64_to_cpu(c->cookie) != d->cookie ||
+	    le32_to_cpu(c->index) != d->index || bytes != d->len) {
+		dev_err_ratelimited(dev, "channel %u: bogus completion: cookie %#llx index %u bytes %u, expected %#llx %u %u\n",
+				    chan->index, le64_to_cpu(c->cookie),
+				    le32_to_cpu(c->index), bytes, d->cookie,
+				    d->index, d->len);
+		return -EIO;
+	}
+	d->crc = le32_to_cpu(c->crc);
+	return 0;
+}
+
+/*
+ * Reap, from the driver's head on, every completion the device posted:
+ * check it against its slot's descriptor, free the slot and end the
+ * descriptor. A completion that fails its check ends its descriptor with
+ * -EIO and stops the reaping (@chan->broken) until the owner has stopped
+ * the channel: the device halts after an error, and one that posts bogus
+ * completions is believed in nothing after them. Caller holds @ring_lock.
+ * Returns the completions reaped.
+ */
+static unsigned int sgdma_chan_reap_locked(struct sgdma_chan *chan)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	u32 mask = sdev->lim.ring_entries - 1;
+	unsigned int n = 0;
+
+	while (chan->head != chan->tail && !chan->broken) {
+		struct sgdma_hw_compl *c = &chan->compl[chan->head & mask];
+		struct sgdma_desc *d = chan->slots[chan->head & mask];
+		int status;
+
+		if (!sgdma_chan_done(c))
+			break;
+		status = sgdma_chan_check(chan, c, d);
+		chan->slots[chan->head & mask] = NULL;
+		chan->head++;
+		n++;
+		if (status) {
+			chan->broken = true;
+		} else {
+			atomic64_inc(&sdev->stats.transfers);
+			atomic64_add(d->len, &sdev->stats.bytes);
+		}
+		sgdma_desc_end(d, status);
+		/* The next one's time starts now that it leads the ring. */
+		if (chan->head != chan->tail)
+			WRITE_ONCE(chan->slots[chan->head & mask]->deadline,
+				   jiffies + msecs_to_jiffies(READ_ONCE(sgdma_timeout_ms)));
+	}
+	if (n)
+		trace_sgdma_reap(sdev->minor, chan->index, n);
+	return n;
+}
+
+static unsigned int sgdma_chan_reap(struct sgdma_chan *chan)
+{
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&chan->ring_lock, flags);
+	n = sgdma_chan_reap_locked(chan);
+	spin_unlock_irqrestore(&chan->ring_lock, flags);
+	return n;
+}
+
+/* The interrupt path: reap in a batch, wake the owner. */
+static void sgdma_chan_reap_irq(struct sgdma_chan *chan)
+{
+	unsigned int n = sgdma_chan_reap(chan);
+
+	if (n) {
+		atomic64_add(n, &chan->sdev->stats.completions_irq);
+		atomic64_inc(&chan->sdev->stats.irq_reaps);
+	}
+	wake_up(&chan->wq);
+}
+
+/*
+ * End every descriptor still outstanding with @err, in ring order, and
+ * empty the ring. Only once the channel was stopped and verified stopped
+ * (or given up on: @chan->abandoned), so the device no longer reads them.
+ */
+static void sgdma_chan_flush(struct sgdma_chan *chan, int err)
+{
+	u32 mask = chan->sdev->lim.ring_entries - 1;
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->ring_lock, flags);
+	/* What the device completed before it stopped still counts. */
+	sgdma_chan_reap_locked(chan);
+	while (chan->head != chan->tail) {
+		struct sgdma_desc *d = chan->slots[chan->head & mask];
+
+		chan->slots[chan->head & mask] = NULL;
+		chan->head++;
+		sgdma_desc_end(d, err);
+	}
+	spin_unlock_irqrestore(&chan->ring_lock, flags);
+}
+
+static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	return sgdma_desc_done(d) || READ_ONCE(chan->sdev->dying) ||
+	       sgdma_chan_was_reset(chan) ||
+	       (chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED);
+}
+
+/*
+ * Spin on the completion ring for up to poll_us, reaping what is there,
+ * as NVMe's polled queues do: no interrupt, no wake-up, no sleep.
+ */
+static void sgdma_chan_poll(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	u64 end = ktime_get_ns() + (u64)READ_ONCE(sgdma_poll_us) * NSEC_PER_USEC;
+	unsigned int n;
+
+	while (!sgdma_desc_done(d)) {
+		n = sgdma_chan_reap(chan);
+		if (n)
+			atomic64_add(n, &chan->sdev->stats.completions_polled);
+		if (sgdma_desc_done(d) || ktime_get_ns() >= end ||
+		    READ_ONCE(chan->sdev->dying) || need_resched())
+			break;
+		cpu_relax();
+	}
+}
+
+/*
+ * Wait until @d is done or can no longer be: 0 when it is done (its own
+ * @status tells how), else why not: -EINTR, -ETIMEDOUT, -ENODEV (removal)
+ * or -EIO (a function reset, or the channel halted without posting it).
+ */
+static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	unsigned long deadline, timeout;
 	long ret;
 
+	if (d->poll)
+		sgdma_chan_poll(chan, d);
+	deadline = READ_ONCE(d->deadline);
+	timeout = time_after(deadline, jiffies) ? deadline - jiffies : 0;
 	ret = wait_event_interruptible_timeout(chan->wq,
-					       sgdma_chan_event(chan, c),
+					       sgdma_chan_event(chan, d),
 					       timeout);
-	if (sgdma_chan_done(c)) {
+	if (!sgdma_desc_done(d) && sgdma_chan_reap(chan) &&
+	    sgdma_desc_done(d) && time_after_eq(jiffies, deadline)) {
 		/* Completion posted, but its interrupt never came. */
-		if (time_after_eq(jiffies, deadline)) {
-			atomic64_inc(&chan->sdev->stats.lost_irqs);
-			dev_warn_ratelimited(&chan->sdev->pdev->dev,
-					     "channel %u: lost interrupt\n",
-					     chan->index);
-		}
-		return 0;
+		atomic64_inc(&chan->sdev->stats.lost_irqs);
+		dev_warn_ratelimited(&chan->sdev->pdev->dev,
+				     "channel %u: lost interrupt\n",
+				     chan->index);
 	}
+	if (sgdma_desc_done(d))
+		return 0;
 	if (ret < 0)
 		return -EINTR;
 	if (READ_ONCE(chan->sdev->dying))
@@ -385,7 +585,7 @@ static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 				    chan->index);
 		return -EIO;
 	}
-	if (!ret) {
+	if (!ret || !time_before(jiffies, READ_ONCE(d->deadline))) {
 		atomic64_inc(&chan->sdev->stats.timeouts);
 		return -ETIMEDOUT;
 	}
@@ -393,141 +593,192 @@ static int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_hw_compl *c)
 	return -EIO;
 }
 
-/*
- * Check a posted completion against what was asked. The device is not
- * trusted: a completion that is not exactly the one expected fails.
+/**
+ * sgdma_chan_cancel() - stop the channel and end what is outstanding
+ * @chan: the channel, held by its owner
+ * @err: the errno every descriptor still outstanding ends with
+ *
+ * Nothing is released before the channel was stopped and verified
+ * stopped; one that would not stop sets @chan->abandoned: its owner must
+ * leak (sgdma_leak()) what the flushed descriptors describe.
  */
-static int sgdma_chan_check(struct sgdma_chan *chan, struct sgdma_hw_compl *c,
-			    u64 cookie, u32 index, u32 len, u32 *crc)
+void sgdma_chan_cancel(struct sgdma_chan *chan, int err)
 {
-	struct device *dev = &chan->sdev->pdev->dev;
-	u16 status;
-	u32 bytes;
-
-	/* Read the rest of the completion only after seeing DONE. */
-	dma_rmb();
-	status = le16_to_cpu(c->status);
-	bytes = le32_to_cpu(c->bytes);
-	trace_sgdma_complete(chan->sdev->minor, chan->index, index,
-			     le64_to_cpu(c->cookie), status, bytes,
-			     le32_to_cpu(c->crc));
-
-	if (status) {
-		dev_err_ratelimited(dev, "channel %u: %s (%u) after %u of %u bytes at %#llx\n",
-				    chan->index, sgdma_hw_strerror(status),
-				    status, bytes, len,
-				    le64_to_cpu(c->err_addr));
-		return -EIO;
-	}
-	if (le64_to_cpu(c->cookie) != cookie ||
-	    le32_to_cpu(c->index) != index || bytes != len) {
-		dev_err_ratelimited(dev, "channel %u: bogus completion: cookie %#llx index %u bytes %u, expected %#llx %u %u\n",
-				    chan->index, le64_to_cpu(c->cookie),
-				    le32_to_cpu(c->index), bytes, cookie, index,
-				    len);
-		return -EIO;
-	}
-	*crc = le32_to_cpu(c->crc);
-	return 0;
+	if (READ_ONCE(chan->head) == READ_ONCE(chan->tail))
+		return;
+	sgdma_chan_halt(chan);
+	sgdma_chan_flush(chan, err);
 }
 
 /**
- * sgdma_chan_run() - run one descriptor and wait for it
- * @chan: the channel, held by the caller
- * @opcode: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
- * @want_crc: ask the device for the CRC32C of the data
- * @src: host source side (H2C, H2H), else NULL
- * @card_src: card offset of the source (C2H)
- * @dst: host destination side (C2H, H2H), else NULL
- * @card_dst: card offset of the destination (H2C)
- * @len: bytes; the host sides must add up to it
- * @crc: out: the CRC32C the device computed, if @want_crc
+ * sgdma_chan_depth() - descriptors the owner may have in flight
+ * @chan: the channel
  *
- * On any failure the channel is stopped before this returns: the device no
- * longer accesses the buffers the sides describe. Unless @chan->abandoned:
- * it would not stop, and the caller must leak them (sgdma_leak()).
- *
- * Return: 0, -EINTR, -ETIMEDOUT, -EIO or -ENODEV.
+ * Return: the ring's slots not yet handed to the device, right now.
  */
-int sgdma_chan_run(struct sgdma_chan *chan, u8 opcode, bool want_crc,
-		   struct sgdma_side *src, u64 card_src,
-		   struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc)
+unsigned int sgdma_chan_depth(struct sgdma_chan *chan)
 {
-	struct sgdma_dev *sdev = chan->sdev;
-	struct sgdma_hw_desc *d;
-	struct sgdma_hw_compl *c;
-	unsigned int slot;
-	u32 index, dummy;
-	u8 flags;
-	int ret;
+	return chan->sdev->lim.ring_entries -
+	       (READ_ONCE(chan->tail) - READ_ONCE(chan->head));
+}
 
-	chan->abandoned = false;
-	if (READ_ONCE(sdev->dying))
-		return -ENODEV;
-	if (WARN_ON_ONCE((src && src->bytes != len) ||
-			 (dst && dst->bytes != len)))
-		return -EIO;
-	if (sgdma_chan_was_reset(chan))
-		chan->needs_reset = true;
-	if (chan->needs_reset) {
-		ret = sgdma_chan_start(chan);
-		if (ret)
-			return ret;
-	}
+/* Describe @d in ring slot @hw. */
+static void sgdma_desc_fill(struct sgdma_desc *d, struct sgdma_hw_desc *hw)
+{
+	u8 flags = SGDMA_DESC_IRQ | (d->want_crc ? SGDMA_DESC_CRC : 0);
 
-	index = chan->tail;
-	slot = index & (sdev->lim.ring_entries - 1);
-	d = &chan->ring[slot];
-	c = &chan->compl[slot];
-
-	/* The slot is ours: its previous descriptor has completed. */
-	memset(c, 0, sizeof(*c));
-	memset(d, 0, sizeof(*d));
-	flags = SGDMA_DESC_IRQ | (want_crc ? SGDMA_DESC_CRC : 0);
-	if (src) {
-		if (sgdma_desc_side(src, &d->src, &d->src_n))
+	memset(hw, 0, sizeof(*hw));
+	if (d->src) {
+		if (sgdma_desc_side(d->src, &hw->src, &hw->src_n))
 			flags |= SGDMA_DESC_SRC_LIST;
 	} else {
-		d->src = cpu_to_le64(card_src);
+		hw->src = cpu_to_le64(d->card_src);
 	}
-	if (dst) {
-		if (sgdma_desc_side(dst, &d->dst, &d->dst_n))
+	if (d->dst) {
+		if (sgdma_desc_side(d->dst, &hw->dst, &hw->dst_n))
 			flags |= SGDMA_DESC_DST_LIST;
 	} else {
-		d->dst = cpu_to_le64(card_dst);
+		hw->dst = cpu_to_le64(d->card_dst);
 	}
-	d->opcode = opcode;
-	d->flags = flags;
-	d->length = cpu_to_le32(len);
-	d->cookie = cpu_to_le64(++chan->cookie);
+	hw->opcode = d->opcode;
+	hw->flags = flags;
+	hw->length = cpu_to_le32(d->len);
+	hw->cookie = cpu_to_le64(d->cookie);
+}
 
-	trace_sgdma_submit(sdev->minor, chan->index, index, chan->cookie,
-			   opcode, flags, len, le32_to_cpu(d->src_n),
-			   le32_to_cpu(d->dst_n));
+static void sgdma_inflight_note(struct sgdma_dev *sdev, unsigned int n)
+{
+	int max = atomic_read(&sdev->stats.inflight_max);
 
+	while ((int)n > max &&
+	       !atomic_try_cmpxchg(&sdev->stats.inflight_max, &max, n))
+		;
+}
+
+/*
+ * Before posting: start the channel again if need be, once the ring is
+ * idle. With descriptors outstanding, a failure (a halted channel, a
+ * function reset) is the owner's wait's to find and report: the next
+ * descriptor is posted behind them and ends with them.
+ */
+static int sgdma_chan_ready(struct sgdma_chan *chan)
+{
+	if (chan->head != chan->tail)
+		return 0;
+	if (sgdma_chan_was_reset(chan) || chan->broken)
+		chan->needs_reset = true;
+	return chan->needs_reset ? sgdma_chan_start(chan) : 0;
+}
+
+/**
+ * sgdma_chan_post() - hand one descriptor to the device
+ * @chan: the channel, held by the caller, with a free slot
+ *        (sgdma_chan_depth())
+ * @d: the descriptor, its sides built; it belongs to the channel until
+ *     sgdma_chan_wait() returns for it or sgdma_chan_cancel() ended it
+ *
+ * A slot belongs to the driver until its descriptor is posted, then to
+ * the device until the reaper saw its completion: a slot is reused only
+ * after that (tail - head never exceeds the ring's size).
+ *
+ * Return: 0, or -ENODEV, -EIO (the channel cannot be started) or -EBUSY
+ * (no free slot); nothing was posted then.
+ */
+int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	u32 mask = sdev->lim.ring_entries - 1;
+	unsigned long flags;
+	u32 index;
+	int ret;
+
+	if (READ_ONCE(sdev->dying))
+		return -ENODEV;
+	if (WARN_ON_ONCE((d->src && d->src->bytes != d->len) ||
+			 (d->dst && d->dst->bytes != d->len)))
+		return -EIO;
+	ret = sgdma_chan_ready(chan);
+	if (ret)
+		return ret;
+	if (WARN_ON_ONCE(!sgdma_chan_depth(chan)))
+		return -EBUSY;
+
+	d->done = false;
+	d->status = 0;
+	d->crc = 0;
+	d->cookie = ++chan->cookie;
+	spin_lock_irqsave(&chan->ring_lock, flags);
+	index = chan->tail;
+	d->index = index;
+	d->deadline = jiffies + msecs_to_jiffies(READ_ONCE(sgdma_timeout_ms));
+	/* The slot is ours: its previous completion was reaped. */
+	memset(&chan->compl[index & mask], 0, sizeof(*chan->compl));
+	sgdma_desc_fill(d, &chan->ring[index & mask]);
+	chan->slots[index & mask] = d;
 	chan->tail = index + 1;
+	trace_sgdma_submit(sdev->minor, chan->index, index, d->cookie,
+			   d->opcode, chan->ring[index & mask].flags, d->len,
+			   le32_to_cpu(chan->ring[index & mask].src_n),
+			   le32_to_cpu(chan->ring[index & mask].dst_n));
 	/*
 	 * The descriptor, its segment lists and the cleared completion must
 	 * be visible to the device before it sees the doorbell.
 	 */
 	wmb();
 	writel_relaxed(chan->tail, chan->regs + SGDMA_CH_DOORBELL);
-
-	ret = sgdma_chan_wait(chan, c);
-	if (!ret)
-		ret = sgdma_chan_check(chan, c, chan->cookie, index, len,
-				       crc ? crc : &dummy);
-	if (ret) {
-		trace_sgdma_error(sdev->minor, chan->index, index, ret,
-				  chan_read(chan, SGDMA_CH_STATUS));
-		sgdma_chan_halt(chan);
-		if (ret == -EIO || ret == -ETIMEDOUT)
-			atomic64_inc(&sdev->stats.errors);
-		return ret;
-	}
-	atomic64_inc(&sdev->stats.transfers);
-	atomic64_add(len, &sdev->stats.bytes);
+	spin_unlock_irqrestore(&chan->ring_lock, flags);
+	sgdma_inflight_note(sdev, index + 1 - READ_ONCE(chan->head));
 	return 0;
+}
+
+/**
+ * sgdma_chan_wait() - wait for the oldest descriptor the owner posted
+ * @chan: the channel, held by the caller
+ * @d: the descriptor, the oldest not yet waited for
+ *
+ * On any failure (an error or bogus completion, a timeout, a signal,
+ * removal, a function reset) the channel is stopped and verified stopped,
+ * then every descriptor still outstanding on it ends with the same errno
+ * (they are all the owner's: no data past a failure). Unless
+ * @chan->abandoned: it would not stop, and the owner must leak what they
+ * describe (sgdma_leak()).
+ *
+ * Return: 0 (@d->crc is set), -EINTR, -ETIMEDOUT, -EIO or -ENODEV.
+ */
+int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	int ret;
+
+	chan->abandoned = false;
+	ret = sgdma_chan_await(chan, d);
+	if (!ret)
+		ret = d->status;
+	if (!ret)
+		return 0;
+	trace_sgdma_error(sdev->minor, chan->index, d->index, ret,
+			  chan_read(chan, SGDMA_CH_STATUS));
+	sgdma_chan_halt(chan);
+	sgdma_chan_flush(chan, ret);
+	if (ret == -EIO || ret == -ETIMEDOUT)
+		atomic64_inc(&sdev->stats.errors);
+	return ret;
+}
+
+/**
+ * sgdma_chan_run() - run one descriptor and wait for it
+ * @chan: the channel, held by the caller, with nothing outstanding
+ * @d: the descriptor
+ *
+ * Return: as sgdma_chan_wait(), or what sgdma_chan_post() failed with.
+ */
+int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	int ret;
+
+	chan->abandoned = false;
+	ret = sgdma_chan_post(chan, d);
+	return ret ? ret : sgdma_chan_wait(chan, d);
 }
 
 /**
@@ -566,10 +817,40 @@ struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index)
  */
 void sgdma_chan_put(struct sgdma_chan *chan)
 {
+	/* Owners wait for or cancel everything they posted. */
+	if (WARN_ON_ONCE(chan->head != chan->tail))
+		sgdma_chan_cancel(chan, -EIO);
 	chan->abandoned = false;
 	if (chan->needs_reset && !READ_ONCE(chan->sdev->dying))
 		sgdma_chan_start(chan);
 	mutex_unlock(&chan->lock);
+}
+
+/**
+ * sgdma_chan_lists() - make sure list set @set of the channel exists
+ * @chan: the channel, held by the caller (or being set up)
+ * @set: the set, below SGDMA_LIST_SETS
+ *
+ * Sets are allocated on first use and kept with the device: a pair is
+ * 128 KiB of coherent memory at 4096 entries, and most channels never
+ * need more than the first.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set)
+{
+	struct device *dev = &chan->sdev->pdev->dev;
+	size_t size = chan->sdev->lim.list_entries * sizeof(struct sgdma_hw_seg);
+
+	if (!chan->src[set].seg)
+		chan->src[set].seg = dmam_alloc_coherent(dev, size,
+							 &chan->src[set].dma,
+							 GFP_KERNEL);
+	if (!chan->dst[set].seg)
+		chan->dst[set].seg = dmam_alloc_coherent(dev, size,
+							 &chan->dst[set].dma,
+							 GFP_KERNEL);
+	return chan->src[set].seg && chan->dst[set].seg ? 0 : -ENOMEM;
 }
 
 static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
@@ -577,12 +858,12 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 {
 	struct device *dev = &sdev->pdev->dev;
 	const struct sgdma_limits *lim = &sdev->lim;
-	size_t list_size = lim->list_entries * sizeof(struct sgdma_hw_seg);
 
 	chan->sdev = sdev;
 	chan->index = index;
 	chan->regs = sdev->regs + SGDMA_CHAN_BASE(index);
 	mutex_init(&chan->lock);
+	spin_lock_init(&chan->ring_lock);
 	init_waitqueue_head(&chan->wq);
 	/* Completions of an earlier life of the channel will not match. */
 	chan->cookie = get_random_u64();
@@ -594,10 +875,13 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 	chan->compl = dmam_alloc_coherent(dev, lim->ring_entries *
 					  sizeof(*chan->compl),
 					  &chan->compl_dma, GFP_KERNEL);
-	chan->src.seg = dmam_alloc_coherent(dev, list_size, &chan->src.dma,
-					    GFP_KERNEL);
-	chan->dst.seg = dmam_alloc_coherent(dev, list_size, &chan->dst.dma,
-					    GFP_KERNEL);
+	chan->slots = devm_kcalloc(dev, lim->ring_entries,
+				   sizeof(*chan->slots), GFP_KERNEL);
+	if (!chan->slots)
+		return -ENOMEM;
+	/* The first set serves every path; the others come when needed. */
+	if (sgdma_chan_lists(chan, 0))
+		return -ENOMEM;
 	/*
 	 * Whole pages: the buffer's bus address meets any SEG_ALIGN. Zeroed:
 	 * the device may read all of it, and must not see what the pages
@@ -606,8 +890,7 @@ static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,
 	 */
 	chan->bounce = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
 						get_order(lim->bounce_size));
-	if (!chan->ring || !chan->compl || !chan->src.seg || !chan->dst.seg ||
-	    !chan->bounce)
+	if (!chan->ring || !chan->compl || !chan->bounce)
 		return -ENOMEM;
 
 	chan->bounce_dma = dma_map_single(dev, chan->bounce, lim->bounce_size,
@@ -761,16 +1044,23 @@ void sgdma_chans_restart(struct sgdma_dev *sdev)
 /* MSI-X: one vector per channel... */
 static irqreturn_t sgdma_chan_irq(int irq, void *data)
 {
-	struct sgdma_chan *chan = data;
-
-	wake_up(&chan->wq);
+	sgdma_chan_reap_irq(data);
 	return IRQ_HANDLED;
+}
+
+/* Reap every channel: an error may have posted a completion anywhere. */
+static void sgdma_chans_reap_all(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < sdev->lim.channels; i++)
+		sgdma_chan_reap_irq(&sdev->chans[i]);
 }
 
 /* ...and one for errors: the waiters find out which channel halted. */
 static irqreturn_t sgdma_err_irq(int irq, void *data)
 {
-	sgdma_chans_wake_all(data);
+	sgdma_chans_reap_all(data);
 	return IRQ_HANDLED;
 }
 
@@ -788,12 +1078,12 @@ static irqreturn_t sgdma_shared_irq(int irq, void *data)
 	sgdma_write(sdev, SGDMA_REG_INT_STATUS, status);
 
 	if (status & SGDMA_INT_ERROR) {
-		sgdma_chans_wake_all(sdev);
+		sgdma_chans_reap_all(sdev);
 		return IRQ_HANDLED;
 	}
 	pending = status & GENMASK(sdev->lim.channels - 1, 0);
 	for_each_set_bit(i, &pending, sdev->lim.channels)
-		wake_up(&sdev->chans[i].wq);
+		sgdma_chan_reap_irq(&sdev->chans[i]);
 	return IRQ_HANDLED;
 }
 

@@ -26,7 +26,8 @@ static_assert(sizeof(struct sgdma_xfer) == SGDMA_XFER_SIZE_VER0);
 static_assert(sizeof(struct sgdma_iovec) == 16);
 
 #define SGDMA_XFER_FLAGS	(SGDMA_XFER_CRC | SGDMA_XFER_COPY | \
-				 SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL)
+				 SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL | \
+				 SGDMA_XFER_POLL)
 
 /**
  * sgdma_copy_struct_in() - copy an extensible structure in
@@ -302,7 +303,8 @@ int sgdma_buf_xfer_check(struct sgdma_dev *sdev,
 	u64 end;
 	int ret;
 
-	if (x->flags & ~(SGDMA_XFER_CRC | SGDMA_XFER_CHANNEL) ||
+	if (x->flags & ~(SGDMA_XFER_CRC | SGDMA_XFER_CHANNEL |
+			 SGDMA_XFER_POLL) ||
 	    x->__reserved || x->__pad)
 		return -EINVAL;
 	if ((x->flags & SGDMA_XFER_CRC) && !lim->crc)

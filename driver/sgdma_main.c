@@ -56,6 +56,19 @@ unsigned int sgdma_copy_threshold = SZ_256K;
 module_param_named(copy_threshold, sgdma_copy_threshold, uint, 0644);
 MODULE_PARM_DESC(copy_threshold, "bytes from which automatic mode pins user pages");
 
+/*
+ * Polled completion (SGDMA_XFER_POLL): how long a synchronous waiter spins
+ * on its channel's completion ring before it sleeps, and the size up to
+ * which transfers poll without the flag (0: only with it).
+ */
+unsigned int sgdma_poll_us = 50;
+module_param_named(poll_us, sgdma_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "how long a polling waiter spins before it sleeps (us)");
+
+unsigned int sgdma_poll_threshold;
+module_param_named(poll_threshold, sgdma_poll_threshold, uint, 0644);
+MODULE_PARM_DESC(poll_threshold, "bytes up to which synchronous transfers poll without SGDMA_XFER_POLL (0: only with the flag)");
+
 static int sgdma_irq_mode;
 module_param_named(irq_mode, sgdma_irq_mode, int, 0444);
 MODULE_PARM_DESC(irq_mode, "0 best available, 1 INTx only, 2 MSI only, 3 MSI-X only");
@@ -215,6 +228,70 @@ static ssize_t escalations_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(escalations);
 
+static ssize_t completions_irq_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sgdma_stat_show(buf, &sdev->stats.completions_irq);
+}
+static DEVICE_ATTR_RO(completions_irq);
+
+static ssize_t irq_reaps_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sgdma_stat_show(buf, &sdev->stats.irq_reaps);
+}
+static DEVICE_ATTR_RO(irq_reaps);
+
+static ssize_t completions_polled_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sgdma_stat_show(buf, &sdev->stats.completions_polled);
+}
+static DEVICE_ATTR_RO(completions_polled);
+
+static ssize_t ring_entries_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", sdev->lim.ring_entries);
+}
+static DEVICE_ATTR_RO(ring_entries);
+
+static ssize_t inflight_max_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&sdev->stats.inflight_max));
+}
+
+/* Only 0 may be written: it starts the high-water mark again. */
+static ssize_t inflight_max_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct sgdma_dev *sdev = dev_get_drvdata(dev);
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val)
+		return -EINVAL;
+	atomic_set(&sdev->stats.inflight_max, 0);
+	return count;
+}
+static DEVICE_ATTR_RW(inflight_max);
+
 static ssize_t irq_mode_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -243,6 +320,11 @@ static struct attribute *sgdma_attrs[] = {
 	&dev_attr_pages_leaked.attr,
 	&dev_attr_escalations.attr,
 	&dev_attr_irq_mode.attr,
+	&dev_attr_ring_entries.attr,
+	&dev_attr_inflight_max.attr,
+	&dev_attr_completions_irq.attr,
+	&dev_attr_irq_reaps.attr,
+	&dev_attr_completions_polled.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(sgdma);

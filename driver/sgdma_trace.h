@@ -46,6 +46,19 @@ TRACE_EVENT(sgdma_map,
 		      __entry->nents, __entry->dma_nents, __entry->dir)
 );
 
+TRACE_EVENT(sgdma_reap,
+	    TP_PROTO(int minor, unsigned int chan, unsigned int n),
+	    TP_ARGS(minor, chan, n),
+	    TP_STRUCT__entry(__field(int, minor)
+			     __field(unsigned int, chan)
+			     __field(unsigned int, n)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->chan = chan;
+			   __entry->n = n;),
+	    TP_printk("sgdma%d chan=%u completions=%u", __entry->minor,
+		      __entry->chan, __entry->n)
+);
+
 TRACE_EVENT(sgdma_submit,
 	    TP_PROTO(int minor, unsigned int chan, u32 index, u64 cookie,
 		     u8 opcode, u8 flags, u32 len, u32 src_n, u32 dst_n),

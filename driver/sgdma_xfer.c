@@ -10,7 +10,11 @@
  * Pinned path: the user pages themselves are pinned, described by a
  * scatter-gather table, mapped, and handed to the device as segment
  * lists, at most SGDMA_PIN_CHUNK (and what one list describes) per side and
- * descriptor, so one call never pins more than that at a time.
+ * descriptor. The pieces are pipelined: up to SGDMA_PIN_DEPTH (4) of them
+ * are pinned, mapped and in flight on one channel at once, the next piece
+ * pinned and mapped while the device moves the earlier ones, and each is
+ * synced, unmapped and unpinned as it completes (in order). So one call
+ * never pins more than 4 * SGDMA_PIN_CHUNK (8 MiB) per side at a time.
  *
  * Both map with explicit ownership transfers: dma_sync_*_for_device()
  * before the device reads or writes a buffer, dma_sync_*_for_cpu() after
@@ -33,9 +37,11 @@
  * descriptor's worth of work takes the device and a channel only for the
  * copy into or out of the bounce buffer (with page faults disabled, after
  * the pages were faulted in without locks; a page gone by then sends the
- * piece through kernel memory), or the mapping of pages pinned without
- * locks, the run and the unmap. A device removed meanwhile fails the next
- * piece with -ENODEV.
+ * piece through kernel memory). The pinned path holds them while pieces
+ * are in flight and pins the next piece with FOLL_NOFAULT meanwhile; a
+ * pin that would need a fault drains the pipeline, lets go of the device
+ * and pins that piece with faults allowed, nothing held. A device removed
+ * meanwhile fails the next piece with -ENODEV.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -73,6 +79,31 @@ static void sgdma_unhold(struct sgdma_chan *chan)
 
 	sgdma_chan_put(chan);
 	sgdma_put_live(sdev);
+}
+
+/*
+ * Run one descriptor on a held channel: @flags are the caller's
+ * SGDMA_XFER_* (CRC, POLL); *@crc, if not NULL, gets the device's CRC.
+ */
+static int sgdma_run(struct sgdma_chan *chan, u32 flags, u8 opcode,
+		     struct sgdma_side *src, u64 card_src,
+		     struct sgdma_side *dst, u64 card_dst, u32 len, u32 *crc)
+{
+	struct sgdma_desc d = {
+		.opcode = opcode,
+		.want_crc = flags & SGDMA_XFER_CRC,
+		.poll = sgdma_want_poll(flags, len),
+		.src = src,
+		.card_src = card_src,
+		.dst = dst,
+		.card_dst = card_dst,
+		.len = len,
+	};
+	int ret = sgdma_chan_run(chan, &d);
+
+	if (!ret && crc)
+		*crc = d.crc;
+	return ret;
 }
 
 /* ---- copy path ---- */
@@ -165,29 +196,29 @@ static u32 sgdma_window_crc(struct sgdma_chan *chan,
 
 /* Card memory -> bounce buffer; the piece is then at bounce + w->head. */
 static int sgdma_c2h_piece(struct sgdma_chan *chan, u64 off, u32 n,
-			   struct sgdma_window *w, bool want_crc, u32 *crc)
+			   struct sgdma_window *w, u32 flags, u32 *crc)
 {
 	struct sgdma_side side;
 	int ret;
 
 	sgdma_window(&chan->sdev->lim, off, n, w);
-	ret = sgdma_bounce_side(chan, &side, &chan->dst, 0, w->len);
+	ret = sgdma_bounce_side(chan, &side, &chan->dst[0], 0, w->len);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, w->len, DMA_FROM_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_C2H, want_crc, NULL, w->start,
-			     &side, 0, w->len, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_C2H, NULL, w->start, &side, 0,
+			w->len, crc);
 	sgdma_bounce_for_cpu(chan, 0, w->len, DMA_FROM_DEVICE);
 	if (ret)
 		return ret;
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_window_crc(chan, w, n, *crc);
 	return 0;
 }
 
 /* User -> bounce buffer -> card memory. */
 static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
-			   u64 off, u32 n, bool want_crc, u32 *crc)
+			   u64 off, u32 n, u32 flags, u32 *crc)
 {
 	struct sgdma_window w;
 	struct sgdma_side side;
@@ -196,7 +227,7 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 	sgdma_window(&chan->sdev->lim, off, n, &w);
 	if (w.len != n) {
 		/* Read the window first: its padding is written back as is. */
-		ret = sgdma_c2h_piece(chan, w.start, w.len, &w, false, NULL);
+		ret = sgdma_c2h_piece(chan, w.start, w.len, &w, 0, NULL);
 		if (ret)
 			return ret;
 		sgdma_window(&chan->sdev->lim, off, n, &w);
@@ -205,27 +236,27 @@ static int sgdma_h2c_piece(struct sgdma_chan *chan, struct iov_iter *from,
 	if (ret)
 		return ret;
 
-	ret = sgdma_bounce_side(chan, &side, &chan->src, 0, w.len);
+	ret = sgdma_bounce_side(chan, &side, &chan->src[0], 0, w.len);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, w.len, DMA_TO_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_H2C, want_crc, &side, 0, NULL,
-			     w.start, w.len, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_H2C, &side, 0, NULL, w.start,
+			w.len, crc);
 	if (ret)
 		return ret;
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_window_crc(chan, &w, n, *crc);
 	return 0;
 }
 
 /* Card memory -> bounce buffer -> user. */
 static int sgdma_c2h_user_piece(struct sgdma_chan *chan, struct iov_iter *to,
-				u64 off, u32 n, bool want_crc, u32 *crc)
+				u64 off, u32 n, u32 flags, u32 *crc)
 {
 	struct sgdma_window w;
 	int ret;
 
-	ret = sgdma_c2h_piece(chan, off, n, &w, want_crc, crc);
+	ret = sgdma_c2h_piece(chan, off, n, &w, flags, crc);
 	if (ret)
 		return ret;
 	return sgdma_copy_out(chan->bounce + w.head, n, to);
@@ -233,7 +264,7 @@ static int sgdma_c2h_user_piece(struct sgdma_chan *chan, struct iov_iter *to,
 
 /* User -> bounce (first half) -> device -> bounce (second half) -> user. */
 static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
-			   struct iov_iter *to, u32 n, bool want_crc, u32 *crc)
+			   struct iov_iter *to, u32 n, u32 flags, u32 *crc)
 {
 	const struct sgdma_limits *lim = &chan->sdev->lim;
 	u32 half = lim->bounce_size / 2;
@@ -247,15 +278,15 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 		return ret;
 	memset(src + n, 0, npad - n);
 
-	ret = sgdma_bounce_side(chan, &sside, &chan->src, 0, npad);
+	ret = sgdma_bounce_side(chan, &sside, &chan->src[0], 0, npad);
 	if (!ret)
-		ret = sgdma_bounce_side(chan, &dside, &chan->dst, half, npad);
+		ret = sgdma_bounce_side(chan, &dside, &chan->dst[0], half, npad);
 	if (ret)
 		return ret;
 	sgdma_bounce_for_device(chan, 0, npad, DMA_TO_DEVICE);
 	sgdma_bounce_for_device(chan, half, npad, DMA_FROM_DEVICE);
-	ret = sgdma_chan_run(chan, SGDMA_OP_H2H, want_crc, &sside, 0, &dside,
-			     0, npad, crc);
+	ret = sgdma_run(chan, flags, SGDMA_OP_H2H, &sside, 0, &dside, 0, npad,
+			crc);
 	sgdma_bounce_for_cpu(chan, half, npad, DMA_FROM_DEVICE);
 	if (ret)
 		return ret;
@@ -265,7 +296,7 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 		iov_iter_revert(from, n);
 		return ret;
 	}
-	if (want_crc)
+	if (flags & SGDMA_XFER_CRC)
 		*crc = sgdma_crc32c_strip(*crc, NULL, 0, n, src + n, npad - n);
 	return 0;
 }
@@ -279,7 +310,7 @@ static int sgdma_h2h_piece(struct sgdma_chan *chan, struct iov_iter *from,
 static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 				 unsigned int op, struct iov_iter *from,
 				 struct iov_iter *to, u64 off, u32 n,
-				 bool want_crc, u32 *crc)
+				 u32 flags, u32 *crc)
 {
 	struct sgdma_chan *chan;
 	int ret;
@@ -292,11 +323,11 @@ static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 	if (IS_ERR(chan))
 		return PTR_ERR(chan);
 	if (op == SGDMA_OP_H2C)
-		ret = sgdma_h2c_piece(chan, from, off, n, want_crc, crc);
+		ret = sgdma_h2c_piece(chan, from, off, n, flags, crc);
 	else if (op == SGDMA_OP_C2H)
-		ret = sgdma_c2h_user_piece(chan, to, off, n, want_crc, crc);
+		ret = sgdma_c2h_user_piece(chan, to, off, n, flags, crc);
 	else
-		ret = sgdma_h2h_piece(chan, from, to, n, want_crc, crc);
+		ret = sgdma_h2h_piece(chan, from, to, n, flags, crc);
 	sgdma_unhold(chan);
 	return ret;
 }
@@ -310,7 +341,7 @@ static int sgdma_copy_piece_held(struct sgdma_dev *sdev, int channel,
 static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 			    unsigned int op, struct iov_iter *from,
 			    struct iov_iter *to, u64 off, u32 n,
-			    bool want_crc, u32 *crc)
+			    u32 flags, u32 *crc)
 {
 	struct iov_iter kfrom, kto;
 	struct kvec ksrc, kdst;
@@ -318,7 +349,7 @@ static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 	int ret;
 
 	ret = sgdma_copy_piece_held(sdev, channel, op, from, to, off, n,
-				    want_crc, crc);
+				    flags, crc);
 	if (ret != -EAGAIN)
 		return ret;
 
@@ -334,7 +365,7 @@ static int sgdma_copy_piece(struct sgdma_dev *sdev, int channel,
 		goto out;
 	}
 	ret = sgdma_copy_piece_held(sdev, channel, op, from ? &kfrom : NULL,
-				    to ? &kto : NULL, off, n, want_crc, crc);
+				    to ? &kto : NULL, off, n, flags, crc);
 	/* Kernel memory is always there. */
 	if (WARN_ON_ONCE(ret == -EAGAIN))
 		ret = -EFAULT;
@@ -353,7 +384,7 @@ out:
 static int sgdma_copy_run(struct sgdma_dev *sdev, int channel,
 			  unsigned int op, struct iov_iter *from,
 			  struct iov_iter *to, u64 off, u64 len,
-			  bool want_crc, u32 *crc, u64 *done)
+			  u32 flags, u32 *crc, u64 *done)
 {
 	const struct sgdma_limits *lim = &sdev->lim;
 	u32 chunk = op == SGDMA_OP_H2H ? lim->copy_half : lim->copy_chunk;
@@ -367,10 +398,10 @@ static int sgdma_copy_run(struct sgdma_dev *sdev, int channel,
 		u32 n = min_t(u64, len - *done, chunk);
 
 		ret = sgdma_copy_piece(sdev, channel, op, from, to,
-				       off + *done, n, want_crc, &piece_crc);
+				       off + *done, n, flags, &piece_crc);
 		if (ret)
 			return ret;
-		if (want_crc)
+		if (flags & SGDMA_XFER_CRC)
 			*crc = sgdma_crc32c_combine(*crc, piece_crc, n);
 		*done += n;
 	}
@@ -392,8 +423,8 @@ static int sgdma_xfer_copy(struct sgdma_dev *sdev, struct sgdma_req *req)
 		to = &dst;
 	}
 	return sgdma_copy_run(sdev, req->channel, req->op, from, to,
-			      req->card_offset, req->len,
-			      req->flags & SGDMA_XFER_CRC, &req->crc, &done);
+			      req->card_offset, req->len, req->flags, &req->crc,
+			      &done);
 }
 
 /**
@@ -413,7 +444,7 @@ ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 
 	ret = sgdma_copy_run(sdev, -1, to_card ? SGDMA_OP_H2C : SGDMA_OP_C2H,
 			     to_card ? iter : NULL, to_card ? NULL : iter,
-			     card_offset, iov_iter_count(iter), false, NULL,
+			     card_offset, iov_iter_count(iter), 0, NULL,
 			     &done);
 	return done ? done : ret;
 }
@@ -511,9 +542,13 @@ static void sgdma_pinned_unpin(struct sgdma_pinned *p)
 	p->npages = 0;
 }
 
-/* Pin @len bytes from @pos on, one table per iovec piece; no lock held. */
+/*
+ * Pin @len bytes from @pos on, one table per iovec piece. @gup: 0 with no
+ * lock held, or FOLL_NOFAULT with the device held: a page that would need
+ * a fault then makes the pin short, -EAGAIN.
+ */
 static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
-			   u64 len)
+			   u64 len, unsigned int gup)
 {
 	const struct sgdma_limits *lim = &p->sdev->lim;
 	bool write = p->dir == DMA_FROM_DEVICE;
@@ -542,7 +577,7 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 			return -EIO;
 
 		got = pin_user_pages_fast(uaddr & PAGE_MASK, np,
-					  write ? FOLL_WRITE : 0,
+					  gup | (write ? FOLL_WRITE : 0),
 					  p->pages + p->npages);
 		if (got > 0) {
 			p->npages += got;
@@ -550,6 +585,8 @@ static int sgdma_pin_chunk(struct sgdma_pinned *p, struct sgdma_iov_pos *pos,
 		}
 		trace_sgdma_pin(p->sdev->minor, uaddr, max(got, 0), write);
 		/* A short pin: the caller releases what was pinned. */
+		if (got != np && (gup & FOLL_NOFAULT))
+			return -EAGAIN;
 		if (got != np)
 			return got < 0 ? got : -EFAULT;
 
@@ -636,56 +673,6 @@ static void sgdma_pinned_free(struct sgdma_pinned *p)
 	kvfree(p->sgts);
 }
 
-/*
- * One descriptor's worth of a pinned transfer: pin without locks; map,
- * run and unmap with the device and a channel held; unpin.
- */
-static int sgdma_pinned_chunk(struct sgdma_dev *sdev, struct sgdma_req *req,
-			      struct sgdma_pinned *ps, struct sgdma_iov_pos *spos,
-			      struct sgdma_pinned *pd, struct sgdma_iov_pos *dpos,
-			      u64 done, u32 n, u32 *crc)
-{
-	bool want_crc = req->flags & SGDMA_XFER_CRC, leak;
-	struct sgdma_side sside, dside;
-	struct sgdma_chan *chan;
-	int ret = 0;
-
-	if (ps)
-		ret = sgdma_pin_chunk(ps, spos, n);
-	if (!ret && pd)
-		ret = sgdma_pin_chunk(pd, dpos, n);
-	chan = ret ? ERR_PTR(ret) : sgdma_hold(sdev, req->channel);
-	if (IS_ERR(chan)) {
-		ret = PTR_ERR(chan);
-		goto unpin;
-	}
-
-	if (ps)
-		ret = sgdma_pin_map(ps, &sside, &chan->src);
-	if (!ret && pd)
-		ret = sgdma_pin_map(pd, &dside, &chan->dst);
-	if (!ret) {
-		ret = sgdma_chan_run(chan, req->op, want_crc,
-				     ps ? &sside : NULL, req->card_offset + done,
-				     pd ? &dside : NULL, req->card_offset + done,
-				     n, crc);
-		if (pd && !chan->abandoned)
-			sgdma_pin_for_cpu(pd);
-	}
-	leak = chan->abandoned;
-	if (ps)
-		sgdma_pinned_unmap(ps, leak);
-	if (pd)
-		sgdma_pinned_unmap(pd, leak);
-	sgdma_unhold(chan);
-unpin:
-	if (ps)
-		sgdma_pinned_unpin(ps);
-	if (pd)
-		sgdma_pinned_unpin(pd);
-	return ret;
-}
-
 /* Longest table entry the device and the DMA layer take (sgdma_sg_max()). */
 static int sgdma_pin_max_segment(struct sgdma_dev *sdev, u64 *max)
 {
@@ -698,47 +685,317 @@ static int sgdma_pin_max_segment(struct sgdma_dev *sdev, u64 *max)
 	return 0;
 }
 
-static int sgdma_xfer_pinned(struct sgdma_dev *sdev, struct sgdma_req *req)
+/*
+ * The pinned path's pipeline: up to SGDMA_PIN_DEPTH pieces of
+ * SGDMA_PIN_CHUNK per side pinned, mapped and in flight at once on one
+ * channel, so that pinning and mapping the next piece overlaps the device
+ * moving the earlier ones.
+ */
+#define SGDMA_PIN_DEPTH	4
+
+/**
+ * struct sgdma_pinpiece - one descriptor's worth of a pinned transfer
+ * @src: its source pages (H2C, H2H)
+ * @dst: its destination pages (C2H, H2H)
+ * @sside: @src as the device sees it
+ * @dside: @dst likewise
+ * @d: the descriptor
+ * @done: bytes of the transfer before it
+ */
+struct sgdma_pinpiece {
+	struct sgdma_pinned src;
+	struct sgdma_pinned dst;
+	struct sgdma_side sside;
+	struct sgdma_side dside;
+	struct sgdma_desc d;
+	u64 done;
+};
+
+/**
+ * struct sgdma_pipe - a pinned transfer in progress
+ * @sdev: the device
+ * @req: the request
+ * @chan: the channel, with the device, while held; else NULL
+ * @pieces: ring of pieces; @first to @next (free-running) are in flight
+ * @first: oldest piece in flight
+ * @next: next piece to post
+ * @spos: where pinning of the source stands
+ * @dpos: where pinning of the destination stands
+ * @posted: bytes posted
+ * @cap: most bytes per piece
+ */
+struct sgdma_pipe {
+	struct sgdma_dev *sdev;
+	struct sgdma_req *req;
+	struct sgdma_chan *chan;
+	struct sgdma_pinpiece *pieces;
+	unsigned int first;
+	unsigned int next;
+	struct sgdma_iov_pos spos;
+	struct sgdma_iov_pos dpos;
+	u64 posted;
+	u64 cap;
+};
+
+static bool sgdma_pipe_src(const struct sgdma_pipe *pp)
 {
-	const struct sgdma_limits *lim = &sdev->lim;
-	struct sgdma_iov_pos spos = { req->src, req->nr_src };
-	struct sgdma_iov_pos dpos = { req->dst, req->nr_dst };
-	struct sgdma_pinned src = { }, dst = { };
-	struct sgdma_pinned *ps = NULL, *pd = NULL;
-	u64 done = 0, cap, max_segment;
+	return pp->req->op != SGDMA_OP_C2H;
+}
+
+static bool sgdma_pipe_dst(const struct sgdma_pipe *pp)
+{
+	return pp->req->op != SGDMA_OP_H2C;
+}
+
+/* Release a piece's pages: unmapped (or leaked) already, or never mapped. */
+static void sgdma_piece_unpin(struct sgdma_pinpiece *p)
+{
+	sgdma_pinned_unpin(&p->src);
+	sgdma_pinned_unpin(&p->dst);
+}
+
+/*
+ * The device is done with a piece (completed, or the channel stopped):
+ * give its pages back to the CPU, unmap and unpin them. @leak: the channel
+ * would not stop and may still access them.
+ */
+static void sgdma_piece_finish(struct sgdma_pinpiece *p, bool leak)
+{
+	/* A side the transfer does not have was never set up. */
+	if (p->dst.sdev && !leak)
+		sgdma_pin_for_cpu(&p->dst);
+	if (p->src.sdev)
+		sgdma_pinned_unmap(&p->src, leak);
+	if (p->dst.sdev)
+		sgdma_pinned_unmap(&p->dst, leak);
+	sgdma_piece_unpin(p);
+}
+
+/*
+ * Pin the next @n bytes into @p. On failure nothing stays pinned and
+ * the positions are where they were.
+ */
+static int sgdma_pipe_pin(struct sgdma_pipe *pp, struct sgdma_pinpiece *p,
+			  u64 n, unsigned int gup)
+{
+	struct sgdma_iov_pos spos = pp->spos, dpos = pp->dpos;
+	int ret = 0;
+
+	if (sgdma_pipe_src(pp))
+		ret = sgdma_pin_chunk(&p->src, &pp->spos, n, gup);
+	if (!ret && sgdma_pipe_dst(pp))
+		ret = sgdma_pin_chunk(&p->dst, &pp->dpos, n, gup);
+	if (ret) {
+		sgdma_piece_unpin(p);
+		pp->spos = spos;
+		pp->dpos = dpos;
+	}
+	return ret;
+}
+
+/* Wait for the oldest piece in flight and release it. */
+static int sgdma_pipe_complete(struct sgdma_pipe *pp)
+{
+	struct sgdma_pinpiece *p = &pp->pieces[pp->first % SGDMA_PIN_DEPTH];
 	int ret;
 
-	cap = ALIGN_DOWN(min_t(u64, lim->max_desc_len,
-			       (u64)lim->pin_pages * PAGE_SIZE), lim->seg_align);
+	ret = sgdma_chan_wait(pp->chan, &p->d);
+	if (ret)
+		return ret;
+	sgdma_piece_finish(p, false);
+	if (pp->req->flags & SGDMA_XFER_CRC)
+		pp->req->crc = sgdma_crc32c_combine(pp->req->crc, p->d.crc,
+						    p->d.len);
+	pp->first++;
+	return 0;
+}
+
+/*
+ * End the pipeline: what is still in flight is stopped (the channel
+ * verified stopped) and released, then the device and channel go.
+ */
+static void sgdma_pipe_end(struct sgdma_pipe *pp, int err)
+{
+	bool leak;
+
+	if (!pp->chan)
+		return;
+	if (pp->first != pp->next)
+		sgdma_chan_cancel(pp->chan, err);
+	leak = pp->chan->abandoned;
+	for (; pp->first != pp->next; pp->first++)
+		sgdma_piece_finish(&pp->pieces[pp->first % SGDMA_PIN_DEPTH],
+				   leak);
+	sgdma_unhold(pp->chan);
+	pp->chan = NULL;
+}
+
+/* Everything in flight completes, then the device and channel go. */
+static int sgdma_pipe_drain(struct sgdma_pipe *pp)
+{
+	int ret = 0;
+
+	while (!ret && pp->first != pp->next)
+		ret = sgdma_pipe_complete(pp);
+	sgdma_pipe_end(pp, ret);
+	return ret;
+}
+
+/*
+ * Pin the next piece. With the device held, no page may be faulted in:
+ * a pin that would need a fault drains the pipeline and lets go of the
+ * device, and the piece is pinned again with faults allowed, nothing
+ * held; then the device and a channel are taken again.
+ */
+static int sgdma_pipe_pin_next(struct sgdma_pipe *pp, struct sgdma_pinpiece *p,
+			       u64 n)
+{
+	int ret;
+
+	if (pp->chan) {
+		ret = sgdma_pipe_pin(pp, p, n, FOLL_NOFAULT);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = sgdma_pipe_drain(pp);
+		if (ret)
+			return ret;
+	}
+	ret = sgdma_pipe_pin(pp, p, n, 0);
+	if (ret)
+		return ret;
+	pp->chan = sgdma_hold(pp->sdev, pp->req->channel);
+	if (IS_ERR(pp->chan)) {
+		ret = PTR_ERR(pp->chan);
+		pp->chan = NULL;
+		sgdma_piece_unpin(p);
+	}
+	return ret;
+}
+
+/* Map a pinned piece into list set @set of the channel and post it. */
+static int sgdma_pipe_post(struct sgdma_pipe *pp, struct sgdma_pinpiece *p,
+			   unsigned int set, u64 n)
+{
+	struct sgdma_chan *chan = pp->chan;
+	struct sgdma_req *req = pp->req;
+	int ret;
+
+	ret = sgdma_chan_lists(chan, set);
+	if (!ret && sgdma_pipe_src(pp))
+		ret = sgdma_pin_map(&p->src, &p->sside, &chan->src[set]);
+	if (!ret && sgdma_pipe_dst(pp))
+		ret = sgdma_pin_map(&p->dst, &p->dside, &chan->dst[set]);
+	if (ret)
+		return ret;
+	p->done = pp->posted;
+	p->d = (struct sgdma_desc){
+		.opcode = req->op,
+		.want_crc = req->flags & SGDMA_XFER_CRC,
+		.poll = sgdma_want_poll(req->flags, n),
+		.src = sgdma_pipe_src(pp) ? &p->sside : NULL,
+		.card_src = req->card_offset + p->done,
+		.dst = sgdma_pipe_dst(pp) ? &p->dside : NULL,
+		.card_dst = req->card_offset + p->done,
+		.len = n,
+	};
+	return sgdma_chan_post(chan, &p->d);
+}
+
+/* Pin, map and post the next piece of the transfer. */
+static int sgdma_pipe_add(struct sgdma_pipe *pp)
+{
+	const struct sgdma_limits *lim = &pp->sdev->lim;
+	unsigned int set = pp->next % SGDMA_PIN_DEPTH;
+	struct sgdma_pinpiece *p = &pp->pieces[set];
+	u64 n = min(pp->req->len - pp->posted, pp->cap);
+	int ret;
+
+	if (sgdma_pipe_src(pp))
+		n = sgdma_iov_span(&pp->spos, n, lim->pin_pages);
+	if (sgdma_pipe_dst(pp))
+		n = sgdma_iov_span(&pp->dpos, n, lim->pin_pages);
+	ret = sgdma_pipe_pin_next(pp, p, n);
+	if (ret)
+		return ret;
+	ret = sgdma_pipe_post(pp, p, set, n);
+	if (ret) {
+		/* Never handed to the device. */
+		sgdma_piece_finish(p, false);
+		return ret;
+	}
+	pp->posted += n;
+	pp->next++;
+	return 0;
+}
+
+/* Whether another piece can go in flight now. */
+static bool sgdma_pipe_room(const struct sgdma_pipe *pp)
+{
+	return pp->posted < pp->req->len &&
+	       pp->next - pp->first < SGDMA_PIN_DEPTH &&
+	       (!pp->chan || sgdma_chan_depth(pp->chan));
+}
+
+static int sgdma_pipe_init(struct sgdma_dev *sdev, struct sgdma_pipe *pp)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	u64 max_segment;
+	unsigned int i;
+	int ret;
+
+	pp->cap = ALIGN_DOWN(min_t(u64, lim->max_desc_len,
+				   (u64)lim->pin_pages * PAGE_SIZE),
+			     lim->seg_align);
 	ret = sgdma_pin_max_segment(sdev, &max_segment);
-	if (!ret && req->op != SGDMA_OP_C2H) {
-		ps = &src;
-		ret = sgdma_pinned_alloc(sdev, ps, DMA_TO_DEVICE, max_segment);
+	if (ret)
+		return ret;
+	pp->pieces = kcalloc(SGDMA_PIN_DEPTH, sizeof(*pp->pieces), GFP_KERNEL);
+	if (!pp->pieces)
+		return -ENOMEM;
+	for (i = 0; !ret && i < SGDMA_PIN_DEPTH; i++) {
+		struct sgdma_pinpiece *p = &pp->pieces[i];
+
+		if (sgdma_pipe_src(pp))
+			ret = sgdma_pinned_alloc(sdev, &p->src, DMA_TO_DEVICE,
+						 max_segment);
+		if (!ret && sgdma_pipe_dst(pp))
+			ret = sgdma_pinned_alloc(sdev, &p->dst,
+						 DMA_FROM_DEVICE, max_segment);
 	}
-	if (!ret && req->op != SGDMA_OP_H2C) {
-		pd = &dst;
-		ret = sgdma_pinned_alloc(sdev, pd, DMA_FROM_DEVICE,
-					 max_segment);
+	return ret;
+}
+
+static void sgdma_pipe_free(struct sgdma_pipe *pp)
+{
+	unsigned int i;
+
+	for (i = 0; pp->pieces && i < SGDMA_PIN_DEPTH; i++) {
+		sgdma_pinned_free(&pp->pieces[i].src);
+		sgdma_pinned_free(&pp->pieces[i].dst);
 	}
+	kfree(pp->pieces);
+}
+
+static int sgdma_xfer_pinned(struct sgdma_dev *sdev, struct sgdma_req *req)
+{
+	struct sgdma_pipe pp = {
+		.sdev = sdev,
+		.req = req,
+		.spos = { req->src, req->nr_src },
+		.dpos = { req->dst, req->nr_dst },
+	};
+	int ret;
 
 	req->crc = 0;
-	while (!ret && done < req->len) {
-		u64 n = min(req->len - done, cap);
-		u32 piece_crc = 0;
-
-		if (ps)
-			n = sgdma_iov_span(&spos, n, lim->pin_pages);
-		if (pd)
-			n = sgdma_iov_span(&dpos, n, lim->pin_pages);
-		ret = sgdma_pinned_chunk(sdev, req, ps, &spos, pd, &dpos, done,
-					 n, &piece_crc);
-		if (!ret && (req->flags & SGDMA_XFER_CRC))
-			req->crc = sgdma_crc32c_combine(req->crc, piece_crc, n);
-		done += n;
+	ret = sgdma_pipe_init(sdev, &pp);
+	while (!ret && (pp.posted < req->len || pp.first != pp.next)) {
+		if (sgdma_pipe_room(&pp))
+			ret = sgdma_pipe_add(&pp);
+		else
+			ret = sgdma_pipe_complete(&pp);
 	}
-
-	sgdma_pinned_free(&src);
-	sgdma_pinned_free(&dst);
+	sgdma_pipe_end(&pp, ret);
+	sgdma_pipe_free(&pp);
 	return ret;
 }
 

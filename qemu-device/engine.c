@@ -88,6 +88,15 @@ bool sgdma_dma_rw(SgdmaState *s, AddressSpace *as, uint64_t addr,
                 MEMTXATTRS_UNSPECIFIED);
 
             own = memory_region_owner(mr) == OBJECT(s);
+            /*
+             * An IOMMU that refuses the access returns no RAM and leaves
+             * plen as it was: the access would go on, past the refused
+             * page, into the next mapped one. Not RAM: one page at most.
+             */
+            if (!memory_region_is_ram(mr) && !memory_region_is_romd(mr)) {
+                plen = MIN(plen, SGDMA_FAULT_GRANULE -
+                           ((addr + off) & (SGDMA_FAULT_GRANULE - 1)));
+            }
         }
         if (own) {
             qemu_log_mask(LOG_GUEST_ERROR, "sgdma: DMA at 0x%" PRIx64
@@ -107,9 +116,8 @@ bool sgdma_dma_rw(SgdmaState *s, AddressSpace *as, uint64_t addr,
  * A descriptor, list or completion access: as data, but a failure is
  * reported as @fault_status.
  */
-static bool sgdma_dma_struct(SgdmaState *s, uint64_t addr, void *buf,
-                             uint64_t len, DMADirection dir, int fault_status,
-                             SgdmaErr *err)
+bool sgdma_dma_struct(SgdmaState *s, uint64_t addr, void *buf, uint64_t len,
+                      DMADirection dir, int fault_status, SgdmaErr *err)
 {
     uint64_t moved;
 
@@ -381,11 +389,13 @@ void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch)
     ch->pattern = keep.pattern;
     ch->pf_cache = keep.pf_cache;
     ch->pf_size = keep.pf_size;
+    ch->own_hash = keep.own_hash;
+    ch->own_size = keep.own_size;
     s->int_status &= ~BIT(sgdma_chan_index(s, ch));
     sgdma_update_intx(s);
 }
 
-static uint64_t sgdma_desc_addr(SgdmaChannel *ch, uint32_t index)
+uint64_t sgdma_desc_addr(SgdmaChannel *ch, uint32_t index)
 {
     return ch->ring + (uint64_t)(index & (ch->ring_size - 1)) *
            SGDMA_DESC_SIZE;
@@ -425,10 +435,15 @@ void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch)
     }
 }
 
-/* Completion (spec 5.3): body first, then DONE, then HEAD, then the irq. */
+/*
+ * Completion (spec 5.3): body first, then DONE, then HEAD, then the irq.
+ * A success is posted only if the slot still holds what was handed over.
+ */
 static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
-                           const SgdmaErr *err)
+                           const SgdmaErr *result)
 {
+    const SgdmaErr *err = result;
+    SgdmaErr owned;
     uint8_t c[SGDMA_COMPL_SIZE] = { 0 };
     uint32_t index = ch->head;
     uint64_t addr = ch->compl +
@@ -437,6 +452,9 @@ static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
     uint32_t crc = 0;
     SgdmaErr werr;
 
+    if (result->status == SGDMA_ST_OK && !sgdma_own_check(s, ch, &owned)) {
+        err = &owned;
+    }
     if ((ch->flags & SGDMA_DESC_F_CRC) && err->status == SGDMA_ST_OK) {
         crc = ch->crc;
     }
@@ -473,6 +491,7 @@ static void sgdma_complete(SgdmaState *s, SgdmaChannel *ch,
         sgdma_chan_halt(s, ch, &werr);
         return;
     }
+    sgdma_perf_posted(s, ch);
     ch->head++;
     ch->busy = false;
     sgdma_prefetch(s, ch);
@@ -628,7 +647,12 @@ static void sgdma_start(SgdmaState *s, SgdmaChannel *ch)
     ch->crc = 0;                /* the CRC of nothing, in final form */
     ch->cookie = 0;
     ch->flags = 0;
+    sgdma_perf_start(ch, ch->head);
 
+    if (!sgdma_own_check(s, ch, &err)) {
+        sgdma_complete(s, ch, &err);
+        return;
+    }
     if (s->desc_prefetch && (int32_t)(ch->pf_next - ch->head) > 0) {
         d = ch->pf_cache + (ch->head % s->desc_prefetch) * SGDMA_DESC_SIZE;
     } else if (!sgdma_dma_struct(s, addr, buf, sizeof(buf),
@@ -691,12 +715,18 @@ static bool sgdma_step(SgdmaState *s, SgdmaChannel *ch, uint64_t budget,
         }
         n = MIN(MIN(n, SGDMA_BOUNCE_SIZE),
                 MIN(ch->src.seg_left, ch->dst.seg_left));
-        buf = s->bounce;
-        ok = sgdma_host_rw(s, ch, ch->src.seg_addr, buf, n,
-                           DMA_DIRECTION_TO_DEVICE, &got, err);
-        if (ok) {
-            ok = sgdma_host_rw(s, ch, ch->dst.seg_addr, buf, n,
-                               DMA_DIRECTION_FROM_DEVICE, moved, err);
+        *moved = sgdma_h2h_direct(s, ch, n, ch->flags & SGDMA_DESC_F_CRC ?
+                                  &ch->crc : NULL);
+        ok = true;
+        buf = NULL;             /* checksummed already, if moved */
+        if (!*moved) {
+            buf = s->bounce;
+            ok = sgdma_host_rw(s, ch, ch->src.seg_addr, buf, n,
+                               DMA_DIRECTION_TO_DEVICE, &got, err);
+            if (ok) {
+                ok = sgdma_host_rw(s, ch, ch->dst.seg_addr, buf, n,
+                                   DMA_DIRECTION_FROM_DEVICE, moved, err);
+            }
         }
         sgdma_side_advance(&ch->src, *moved);
         sgdma_side_advance(&ch->dst, *moved);
@@ -720,7 +750,7 @@ static bool sgdma_step(SgdmaState *s, SgdmaChannel *ch, uint64_t budget,
         ch->done += *moved;
         return ok;
     }
-    if (ch->flags & SGDMA_DESC_F_CRC) {
+    if ((ch->flags & SGDMA_DESC_F_CRC) && buf) {
         /* QEMU's crc32c() takes the raw state and returns the final form */
         ch->crc = crc32c(ch->crc ^ 0xffffffff, buf, *moved);
     }
@@ -793,6 +823,7 @@ void sgdma_bh(void *opaque)
     bool more = false;
     unsigned i;
 
+    s->perf_bh_runs++;
     for (i = 0; i < s->channels; i++) {
         more |= sgdma_chan_run(s, &s->chan[i]);
     }

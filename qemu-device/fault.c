@@ -41,6 +41,12 @@ bool sgdma_fault_fires(SgdmaChannel *ch, unsigned mode)
     return true;
 }
 
+/* Whether @mode is armed on @ch (without counting an opportunity). */
+bool sgdma_fault_armed(SgdmaChannel *ch, unsigned mode)
+{
+    return SGDMA_FI_MODE(ch->fault) == mode;
+}
+
 /*
  * The timed faults fire on the first opportunity: returns the armed
  * time in ns if @mode is armed on @ch, which then disarms, else 0.

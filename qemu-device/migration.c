@@ -13,6 +13,14 @@
 #include "migration/vmstate.h"
 #include "sgdma.h"
 
+static int sgdma_pre_load(void *opaque)
+{
+    SgdmaState *s = opaque;
+
+    s->own_loaded = false;
+    return 0;
+}
+
 static int sgdma_post_load(void *opaque, int version_id)
 {
     SgdmaState *s = opaque;
@@ -20,6 +28,11 @@ static int sgdma_post_load(void *opaque, int version_id)
 
     for (i = 0; i < s->channels; i++) {
         SgdmaChannel *ch = &s->chan[i];
+
+        /* A stream without the slots' hashes: take them as they are. */
+        if (!s->own_loaded && sgdma_chan_runnable(ch)) {
+            sgdma_own_handover(s, ch, ch->head, ch->doorbell);
+        }
 
         /* More prefetched than the cache holds: trust none of it. */
         if (ch->pf_next - ch->head > s->desc_prefetch) {
@@ -60,6 +73,7 @@ const VMStateDescription vmstate_sgdma = {
     .name = TYPE_SGDMA,
     .version_id = 3,
     .minimum_version_id = 3,
+    .pre_load = sgdma_pre_load,
     .post_load = sgdma_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SgdmaState),
@@ -69,5 +83,9 @@ const VMStateDescription vmstate_sgdma = {
         VMSTATE_STRUCT_ARRAY(chan, SgdmaState, SGDMA_MAX_CHANNELS, 1,
                              vmstate_sgdma_chan, SgdmaChannel),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * []) {
+        &vmstate_sgdma_own,
+        NULL
     },
 };

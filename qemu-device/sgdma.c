@@ -59,6 +59,13 @@
 #define SGDMA_REG_INT_STATUS    0x038
 #define SGDMA_REG_ATC_HITS      0x03c
 #define SGDMA_REG_ATC_MISSES    0x040
+#define SGDMA_REG_PERF_CTRL     0x044
+#define SGDMA_REG_PERF_DESCS    0x048
+#define SGDMA_REG_PERF_WAIT_US  0x04c
+#define SGDMA_REG_PERF_MOVE_US  0x050
+#define SGDMA_REG_PERF_BH_RUNS  0x054
+#define SGDMA_REG_PERF_IRQS     0x058
+#define SGDMA_REG_PERF_H2H_DIRECT 0x05c
 
 #define SGDMA_ID_VALUE          0x5347444d      /* "SGDM" */
 #define SGDMA_VERSION_VALUE     0x00010000      /* 1.0 */
@@ -66,8 +73,10 @@
 #define SGDMA_CAPS_CRC32C       BIT(16)
 #define SGDMA_CAPS_SEG_LIST     BIT(17)
 #define SGDMA_CAPS_FAULT_INJECT BIT(18)
+#define SGDMA_CAPS_OWNERSHIP    BIT(19)
 
 #define SGDMA_CTRL_RESET        BIT(0)
+#define SGDMA_PERF_CTRL_CLEAR   BIT(0)
 
 /* Channel registers (spec 4.2) */
 #define SGDMA_CHAN_BASE         0x1000
@@ -102,6 +111,7 @@ void sgdma_notify(SgdmaState *s, unsigned vector)
     PCIDevice *pdev = PCI_DEVICE(s);
 
     trace_sgdma_irq(vector, s->int_status);
+    s->perf_irqs++;
     if (msix_enabled(pdev)) {
         msix_notify(pdev, vector);
     } else if (msi_enabled(pdev)) {
@@ -212,10 +222,17 @@ static void sgdma_chan_write_doorbell(SgdmaState *s, SgdmaChannel *ch,
     if (outstanding > ch->ring_size || outstanding < ch->doorbell - ch->head) {
         SgdmaErr err = { SGDMA_ST_BAD_DOORBELL, val };
 
+        trace_sgdma_bad_doorbell(sgdma_chan_index(s, ch), val,
+                                 val & (ch->ring_size - 1), ch->head,
+                                 ch->doorbell);
         qemu_log_mask(LOG_GUEST_ERROR, "sgdma: doorbell %u out of range "
                       "(head %u, size %u)\n", val, ch->head, ch->ring_size);
         sgdma_chan_halt(s, ch, &err);
         return;
+    }
+    if (val != ch->doorbell) {
+        sgdma_own_handover(s, ch, ch->doorbell, val);
+        sgdma_perf_doorbell(ch, val);
     }
     ch->doorbell = val;
     sgdma_prefetch(s, ch);
@@ -335,7 +352,8 @@ static SgdmaChannel *sgdma_chan_at(SgdmaState *s, hwaddr addr, hwaddr *reg)
 static uint32_t sgdma_caps(SgdmaState *s)
 {
     return s->channels | (s->dma_bits << 8) | SGDMA_CAPS_CRC32C |
-           SGDMA_CAPS_SEG_LIST | SGDMA_CAPS_FAULT_INJECT;
+           SGDMA_CAPS_SEG_LIST | SGDMA_CAPS_FAULT_INJECT |
+           (s->ownership_check ? SGDMA_CAPS_OWNERSHIP : 0);
 }
 
 static uint64_t sgdma_global_read(SgdmaState *s, hwaddr addr, bool *known)
@@ -376,6 +394,20 @@ static uint64_t sgdma_global_read(SgdmaState *s, hwaddr addr, bool *known)
         return s->atc_hits;
     case SGDMA_REG_ATC_MISSES:
         return s->atc_misses;
+    case SGDMA_REG_PERF_CTRL:
+        return 0;
+    case SGDMA_REG_PERF_DESCS:
+        return s->perf_descs;
+    case SGDMA_REG_PERF_WAIT_US:
+        return s->perf_wait_ns / SCALE_US;
+    case SGDMA_REG_PERF_MOVE_US:
+        return s->perf_move_ns / SCALE_US;
+    case SGDMA_REG_PERF_BH_RUNS:
+        return s->perf_bh_runs;
+    case SGDMA_REG_PERF_IRQS:
+        return s->perf_irqs;
+    case SGDMA_REG_PERF_H2H_DIRECT:
+        return s->perf_h2h_direct;
     default:
         *known = false;
         return 0;
@@ -452,6 +484,11 @@ static void sgdma_regs_write(void *opaque, hwaddr addr, uint64_t val,
         s->int_status &= ~val;
         sgdma_update_intx(s);
         break;
+    case SGDMA_REG_PERF_CTRL:
+        if (val & SGDMA_PERF_CTRL_CLEAR) {
+            sgdma_perf_clear(s);
+        }
+        break;
     default:
         sgdma_global_read(s, addr, &known);
         qemu_log_mask(LOG_GUEST_ERROR, "sgdma: write to %s register 0x%"
@@ -504,6 +541,7 @@ static void sgdma_device_reset(SgdmaState *s, bool pci_reset)
     trace_sgdma_reset();
     s->atc_hits = 0;
     s->atc_misses = 0;
+    sgdma_perf_clear(s);
     for (i = 0; i < SGDMA_MAX_CHANNELS; i++) {
         SgdmaChannel *ch = &s->chan[i];
 
@@ -621,6 +659,9 @@ static void sgdma_realize(PCIDevice *pdev, Error **errp)
                                              sgdma_pace_timer, &s->chan[i]);
         s->chan[i].pf_size = MAX(s->desc_prefetch, 1) * SGDMA_DESC_SIZE;
         s->chan[i].pf_cache = g_malloc0(s->chan[i].pf_size);
+        if (i < s->channels) {
+            sgdma_own_init(s, &s->chan[i]);
+        }
     }
     /* Guarded: DMA that reaches our own registers must not re-enter them. */
     s->bh = qemu_bh_new_guarded(sgdma_bh, s, &dev->mem_reentrancy_guard);
@@ -655,6 +696,7 @@ static void sgdma_exit(PCIDevice *pdev)
         timer_free(s->chan[i].pace_timer);
         g_free(s->chan[i].pattern);
         g_free(s->chan[i].pf_cache);
+        sgdma_own_free(&s->chan[i]);
     }
     g_free(s->bounce);
     msix_unuse_all_vectors(pdev);
@@ -689,6 +731,7 @@ static SGDMA_PROPERTY sgdma_properties[] = {
     DEFINE_PROP_UINT32("bandwidth", SgdmaState, bandwidth, 0),
     DEFINE_PROP_UINT32("latency", SgdmaState, latency, 0),
     DEFINE_PROP_BOOL("ats", SgdmaState, ats, false),
+    DEFINE_PROP_BOOL("ownership-check", SgdmaState, ownership_check, false),
     SGDMA_PROP_END_OF_LIST
 };
 

@@ -56,6 +56,7 @@ enum {
     SGDMA_ST_BAD_RING = 11,
     SGDMA_ST_BAD_DOORBELL = 12,
     SGDMA_ST_DESC_FETCH = 13,
+    SGDMA_ST_DESC_OWNED = 14,
 };
 
 /* Fault injection (spec 7) */
@@ -77,6 +78,8 @@ enum {
 #define SGDMA_PATTERN_SIZE      (4 * KiB)
 /* Smallest unit an IOMMU maps: a fault is located to one of these. */
 #define SGDMA_FAULT_GRANULE     (4 * KiB)
+/* Doorbells remembered per channel for PERF_WAIT_US (perf.c) */
+#define SGDMA_PERF_DOORBELLS    64
 
 /* One host side of a transfer: an inline segment or a segment list. */
 typedef struct SgdmaSide {
@@ -134,6 +137,18 @@ typedef struct SgdmaChannel {
     bool stalled;
     bool flushing;          /* c2h-hold: writing the held data out */
 
+    /* ownership-check (ownership.c): a hash per slot, as handed over */
+    uint32_t *own_hash;     /* ring-max entries; slot i at i % RING_SIZE */
+    uint32_t own_size;      /* bytes of own_hash */
+
+    /* Performance counters (perf.c): the doorbells not yet consumed */
+    uint32_t perf_db_end[SGDMA_PERF_DOORBELLS];    /* index it handed up to */
+    int64_t perf_db_ns[SGDMA_PERF_DOORBELLS];      /* when */
+    unsigned perf_db_first;
+    unsigned perf_db_count;
+    int64_t perf_wait_start;    /* doorbell of the descriptor at HEAD */
+    int64_t perf_move_start;    /* start of its processing */
+
     /* The transfer in progress, at index @head */
     uint8_t opcode;
     uint8_t flags;
@@ -165,6 +180,14 @@ struct SgdmaState {
     uint32_t atc_hits;      /* lookups the cache answered */
     uint32_t atc_misses;    /* lookups that asked the IOMMU */
 
+    /* Performance counters (spec 4.1): virtual clock, wrapping */
+    uint32_t perf_descs;
+    uint64_t perf_wait_ns;
+    uint64_t perf_move_ns;
+    uint32_t perf_bh_runs;
+    uint32_t perf_irqs;
+    uint32_t perf_h2h_direct;   /* H2H bytes copied once (engine.c) */
+
     uint32_t scratch;
     uint32_t int_status;
     SgdmaChannel chan[SGDMA_MAX_CHANNELS];
@@ -185,6 +208,8 @@ struct SgdmaState {
     uint32_t bandwidth;     /* MB/s, 0: unlimited */
     uint32_t latency;       /* us per transfer */
     bool ats;
+    bool ownership_check;
+    bool own_loaded;        /* migration: the hashes came with the state */
 };
 
 /* A failure: the status to report and the address that caused it. */
@@ -214,6 +239,9 @@ void sgdma_chan_completed_irq(SgdmaState *s, SgdmaChannel *ch);
 bool sgdma_dma_rw(SgdmaState *s, AddressSpace *as, uint64_t addr,
                   uint8_t *buf, uint64_t len, DMADirection dir,
                   uint64_t *moved, SgdmaErr *err);
+bool sgdma_dma_struct(SgdmaState *s, uint64_t addr, void *buf, uint64_t len,
+                      DMADirection dir, int fault_status, SgdmaErr *err);
+uint64_t sgdma_desc_addr(SgdmaChannel *ch, uint32_t index);
 void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch, const SgdmaErr *err);
 bool sgdma_chan_runnable(SgdmaChannel *ch);
 void sgdma_chan_stop(SgdmaChannel *ch);
@@ -221,6 +249,10 @@ void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_pace_timer(void *opaque);
 void sgdma_bh(void *opaque);
+
+/* h2h.c: host-to-host copies made once */
+uint64_t sgdma_h2h_direct(SgdmaState *s, SgdmaChannel *ch, uint64_t n,
+                          uint32_t *crc);
 
 /* atc.c: the address translation cache (ATS) */
 void sgdma_atc_init(SgdmaState *s);
@@ -233,9 +265,24 @@ bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf, uint64_t len,
 
 /* fault.c: fault injection (spec 7) */
 bool sgdma_fault_fires(SgdmaChannel *ch, unsigned mode);
+bool sgdma_fault_armed(SgdmaChannel *ch, unsigned mode);
 int64_t sgdma_fault_fires_timed(SgdmaChannel *ch, unsigned mode);
 bool sgdma_chan_ignores_stop(SgdmaState *s, SgdmaChannel *ch,
                              bool pci_reset);
+
+/* ownership.c: descriptor slots rewritten while the device owns them */
+void sgdma_own_init(SgdmaState *s, SgdmaChannel *ch);
+void sgdma_own_handover(SgdmaState *s, SgdmaChannel *ch, uint32_t from,
+                        uint32_t to);
+bool sgdma_own_check(SgdmaState *s, SgdmaChannel *ch, SgdmaErr *err);
+void sgdma_own_free(SgdmaChannel *ch);
+extern const VMStateDescription vmstate_sgdma_own;
+
+/* perf.c: the performance counters (spec 4.1) */
+void sgdma_perf_clear(SgdmaState *s);
+void sgdma_perf_doorbell(SgdmaChannel *ch, uint32_t val);
+void sgdma_perf_start(SgdmaChannel *ch, uint32_t index);
+void sgdma_perf_posted(SgdmaState *s, SgdmaChannel *ch);
 
 /* migration.c */
 extern const VMStateDescription vmstate_sgdma;

@@ -166,6 +166,13 @@ struct sgdma_iovec {
 #define SGDMA_XFER_COPY		0x2	/* force the copy path */
 #define SGDMA_XFER_PINNED	0x4	/* force the pinned path */
 #define SGDMA_XFER_CHANNEL	0x8	/* run on channel @channel */
+/*
+ * Poll the channel's completion ring for up to the module parameter
+ * poll_us before sleeping, as NVMe's polled queues do: lower latency for
+ * small transfers, at the price of a busy CPU. XFER and BUF_XFER; queued
+ * transfers ignore it.
+ */
+#define SGDMA_XFER_POLL		0x10
 
 /* sgdma_xfer.path */
 #define SGDMA_PATH_NONE		0	/* nothing moved */
@@ -347,7 +354,8 @@ struct sgdma_buf_free {
 /**
  * struct sgdma_buf_xfer - a transfer between buffers and card memory
  * @size: in: sizeof(struct sgdma_buf_xfer)
- * @flags: in: SGDMA_XFER_CRC and SGDMA_XFER_CHANNEL as for XFER
+ * @flags: in: SGDMA_XFER_CRC, SGDMA_XFER_CHANNEL and SGDMA_XFER_POLL as
+ *         for XFER
  * @op: in: SGDMA_OP_H2C, SGDMA_OP_C2H or SGDMA_OP_H2H
  * @__reserved: in: zero
  * @channel: in: as for XFER

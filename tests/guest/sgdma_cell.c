@@ -433,7 +433,7 @@ static const struct devprop info_props[] = {
 /* Properties INFO does not report (the ats case proves "ats"). */
 static const char *const unreported_props[] = {
 	"ring-max", "slice-size", "desc-prefetch", "c2h-hold", "bandwidth",
-	"latency", "ats",
+	"latency", "ats", "ownership-check",
 };
 
 static uint64_t info_value(const struct sgdma_info *in,

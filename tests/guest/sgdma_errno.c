@@ -103,7 +103,13 @@ static bool test_flags(void)
 	struct sgdma_xfer x;
 	bool ok = true;
 
-	for (int bit = 4; bit < 32; bit++) {
+	const uint32_t known = SGDMA_XFER_CRC | SGDMA_XFER_COPY |
+			       SGDMA_XFER_PINNED | SGDMA_XFER_CHANNEL |
+			       SGDMA_XFER_POLL;
+
+	for (int bit = 0; bit < 32; bit++) {
+		if (known & (1U << bit))
+			continue;
 		x = valid_h2c();
 		x.flags = 1U << bit;
 		ok &= refused(x, EINVAL, "unknown flag");

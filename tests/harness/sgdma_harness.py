@@ -84,7 +84,7 @@ CELLS = {
                "sgdma": ",dma-bits=32,max-seg-size=65536,seg-boundary=0xffff"
                         ",max-segments=64,seg-align=64,ring-max=4"
                         ",max-transfer=1048576,desc-prefetch=4,c2h-hold=on"
-                        ",latency=20",
+                        ",latency=20,ownership-check=on",
                "provides": ["iommu", "iommu-strict", "strict-device"]},
     "iommu-ats": {"qemu": ["-device", "intel-iommu,device-iotlb=on"],
                   "append": "intel_iommu=on iommu.strict=1 sgdma_ats=1",

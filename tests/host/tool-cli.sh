@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 n=0 failed=0
 as=()     # a command prefix to run the tool as another user
-plan=47
+plan=50
 
 # t NAME EXPECTED_STATUS REGEX_OF_OUTPUT ARGS...: runs the tool with ARGS,
 # expecting the exit status and (stdout + stderr) matching the regex.
@@ -54,6 +54,9 @@ t bad_size 2 "offset '12q' is not a size" read -o 12q
 t size_overflow 2 "offset '99999999999999999999' is out of range" read -o 99999999999999999999
 t bad_path 2 "unknown path 'bogus'" write -P bogus
 t copy_node_path 2 'node path has no host-to-host' copy -P node
+t poll_help 0 '--poll +poll for each transfer' read --help
+t poll_node_path 2 '--poll needs a path other than node' read -P node --poll
+t poll_accepted 3 'no such device node' write -d /nonexistent/sgdma0 -P pinned --poll -l 4k
 t bad_pattern 2 "unknown pattern 'bogus'" fill -p bogus
 t chunk_zero 2 "chunk '0' is out of range" read -c 0
 t chunk_too_big 2 "chunk '2G' is out of range" read -c 2G

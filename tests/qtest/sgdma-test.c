@@ -43,6 +43,15 @@
 #define REG_INT_STATUS          0x038
 #define REG_ATC_HITS            0x03c
 #define REG_ATC_MISSES          0x040
+#define REG_PERF_CTRL           0x044
+#define REG_PERF_DESCS          0x048
+#define REG_PERF_WAIT_US        0x04c
+#define REG_PERF_MOVE_US        0x050
+#define REG_PERF_BH_RUNS        0x054
+#define REG_PERF_IRQS           0x058
+#define REG_PERF_H2H_DIRECT     0x05c
+#define PERF_CTRL_CLEAR         0x1
+#define CAPS_OWNERSHIP          0x80000
 #define REGS_SIZE               0x4000
 
 #define ID_VALUE                0x5347444d
@@ -84,7 +93,7 @@
 enum {
     S_OK, S_BAD_DESC, S_BAD_LENGTH, S_CARD_RANGE, S_DMA_FAULT, S_ADDR_RANGE,
     S_SEG_SIZE, S_SEG_BOUNDARY, S_SEG_COUNT, S_SEG_ALIGN, S_SELF_TARGET,
-    S_BAD_RING, S_BAD_DOORBELL, S_DESC_FETCH,
+    S_BAD_RING, S_BAD_DOORBELL, S_DESC_FETCH, S_DESC_OWNED,
 };
 
 enum {
@@ -973,9 +982,23 @@ static void test_ring_errors(void)
     wr(&t, CH(0) + CH_RING_SIZE, 4);
     g_assert_cmpuint(rd(&t, CH(0) + CH_RING_SIZE), ==, RING_ENTRIES);
 
-    /* A doorbell beyond the ring's capacity */
+    /* A doorbell beyond the ring's capacity: ERR_ADDR is its value. */
     wr(&t, CH(0) + CH_DOORBELL, RING_ENTRIES + 1);
     g_assert_cmpint(ST_CODE(rd(&t, CH(0) + CH_STATUS)), ==, S_BAD_DOORBELL);
+    g_assert_cmphex(rd(&t, CH(0) + CH_ERR_ADDR_LO), ==, RING_ENTRIES + 1);
+    g_assert_cmphex(rd(&t, CH(0) + CH_ERR_ADDR_HI), ==, 0);
+    chan_reset(&t, 0);
+
+    /* A doorbell moving backwards, while the first descriptor is LATE */
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(50));
+    put_desc(&t, 0, 0, &(Desc){ .opcode = OP_FILL, .length = 64,
+                                .dst = ring + 1024, .dst_n = 64 });
+    put_desc(&t, 0, 1, &(Desc){ .opcode = OP_FILL, .length = 64,
+                                .dst = ring + 1024, .dst_n = 64 });
+    wr(&t, CH(0) + CH_DOORBELL, 2);
+    wr(&t, CH(0) + CH_DOORBELL, 1);
+    g_assert_cmpint(ST_CODE(rd(&t, CH(0) + CH_STATUS)), ==, S_BAD_DOORBELL);
+    g_assert_cmphex(rd(&t, CH(0) + CH_ERR_ADDR_LO), ==, 1);
     chan_reset(&t, 0);
 
     /* A ring in memory nobody backs: the fetch fails. */
@@ -2000,6 +2023,19 @@ static void migrate(Sg *a, Sg *b, const char *props)
     sg_map(b);
 }
 
+/*
+ * Migrate the stopped @a, whose channel 0 is running, to @b, and let @b
+ * run: its channel 0 starts again from HEAD.
+ */
+static void migrate_running(Sg *a, Sg *b, const char *props)
+{
+    qtest_qmp_assert_success(a->qts, "{'execute': 'stop'}");
+    migrate(a, b, props);
+    b->ring[0] = a->ring[0];
+    b->compl[0] = a->compl[0];
+    qtest_qmp_assert_success(b->qts, "{'execute': 'cont'}");
+}
+
 /* An idle, configured device survives a migration (savevm/loadvm). */
 static void test_migration(void)
 {
@@ -2137,18 +2173,420 @@ static void test_migration_prefetch(void)
     put_desc(&a, 0, i1, &(Desc){ .opcode = OP_H2C, .length = 4, .src = b32,
                                  .src_n = 4, .dst = 0x80000 });
     g_assert_cmphex(rd(&a, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
-    qtest_qmp_assert_success(a.qts, "{'execute': 'stop'}");
-    migrate(&a, &b, props);
-    b.ring[0] = a.ring[0];
-    b.compl[0] = a.compl[0];
     /* The transfer in progress starts again there, from the cache. */
-    qtest_qmp_assert_success(b.qts, "{'execute': 'cont'}");
+    migrate_running(&a, &b, props);
     wait_chan(&b, 0, i1 + 1);
     g_assert_cmpint(get_compl(&b, 0, i1).status, ==, S_OK);
     card_read(&b, 0x80000, &got, 4);
     g_assert_cmphex(le32_to_cpu(got), ==, 0xaaaaaaaa);
     sg_stop(&a);
     sg_stop(&b);
+}
+
+/* Issue 16: slot ownership, completions across channels, H2H, counters */
+
+static uint64_t slot_addr(Sg *t, int ch, uint32_t index)
+{
+    return t->ring[ch] + (index % RING_ENTRIES) * 64;
+}
+
+/*
+ * Rewrite (with another cookie) a descriptor slot the device owns while
+ * channel 0's first descriptor is held in flight by a LATE fault: with
+ * @in_flight that descriptor's own slot, else the slot of the next one,
+ * queued behind it. Returns the rewritten descriptor's completion.
+ */
+static Compl rewrite_owned_slot(Sg *t, uint64_t buf, bool in_flight)
+{
+    Desc d = { .opcode = OP_H2C, .length = 4096, .cookie = 1, .src = buf,
+               .src_n = 4096 };
+    uint32_t late, victim;
+    Compl c;
+
+    wr(t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(10));
+    late = submit(t, 0, &d);
+    d.cookie = 2;
+    victim = in_flight ? late : submit(t, 0, &d);
+    advance_us(t, 1000);
+    g_assert_cmphex(rd(t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    g_assert_cmpuint(rd(t, CH(0) + CH_HEAD), ==, late);
+    d.cookie = 3;
+    put_desc(t, 0, victim, &d);
+    advance_us(t, 20 * 1000);
+    wait_chan(t, 0, victim + 1);
+    if (!in_flight) {
+        g_assert_cmpint(get_compl(t, 0, late).status, ==, S_OK);
+    }
+    c = get_compl(t, 0, victim);
+    g_assert_cmpuint(c.flags & 1, ==, 1);
+    g_assert_cmpuint(c.index, ==, victim);
+    return c;
+}
+
+/* Expect DESC_OWNED for the slot of @index; the channel halted. */
+static void expect_owned(Sg *t, Compl c, uint32_t index)
+{
+    uint32_t st = rd(t, CH(0) + CH_STATUS);
+    uint64_t addr = slot_addr(t, 0, index);
+
+    g_assert_cmpint(c.status, ==, S_DESC_OWNED);
+    g_assert_cmphex(c.err_addr, ==, addr);
+    g_assert_cmphex(st & ST_HALTED, ==, ST_HALTED);
+    g_assert_cmpint(ST_CODE(st), ==, S_DESC_OWNED);
+    g_assert_cmphex(rd(t, CH(0) + CH_ERR_ADDR_LO), ==, (uint32_t)addr);
+    g_assert_cmphex(rd(t, CH(0) + CH_ERR_ADDR_HI), ==, addr >> 32);
+    wr(t, REG_INT_STATUS, INT_ERROR);
+    chan_reset(t, 0);
+}
+
+/*
+ * ownership-check: a slot rewritten between its doorbell and its
+ * completion is DESC_OWNED, found when the descriptor starts or just
+ * before its completion; one rewritten after its completion is the
+ * driver's again. Without the property the same rewrites pass.
+ */
+static void test_ownership_check(void)
+{
+    const char *props[] = { ",ownership-check=on",
+                            ",ownership-check=on,desc-prefetch=4" };
+    Desc d;
+    uint64_t buf;
+    uint32_t i, n;
+    Compl c;
+    Sg t;
+
+    for (i = 0; i < ARRAY_SIZE(props); i++) {
+        sg_start(&t, props[i]);
+        g_assert_cmphex(rd(&t, REG_CAPS) & CAPS_OWNERSHIP, ==,
+                        CAPS_OWNERSHIP);
+        chan_setup(&t, 0);
+        buf = galloc(&t, 4096);
+        /* Before its processing: queued behind a LATE one */
+        c = rewrite_owned_slot(&t, buf, false);
+        g_assert_cmpuint(c.bytes, ==, 0);
+        expect_owned(&t, c, 1);
+        /* In flight: before its completion, its data moved */
+        c = rewrite_owned_slot(&t, buf, true);
+        g_assert_cmpuint(c.bytes, ==, 4096);
+        expect_owned(&t, c, 0);
+
+        /* After its completion; every slot reused, the ring wrapped */
+        d = (Desc){ .opcode = OP_H2C, .length = 4096, .src = buf,
+                    .src_n = 4096 };
+        for (n = 0; n < RING_ENTRIES + 2; n++) {
+            d.cookie = 100 + n;
+            g_assert_cmpint(run(&t, 0, &d).status, ==, S_OK);
+            d.cookie = 200 + n;
+            put_desc(&t, 0, n, &d);
+        }
+        g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED);
+        sg_stop(&t);
+    }
+
+    /* The property off: nothing is reported. */
+    sg_start(&t, NULL);
+    g_assert_cmphex(rd(&t, REG_CAPS) & CAPS_OWNERSHIP, ==, 0);
+    chan_setup(&t, 0);
+    buf = galloc(&t, 4096);
+    c = rewrite_owned_slot(&t, buf, false);
+    g_assert_cmpint(c.status, ==, S_OK);
+    g_assert_cmphex(c.cookie, ==, 3);
+    c = rewrite_owned_slot(&t, buf, true);
+    g_assert_cmpint(c.status, ==, S_OK);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED);
+    sg_stop(&t);
+}
+
+/*
+ * Channels complete independently: a descriptor rung later on channel 1
+ * completes while an earlier one on channel 0 is still in flight.
+ */
+static void test_out_of_order_channels(void)
+{
+    Desc d = { .opcode = OP_C2H, .length = 4096, .src = 0, .dst_n = 4096 };
+    uint32_t ia, ib;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    chan_setup(&t, 1);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(20));
+    d.cookie = 10;
+    d.dst = galloc(&t, 4096);
+    ia = submit(&t, 0, &d);
+    d.cookie = 11;
+    d.dst = galloc(&t, 4096);
+    ib = submit(&t, 1, &d);
+    wait_chan(&t, 1, ib + 1);
+    g_assert_cmpint(get_compl(&t, 1, ib).status, ==, S_OK);
+    g_assert_cmpuint(get_compl(&t, 1, ib).flags & 1, ==, 1);
+    g_assert_cmphex(rd(&t, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, ia);
+    g_assert_cmpuint(get_compl(&t, 0, ia).flags, ==, 0);
+    advance_us(&t, 30 * 1000);
+    wait_chan(&t, 0, ia + 1);
+    g_assert_cmpint(get_compl(&t, 0, ia).status, ==, S_OK);
+    g_assert_cmphex(get_compl(&t, 0, ia).cookie, ==, 10);
+    sg_stop(&t);
+}
+
+/* An H2H of @len bytes with CRC from @src to @dst, which may overlap. */
+static Compl h2h(Sg *t, uint64_t src, uint64_t dst, uint32_t len)
+{
+    return run(t, 0, &(Desc){ .opcode = OP_H2H, .flags = F_CRC,
+                              .length = len, .src = src, .src_n = len,
+                              .dst = dst, .dst_n = len });
+}
+
+/*
+ * H2H between RAM moves each byte once (PERF_H2H_DIRECT counts them);
+ * overlapping buffers, faults on either side mid-way and the device's
+ * own BARs behave as through the staging buffer.
+ */
+static void test_h2h_single_copy(void)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(16);
+    const uint32_t n = 300 * 1024, big = 16 * 1024 * 1024;
+    g_autofree uint8_t *data = random_buf(r, n);
+    g_autofree uint8_t *back = g_malloc(n);
+    uint8_t canary[4096];
+    uint64_t src, dst;
+    gint64 start;
+    Compl c;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    wr(&t, REG_PERF_CTRL, PERF_CTRL_CLEAR);
+    src = galloc(&t, n);
+    dst = galloc(&t, n);
+    qtest_bufwrite(t.qts, src, data, n);
+    c = h2h(&t, src, dst, n);
+    g_assert_cmpint(c.status, ==, S_OK);
+    g_assert_cmphex(c.crc, ==, ref_crc32c(data, n));
+    qtest_bufread(t.qts, dst, back, n);
+    g_assert_cmpmem(back, n, data, n);
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, n);
+
+    /* Overlapping: as memmove, in either direction */
+    c = h2h(&t, src, src + 100, 8192);
+    g_assert_cmpint(c.status, ==, S_OK);
+    memmove(data + 100, data, 8192);
+    qtest_bufread(t.qts, src, back, 8292);
+    g_assert_cmpmem(back, 8292, data, 8292);
+    c = h2h(&t, src + 100, src, 8192);
+    memmove(data, data + 100, 8192);
+    qtest_bufread(t.qts, src, back, 8292);
+    g_assert_cmpmem(back, 8292, data, 8292);
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, n + 2 * 8192);
+
+    /*
+     * The destination, then the source, ends in the middle of the piece:
+     * as through the staging buffer, the source is read whole first.
+     */
+    memset(canary, 0xc3, sizeof(canary));
+    qtest_memwrite(t.qts, RAM_END - 4096, canary, 4096);
+    c = h2h(&t, src, RAM_END - 4096, 3 * 4096);
+    g_assert_cmpint(c.status, ==, S_DMA_FAULT);
+    g_assert_cmpuint(c.bytes, ==, 4096);
+    g_assert_cmphex(c.err_addr, ==, RAM_END);
+    qtest_bufread(t.qts, RAM_END - 4096, back, 4096);
+    g_assert_cmpmem(back, 4096, data, 4096);
+    wr(&t, REG_INT_STATUS, INT_ERROR);
+    chan_reset(&t, 0);
+    qtest_memwrite(t.qts, dst, canary, 4096);
+    qtest_memwrite(t.qts, dst + 4096, canary, 4096);
+    c = h2h(&t, RAM_END - 4096, dst, 2 * 4096);
+    g_assert_cmpint(c.status, ==, S_DMA_FAULT);
+    g_assert_cmpuint(c.bytes, ==, 0);
+    g_assert_cmphex(c.err_addr, ==, RAM_END);
+    qtest_bufread(t.qts, dst, back, 4096);
+    g_assert_cmpmem(back, 4096, canary, 4096);
+    qtest_bufread(t.qts, dst + 4096, back, 4096);
+    g_assert_cmpmem(back, 4096, canary, 4096);
+    wr(&t, REG_INT_STATUS, INT_ERROR);
+    chan_reset(&t, 0);
+    /* Pieces that fault are not copied directly, in any part. */
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, n + 2 * 8192);
+
+    /* The card is RAM, but the device's own: never taken directly */
+    wr(&t, REG_PERF_CTRL, PERF_CTRL_CLEAR);
+    expect_error(&t, 0, &(Desc){ .opcode = OP_H2H, .length = 64,
+                                 .src = src, .src_n = 64,
+                                 .dst = t.card.addr, .dst_n = 64 },
+                 S_SELF_TARGET);
+    expect_error(&t, 0, &(Desc){ .opcode = OP_H2H, .length = 64,
+                                 .src = t.card.addr, .src_n = 64,
+                                 .dst = dst, .dst_n = 64 },
+                 S_SELF_TARGET);
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, 0);
+
+    /* 16 MiB, timed (the figure is for people, not asserted) */
+    src = galloc(&t, big);
+    dst = galloc(&t, big);
+    qtest_memset(t.qts, src, 0x5a, big);
+    start = g_get_monotonic_time();
+    c = run(&t, 0, &(Desc){ .opcode = OP_H2H, .length = big, .src = src,
+                            .src_n = big, .dst = dst, .dst_n = big });
+    g_test_message("H2H of 16 MiB: %" PRId64 " us",
+                   g_get_monotonic_time() - start);
+    g_assert_cmpint(c.status, ==, S_OK);
+    qtest_bufread(t.qts, dst + big - 4096, back, 4096);
+    memset(canary, 0x5a, sizeof(canary));
+    g_assert_cmpmem(back, 4096, canary, 4096);
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, big);
+    sg_stop(&t);
+}
+
+/*
+ * ownership-check: the hashes of the slots handed over travel with the
+ * state, so a slot rewritten before the migration is still caught.
+ */
+static void test_migration_ownership(void)
+{
+    const char *props = ",ownership-check=on";
+    Desc d = { .opcode = OP_H2C, .length = 4, .cookie = 1, .src_n = 4 };
+    uint32_t i1;
+    Compl c;
+    Sg a, b;
+
+    sg_start(&a, props);
+    chan_setup(&a, 0);
+    d.src = galloc(&a, 64);
+    /* Descriptor 0 stalls; 1 waits behind it, then is rewritten. */
+    wr(&a, CH(0) + CH_FAULT_INJECT, FI_STALL);
+    submit(&a, 0, &d);
+    i1 = submit(&a, 0, &d);
+    d.cookie = 2;
+    put_desc(&a, 0, i1, &d);
+    g_assert_cmphex(rd(&a, CH(0) + CH_STATUS), ==, ST_ENABLED | ST_BUSY);
+    migrate_running(&a, &b, props);
+    wait_chan(&b, 0, i1 + 1);
+    c = get_compl(&b, 0, i1);
+    g_assert_cmpint(c.status, ==, S_DESC_OWNED);
+    g_assert_cmphex(c.err_addr, ==, slot_addr(&a, 0, i1));
+    g_assert_cmpint(get_compl(&b, 0, i1 - 1).status, ==, S_OK);
+    sg_stop(&a);
+    sg_stop(&b);
+}
+
+/*
+ * H2H through intel-iommu: a destination of IOMMU pages scattered in
+ * memory is copied directly, a mapping per page; with its third page
+ * unmapped, the piece takes the staging path and faults there, nothing
+ * written at or beyond that page.
+ */
+static void test_h2h_single_copy_iommu(void)
+{
+    g_autoptr(GRand) r = g_rand_new_with_seed(17);
+    const uint32_t n = 4 * 4096;
+    g_autofree uint8_t *data = random_buf(r, n);
+    uint8_t back[4096], canary[4096];
+    uint64_t src, page[4];
+    Compl c;
+    Vtd v;
+    Sg t;
+    int i;
+
+    sg_start_after(&t, "-device intel-iommu,intremap=off,device-iotlb=on",
+                   NULL);
+    vtd_setup(&t, &v);
+    chan_setup(&t, 0);
+    src = galloc(&t, n);
+    qtest_bufwrite(t.qts, src, data, n);
+    memset(canary, 0xc3, sizeof(canary));
+    for (i = 3; i >= 0; i--) {
+        page[i] = zeroed_page(&t);      /* descending: not contiguous */
+        qtest_writeq(t.qts, v.pt + i * 8, page[i] | VTD_RW);
+    }
+    qtest_writeq(t.qts, VTD_BASE + VTD_IOTLB, VTD_IOTLB_GLOBAL);
+    wr(&t, REG_PERF_CTRL, PERF_CTRL_CLEAR);
+    c = h2h(&t, src, IOVA_X, n);
+    g_assert_cmpint(c.status, ==, S_OK);
+    g_assert_cmphex(c.crc, ==, ref_crc32c(data, n));
+    for (i = 0; i < 4; i++) {
+        qtest_memread(t.qts, page[i], back, 4096);
+        g_assert_cmpmem(back, 4096, data + i * 4096, 4096);
+        qtest_memwrite(t.qts, page[i], canary, 4096);
+    }
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, n);
+
+    qtest_writeq(t.qts, v.pt + 2 * 8, 0);
+    qtest_writeq(t.qts, VTD_BASE + VTD_IOTLB, VTD_IOTLB_GLOBAL);
+    c = h2h(&t, src, IOVA_X, n);
+    g_assert_cmpint(c.status, ==, S_DMA_FAULT);
+    g_assert_cmpuint(c.bytes, ==, 2 * 4096);
+    g_assert_cmphex(c.err_addr, ==, IOVA_X + 2 * 4096);
+    for (i = 0; i < 4; i++) {
+        qtest_memread(t.qts, page[i], back, 4096);
+        if (i < 2) {
+            g_assert_cmpmem(back, 4096, data + i * 4096, 4096);
+        } else {
+            g_assert_cmpmem(back, 4096, canary, 4096);
+        }
+    }
+    g_assert_cmpuint(rd(&t, REG_PERF_H2H_DIRECT), ==, n);
+    sg_stop(&t);
+}
+
+static void assert_perf_cleared(Sg *t)
+{
+    g_assert_cmpuint(rd(t, REG_PERF_DESCS), ==, 0);
+    g_assert_cmpuint(rd(t, REG_PERF_WAIT_US), ==, 0);
+    g_assert_cmpuint(rd(t, REG_PERF_MOVE_US), ==, 0);
+    g_assert_cmpuint(rd(t, REG_PERF_BH_RUNS), ==, 0);
+    g_assert_cmpuint(rd(t, REG_PERF_IRQS), ==, 0);
+    g_assert_cmpuint(rd(t, REG_PERF_H2H_DIRECT), ==, 0);
+}
+
+/*
+ * The performance counters count descriptors, the virtual time they
+ * waited and moved, bottom-half runs and interrupts; PERF_CTRL and every
+ * reset clear them.
+ */
+static void test_perf_counters(void)
+{
+    Desc d = { .opcode = OP_FILL, .flags = F_IRQ, .length = 64,
+               .dst_n = 64 };
+    uint32_t i, runs;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    d.dst = galloc(&t, 64);
+    g_assert_cmpuint(rd(&t, REG_PERF_CTRL), ==, 0);
+    wr(&t, REG_PERF_CTRL, PERF_CTRL_CLEAR);
+    assert_perf_cleared(&t);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(run(&t, 0, &d).status, ==, S_OK);
+    }
+    g_assert_cmpuint(rd(&t, REG_PERF_DESCS), ==, 3);
+    g_assert_cmpuint(rd(&t, REG_PERF_IRQS), ==, 3);
+    runs = rd(&t, REG_PERF_BH_RUNS);
+    g_assert_cmpuint(runs, >=, 3);
+    g_assert_cmpuint(rd(&t, REG_PERF_MOVE_US), ==, 0);
+
+    /* 10 ms in flight (LATE), and the next one waits behind it */
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_LATE | FI_MS(10));
+    submit(&t, 0, &d);
+    i = submit(&t, 0, &d);
+    advance_us(&t, 15 * 1000);
+    wait_chan(&t, 0, i + 1);
+    g_assert_cmpuint(rd(&t, REG_PERF_DESCS), ==, 5);
+    g_assert_cmpuint(rd(&t, REG_PERF_IRQS), ==, 5);
+    g_assert_cmpuint(rd(&t, REG_PERF_MOVE_US), >=, 10 * 1000);
+    g_assert_cmpuint(rd(&t, REG_PERF_MOVE_US), <, 11 * 1000);
+    g_assert_cmpuint(rd(&t, REG_PERF_WAIT_US), >=, 10 * 1000);
+    g_assert_cmpuint(rd(&t, REG_PERF_WAIT_US), <, 11 * 1000);
+    g_assert_cmpuint(rd(&t, REG_PERF_BH_RUNS), >, runs);
+    wr(&t, REG_PERF_CTRL, PERF_CTRL_CLEAR);
+    assert_perf_cleared(&t);
+
+    g_assert_cmpint(run(&t, 0, &d).status, ==, S_OK);
+    g_assert_cmpuint(rd(&t, REG_PERF_DESCS), ==, 1);
+    wr(&t, REG_CTRL, 1);
+    assert_perf_cleared(&t);
+    sg_stop(&t);
 }
 
 /* A malicious guest: random registers and descriptors, QEMU must live. */
@@ -2255,6 +2693,14 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/migration", test_migration);
     qtest_add_func("/sgdma/migration-irqs", test_migration_irqs);
     qtest_add_func("/sgdma/migration-prefetch", test_migration_prefetch);
+    qtest_add_func("/sgdma/ownership-check", test_ownership_check);
+    qtest_add_func("/sgdma/out-of-order-channels",
+                   test_out_of_order_channels);
+    qtest_add_func("/sgdma/h2h-single-copy", test_h2h_single_copy);
+    qtest_add_func("/sgdma/h2h-single-copy-iommu",
+                   test_h2h_single_copy_iommu);
+    qtest_add_func("/sgdma/perf-counters", test_perf_counters);
+    qtest_add_func("/sgdma/migration-ownership", test_migration_ownership);
     qtest_add_func("/sgdma/garbage", test_garbage);
 
     return g_test_run();

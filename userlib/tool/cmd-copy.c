@@ -119,6 +119,7 @@ const struct command copy_command = {
 		"  -l, --length LENGTH copy at most LENGTH bytes (default: all)\n"
 		"  -P, --path PATH     auto, copy or pinned\n"
 		CHUNK_OPT
+		POLL_OPT
 		"      --crc           check each device CRC32C against software's\n"
 		SIZE_NOTE,
 };

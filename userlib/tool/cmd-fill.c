@@ -61,5 +61,6 @@ const struct command fill_command = {
 		"                      range) or random[:SEED] (reproducible)\n"
 		PATH_OPT
 		CHUNK_OPT
+		POLL_OPT
 		SIZE_NOTE,
 };

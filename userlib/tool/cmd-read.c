@@ -75,6 +75,7 @@ const struct command read_command = {
 		"                      (default '-', stdout)\n"
 		PATH_OPT
 		CHUNK_OPT
+		POLL_OPT
 		"      --crc           check each transfer's device CRC32C against\n"
 		"                      software's; prints the CRC on stderr\n"
 		SIZE_NOTE,

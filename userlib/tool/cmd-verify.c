@@ -97,5 +97,6 @@ const struct command verify_command = {
 		"  -p, --pattern PAT   as for fill; default random\n"
 		PATH_OPT
 		CHUNK_OPT
+		POLL_OPT
 		SIZE_NOTE,
 };

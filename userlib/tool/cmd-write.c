@@ -112,6 +112,7 @@ const struct command write_command = {
 		"  -i, --input FILE    read from FILE (default '-', stdin)\n"
 		PATH_OPT
 		CHUNK_OPT
+		POLL_OPT
 		"      --crc           check each transfer's device CRC32C against\n"
 		"                      software's; prints the CRC of all the data\n"
 		SIZE_NOTE,

@@ -46,6 +46,9 @@ static int io_opt(const char *cmd, int c, const char *arg, void *ctx)
 	case OPT_CRC:
 		o->crc = true;
 		return 0;
+	case OPT_POLL:
+		o->poll = true;
+		return 0;
 	}
 	return usage_err(cmd, "unexpected option");
 }
@@ -60,6 +63,7 @@ static const struct option io_longopts[] = {
 	{ "chunk", required_argument, NULL, 'c' },
 	{ "pattern", required_argument, NULL, 'p' },
 	{ "crc", no_argument, NULL, OPT_CRC },
+	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -67,9 +71,18 @@ static const struct option io_longopts[] = {
 int io_parse(int argc, char **argv, const char *shortopts,
 	     struct common *com, struct io_opts *o)
 {
+	int ret;
+
 	com->device = global_device;
 	o->chunk = MiB;
-	return parse_opts(argc, argv, shortopts, io_longopts, com, io_opt, o);
+	ret = parse_opts(argc, argv, shortopts, io_longopts, com, io_opt, o);
+	/* Whatever -P said; the node path has no flags to pass it in. */
+	if (ret < 0 && o->poll) {
+		if (com->node)
+			return usage_err(argv[0], "--poll needs a path other than node");
+		com->flags |= SGDMA_XFER_POLL;
+	}
+	return ret;
 }
 
 /* Opens file @name with @flags, "-" being @std_fd; an exit code. */

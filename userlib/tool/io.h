@@ -20,6 +20,10 @@
 #define CHUNK_OPT							\
 	"  -c, --chunk SIZE    bytes per transfer (default 1M)\n"
 
+#define POLL_OPT							\
+	"      --poll          poll for each transfer's completion instead of\n" \
+	"                      sleeping until its interrupt (SGDMA_XFER_POLL)\n"
+
 /* -o of write and read, -o and -l of fill and verify. */
 #define CARD_OFFSET_OPT							\
 	"  -o, --offset OFFSET first byte of card memory (default 0)\n"
@@ -30,7 +34,7 @@
 
 struct io_opts {
 	uint64_t off, len, chunk;
-	bool have_len, crc;
+	bool have_len, crc, poll;
 	const char *input, *output;
 	struct cli_pattern pat;
 };
