@@ -11,12 +11,6 @@
 
 #include "tool.h"
 
-/* uapi/sgdma.h's from issue 16's driver on (polled completion); until then
- * the driver refuses the flag with EINVAL. */
-#ifndef SGDMA_XFER_POLL
-#define SGDMA_XFER_POLL 0x10
-#endif
-
 #define MAX_SIZES	64
 
 enum { BP_COPY, BP_PINNED, BP_AUTO, BP_NODE, BP_REGISTERED, BP_COHERENT,
