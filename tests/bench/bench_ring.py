@@ -153,37 +153,42 @@ def perf_table(perfs, perfrows, cells, p):
     p()
 
 
-def poll_cases(plats):
-    """{(cell, path, direction): {size: (irq µs, poll µs)}}, medians."""
+def poll_cases(prows, plats):
+    """{(cell, path, direction): {size: (interrupt, polled)}}, each a pair
+    (median latency µs, median MB/s)."""
     out = {}
     for r in plats:
         path, _, mode = r["path"].rpartition("-")
         if mode != "irq":
             continue
-        poll = find(plats, cell=r["cell"], path=path + "-poll",
-                    direction=r["direction"], size=r["size"])
-        if poll:
+        key = dict(cell=r["cell"], direction=r["direction"], size=r["size"])
+        poll = find(plats, path=path + "-poll", **key)
+        mb = [find(prows, path=path + m, **key) for m in ("-irq", "-poll")]
+        if poll and all(mb):
             out.setdefault((r["cell"], path, r["direction"]), {})[
-                r["size"]] = (r["median_us"], poll["median_us"])
+                r["size"]] = ((r["median_us"], mb[0]["median"]),
+                              (poll["median_us"], mb[1]["median"]))
     return out
 
 
 def poll_wins_up_to(sizes):
-    """The largest size up to which polling's median latency is below the
-    interrupt's at every measured size, or 0."""
+    """The largest size up to which polling wins at every measured size
+    (a lower median latency and no lower throughput, so no worse a mean
+    latency: a long tail of polls that starve the device counts), or 0."""
     best = 0
     for size in sorted(sizes):
         irq, poll = sizes[size]
-        if poll >= irq:
+        if poll[0] >= irq[0] or poll[1] < irq[1]:
             break
         best = size
     return best
 
 
-def poll_threshold(plats):
+def poll_threshold(prows, plats):
     """The recommended poll_threshold: the smallest of poll_wins_up_to over
-    every cell, path and direction (0 when polling never wins)."""
-    cases = poll_cases(plats)
+    every cell, path and direction (0 when polling never wins), or None
+    when nothing was measured."""
+    cases = poll_cases(prows, plats)
     return min(poll_wins_up_to(s) for s in cases.values()) if cases else None
 
 
@@ -193,7 +198,7 @@ def poll_table(prows, plats, cells, p, absent):
         p()
         p("Absent: " + "; ".join(absent))
         p()
-    cases = poll_cases(plats)
+    cases = poll_cases(prows, plats)
     if not cases:
         return
     p("## Polled completion against the interrupt (depth 1)")
@@ -201,28 +206,27 @@ def poll_table(prows, plats, cells, p, absent):
     p("Median latency of one synchronous transfer, µs, with SGDMA_XFER_POLL "
       "(the caller polls the completion for up to poll_us before it "
       "sleeps) and without it (poll_threshold 0 meanwhile); MB/s from the "
-      "repetitions' medians.")
+      "repetitions' medians (their inverse is the mean latency). Polling "
+      "wins at a size where its median latency is lower and its MB/s no "
+      "lower.")
     p()
     p("| cell | path | dir | size | interrupt µs | polled µs | polled/"
       "interrupt | interrupt MB/s | polled MB/s |")
     p("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for key in sorted(cases, key=lambda k: (cells.index(k[0]), k[1], k[2])):
         for size, (irq, poll) in sorted(cases[key].items()):
-            mb = [find(prows, cell=key[0], path=key[1] + mode,
-                       direction=key[2], size=size)
-                  for mode in ("-irq", "-poll")]
-            p("| %s | %s | %s | %s | %.0f | %.0f | %.2f | %s | %s |" % (
-                *key, human(size), irq, poll, poll / irq if irq else 0,
-                *("%.0f" % m["median"] if m else "" for m in mb)))
+            p("| %s | %s | %s | %s | %.0f | %.0f | %.2f | %.0f | %.0f |" % (
+                *key, human(size), irq[0], poll[0],
+                poll[0] / irq[0] if irq[0] else 0, irq[1], poll[1]))
     p()
-    p("Polling wins (lower median) up to: " + ", ".join(
+    p("Polling wins up to: " + ", ".join(
         "%s %s %s %s" % (*key, human(poll_wins_up_to(s)) if
                          poll_wins_up_to(s) else "no size")
         for key, s in sorted(cases.items(),
                              key=lambda kv: (cells.index(kv[0][0]),
                                              kv[0][1:]))))
     p()
-    t = poll_threshold(plats)
+    t = poll_threshold(prows, plats)
     p("Recommended `poll_threshold`: **%d** bytes (%s), the largest size up "
       "to which polling wins in every cell, path and direction measured."
       % (t, human(t) if t else "only with the flag"))

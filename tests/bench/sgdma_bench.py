@@ -371,7 +371,7 @@ def small_targets(got, cells):
     out = qd_targets(got["qrows"], got["lats"], got["costs"], cells) \
         if got["qrows"] else []
     out += ring.overlap_target(got["overlap"], cells)
-    t = ring.poll_threshold(got["plats"])
+    t = ring.poll_threshold(got["prows"], got["plats"])
     out.append("polled completion: " + (
         "; ".join(got["poll_absent"]) if got["poll_absent"] else
         "not measured" if t is None else
@@ -701,9 +701,12 @@ def save(out, got):
     for key, name in OUTPUTS.items():
         write_csv(os.path.join(out, name), got[key])
     for key, name in TEXTS.items():
+        path = os.path.join(out, name)
         if got[key] or key == "notes":
-            with open(os.path.join(out, name), "w") as f:
+            with open(path, "w") as f:
                 f.writelines(n + "\n" for n in got[key])
+        elif os.path.exists(path):     # an earlier run's
+            os.unlink(path)
 
 
 def load(out):
