@@ -203,35 +203,61 @@ costs() {
 
 # How much of the pinning and mapping the device's work hid, from the same
 # trace: per sgdma_xfer call, its wall time (entry to return), the time in
-# pin_user_pages_fast and dma_map_sgtable, and the device's time: the union
+# pin_user_pages_fast and dma_map_sgtable, the device's time: the union
 # of its descriptors' intervals from sgdma_submit to sgdma_complete (several
-# in flight overlap each other). Sums over the calls:
-#   ovl: size,direction,calls,wall_us,pin_us,map_us,device_us
+# in flight overlap each other), and how much of the pinning and mapping
+# fell inside that union (hidden). Sums over the calls:
+#   ovl: size,direction,calls,wall_us,pin_us,map_us,device_us,hidden_us
 # A line: "  12.345678 |   1)  + 12.345 us   |  pin_user_pages_fast();",
 # "... |  sgdma_xfer [sgdma]() {", "... |  } /* sgdma_xfer [sgdma] */",
 # "... |  /* sgdma_submit: sgdma0 ch=0 index=3 cookie=0x4 ... */".
 overlap() {
     awk -v size="$1" -v dir="$2" '
-        function device(   i, j, t, busy, end) {
+        # The union of the device intervals s[]/e[] into u[]/v[] (nu):
+        # its length.
+        function device(   i, j, t, busy) {
             for (i = 2; i <= ni; i++)       # by start time
                 for (j = i; j > 1 && s[j - 1] > s[j]; j--) {
                     t = s[j]; s[j] = s[j - 1]; s[j - 1] = t
                     t = e[j]; e[j] = e[j - 1]; e[j - 1] = t
                 }
-            busy = 0; end = 0
+            nu = 0; busy = 0
             for (i = 1; i <= ni; i++) {
-                if (s[i] > end) { busy += e[i] - s[i]; end = e[i] }
-                else if (e[i] > end) { busy += e[i] - end; end = e[i] }
+                if (nu && s[i] <= v[nu]) {
+                    if (e[i] > v[nu]) v[nu] = e[i]
+                } else {
+                    nu++; u[nu] = s[i]; v[nu] = e[i]
+                }
             }
+            for (i = 1; i <= nu; i++)
+                busy += v[i] - u[i]
             return busy
         }
-        function dur(   m) {
+        # Of the pin and map intervals a[]/b[] (nh), the time inside u/v.
+        function inside(   i, j, lo, hi, t) {
+            t = 0
+            for (i = 1; i <= nh; i++)
+                for (j = 1; j <= nu; j++) {
+                    lo = a[i] > u[j] ? a[i] : u[j]
+                    hi = b[i] < v[j] ? b[i] : v[j]
+                    if (hi > lo) t += hi - lo
+                }
+            return t
+        }
+        function dur() {
             return match($0, /[0-9.]+ us/) ? substr($0, RSTART, RLENGTH - 3) : 0
         }
         function key(   m) {
             match($0, /sgdma[0-9]+ ch=[0-9]+ /); m = substr($0, RSTART, RLENGTH)
             match($0, /cookie=[0-9a-fx]+/)
             return m substr($0, RSTART, RLENGTH)
+        }
+        # A step: a leaf line is stamped at its entry, a closing "}" at
+        # its return.
+        function step(   d) {
+            d = dur(); nh++
+            a[nh] = /}/ ? ts - d : ts; b[nh] = a[nh] + d
+            return d
         }
         { ts = $1 * 1e6 }
         /\/\* sgdma_submit: / { sub_at[key()] = ts; next }
@@ -240,18 +266,21 @@ overlap() {
             if (inx && (k in sub_at)) { ni++; s[ni] = sub_at[k]; e[ni] = ts }
             delete sub_at[k]; next
         }
-        /sgdma_xfer( \[sgdma\])?\(\) \{/ { inx = 1; start = ts; ni = 0; next }
+        /sgdma_xfer( \[sgdma\])?\(\) \{/ {
+            inx = 1; start = ts; ni = 0; nh = 0; next
+        }
         /\/\* sgdma_xfer( \[sgdma\])? \*\// {
             if (!inx) next
-            calls++; wall += ts - start; dev += device(); inx = 0; next
+            calls++; wall += ts - start; dev += device(); hid += inside()
+            inx = 0; next
         }
-        inx && /pin_user_pages_fast/ && /[0-9.]+ us/ { pin += dur() }
-        inx && /dma_map_sgtable/ && /[0-9.]+ us/ { map += dur() }
-        END { printf "ovl: %s,%s,%d,%.2f,%.2f,%.2f,%.2f\n",
-              size, dir, calls, wall, pin, map, dev }'
+        inx && /pin_user_pages_fast/ && /[0-9.]+ us/ { pin += step() }
+        inx && /dma_map_sgtable/ && /[0-9.]+ us/ { map += step() }
+        END { printf "ovl: %s,%s,%d,%.2f,%.2f,%.2f,%.2f,%.2f\n",
+              size, dir, calls, wall, pin, map, dev, hid }'
 }
 echo "cost: size,direction,function,calls,total_us"
-echo "ovl: size,direction,calls,wall_us,pin_us,map_us,device_us"
+echo "ovl: size,direction,calls,wall_us,pin_us,map_us,device_us,hidden_us"
 [ -z "$sgdma_bench_costs" ] || costs
 
 echo "# sgdma: kernel log follows"
