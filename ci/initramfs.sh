@@ -54,7 +54,7 @@ for t in "$meson"/tests/guest/sgdma_*; do
 done
 [ -n "$(ls "$stage/sgdma/tests")" ] || die "no guest test programs in $meson"
 cp "$SGDMA_TOP/tests/bench/bench.sh" "$stage/sgdma/"
-for b in sgdma_diobench sgdma_membench; do
+for b in sgdma_diobench sgdma_membench sgdma_perfregs; do
     cp "$meson/tests/bench/$b" "$stage/sgdma/bench/"
 done
 

@@ -2,13 +2,17 @@
 # Runs in the guest for "make bench": every data path of sgdma ("sgdma
 # bench"), the NVMe O_DIRECT peer and memcpy at the same sizes, as CSV
 # ("csv: ...", each program's rows after its header line), the same by
-# queue depth ("qcsv: ...") with per-transfer latencies ("lat: ..."), then
-# the cost breakdown of one pinned transfer ("cost: ..."), then the kernel
-# log. Parameters come from the kernel command line:
+# queue depth ("qcsv: ...") with per-transfer latencies ("lat: ..."),
+# polled against interrupt-driven completion at depth 1 ("pcsv: ",
+# "plat: "), the device's counters around a depth-1 run ("perf: ",
+# "perfcsv: "), then the cost breakdown of one pinned transfer ("cost: ...")
+# and its overlap ("ovl: ..."), then the kernel log. Parameters come from
+# the kernel command line:
 #   sgdma_bench_sizes=4k,64k,... sgdma_bench_reps=N sgdma_bench_ms=MS
 #   sgdma_bench_costs=SIZES (breakdown sizes; empty: none)
 #   sgdma_bench_depths=1,4,... sgdma_bench_qd_sizes=4k,... (none: no
 #   queue depths) sgdma_bench_mode=qd (only the queue depths and costs)
+#   sgdma_bench_poll_sizes=512,4k,... (none: no polled mode)
 cd /sgdma/bench
 sizes=${sgdma_bench_sizes:-4k,64k,256k,1M,4M,16M,64M}
 reps=${sgdma_bench_reps:-5}
@@ -82,6 +86,53 @@ if [ "$sgdma_bench_mode" != qd ]; then
 fi
 [ -z "$sgdma_bench_depths" ] || queue_depths
 
+# Polled completion (SGDMA_XFER_POLL) against the interrupt at depth 1, on
+# the copy and pinned paths. Interrupt-driven means poll_threshold 0 (no
+# transfer polls without the flag) for the time of the measurement.
+poll_modes() {
+    param=/sys/module/sgdma/parameters
+    if [ ! -e $param/poll_us ]; then
+        echo "# poll: absent (the driver has no poll_us parameter)"
+        return
+    fi
+    threshold=$(cat $param/poll_threshold 2>/dev/null)
+    echo 0 >$param/poll_threshold ||
+        echo "# error: cannot set poll_threshold to 0"
+    for mode in irq poll; do
+        flag=
+        [ $mode = irq ] || flag=--poll
+        rm -f /tmp/lat
+        sgdma_bench -s "$sgdma_bench_poll_sizes" -D h2c,c2h -P copy,pinned \
+            -L /tmp/lat $flag >/tmp/rows 2>/tmp/err ||
+            echo "# error: sgdma bench ($mode) failed: $(head -c 300 /tmp/err)"
+        sed -E -e "s/^(copy|pinned),/\1-$mode,/" -e 's/^/pcsv: /' /tmp/rows
+        [ ! -f /tmp/lat ] ||
+            sed -E -e "s/^(copy|pinned),/\1-$mode,/" -e 's/^/plat: /' /tmp/lat
+    done
+    [ -z "$threshold" ] || echo "$threshold" >$param/poll_threshold
+}
+[ -z "$sgdma_bench_poll_sizes" ] || poll_modes
+
+# The device's time per descriptor (its PERF_* counters, read before and
+# after a depth-1 4 KiB pinned run in each direction) beside that run's
+# latency. A device without the counters reads zeros: the host tells.
+perf_counters() {
+    for dir in h2c c2h; do
+        before=$(./sgdma_perfregs /dev/sgdma0 2>/tmp/err | tail -n 1)
+        [ -n "$before" ] ||
+            { echo "# error: sgdma_perfregs: $(head -c 300 /tmp/err)"; return; }
+        sgdma_bench -s 4k -D $dir -P pinned >/tmp/rows 2>/tmp/err ||
+            echo "# error: sgdma bench (perf $dir) failed: $(head -c 300 /tmp/err)"
+        after=$(./sgdma_perfregs /dev/sgdma0 2>/tmp/err | tail -n 1)
+        [ -n "$after" ] ||
+            { echo "# error: sgdma_perfregs: $(head -c 300 /tmp/err)"; return; }
+        sed 's/^/perfcsv: /' /tmp/rows
+        echo "perf: $dir,$before,$after"
+    done
+}
+echo "perf: direction,descs,wait_us,move_us,bh_runs,irqs,descs_after,wait_us_after,move_us_after,bh_runs_after,irqs_after"
+perf_counters
+
 # Cost breakdown: the kernel's function_graph tracer times each step of
 # the pinned path (durations include the tracer's own overhead). The sg
 # table build is not among them: lib/scatterlist.c has no ftrace hooks.
@@ -94,11 +145,23 @@ costs() {
              dma_map_sgtable dma_sync_sg_for_device sgdma_chan_run \
              dma_sync_sg_for_cpu dma_unmap_sg_attrs \
              unpin_user_pages_dirty_lock; do
-        echo $f >>$t/set_ftrace_filter 2>/dev/null ||
+        echo $f >>$t/set_ftrace_filter 2>/dev/null && continue
+        # A driver whose channel keeps many descriptors in flight has no
+        # call that runs one: the events give the device's time instead.
+        if [ $f = sgdma_chan_run ]; then
+            echo "# note: no $f in this driver (the events time the device)"
+        else
             echo "# error: cannot trace $f"
+        fi
     done
     echo function_graph >$t/current_tracer
     echo funcgraph-tail >$t/trace_options
+    # Timestamps and the driver's submit/complete events, for the overlap.
+    echo funcgraph-abstime >$t/trace_options
+    for e in sgdma_submit sgdma_complete; do
+        echo 1 >$t/events/sgdma/$e/enable ||
+            echo "# error: no tracepoint $e"
+    done
     echo 8192 >$t/buffer_size_kb
     for size in $(echo "$sgdma_bench_costs" | tr , ' '); do
         # Small transfers vary more from one to the next: more of them.
@@ -116,6 +179,7 @@ costs() {
             # A leaf: " 1)  + 12.345 us   |  pin_user_pages_fast();"
             # a caller's end: " 1)  ! 345.6 us  |  } /* sgdma_xfer [sgdma] */"
             awk -v size="$size" -v dir="$dir" '
+                /\/\* sgdma_[a-z]+: / { next }    # an event
                 match($0, /[0-9.]+ us/) {
                     us = substr($0, RSTART, RLENGTH - 3)
                     if (match($0, /\| +[a-z_0-9]+( \[[a-z_0-9]+\])?\(\);/))
@@ -130,11 +194,93 @@ costs() {
                 }
                 END { for (f in sum) printf "cost: %s,%s,%s,%d,%.2f\n",
                         size, dir, f, n[f], sum[f] }' $t/trace
+            overlap "$size" "$dir" <$t/trace
         done
     done
     echo nop >$t/current_tracer
+    echo 0 >$t/events/sgdma/enable
+}
+
+# How much of the pinning and mapping the device's work hid, from the same
+# trace: per sgdma_xfer call, its wall time (entry to return), the time in
+# pin_user_pages_fast and dma_map_sgtable, the device's time: the union
+# of its descriptors' intervals from sgdma_submit to sgdma_complete (several
+# in flight overlap each other), and how much of the pinning and mapping
+# fell inside that union (hidden). Sums over the calls:
+#   ovl: size,direction,calls,wall_us,pin_us,map_us,device_us,hidden_us
+# A line: "  12.345678 |   1)  + 12.345 us   |  pin_user_pages_fast();",
+# "... |  sgdma_xfer [sgdma]() {", "... |  } /* sgdma_xfer [sgdma] */",
+# "... |  /* sgdma_submit: sgdma0 ch=0 index=3 cookie=0x4 ... */".
+overlap() {
+    awk -v size="$1" -v dir="$2" '
+        # The union of the device intervals s[]/e[] into u[]/v[] (nu):
+        # its length.
+        function device(   i, j, t, busy) {
+            for (i = 2; i <= ni; i++)       # by start time
+                for (j = i; j > 1 && s[j - 1] > s[j]; j--) {
+                    t = s[j]; s[j] = s[j - 1]; s[j - 1] = t
+                    t = e[j]; e[j] = e[j - 1]; e[j - 1] = t
+                }
+            nu = 0; busy = 0
+            for (i = 1; i <= ni; i++) {
+                if (nu && s[i] <= v[nu]) {
+                    if (e[i] > v[nu]) v[nu] = e[i]
+                } else {
+                    nu++; u[nu] = s[i]; v[nu] = e[i]
+                }
+            }
+            for (i = 1; i <= nu; i++)
+                busy += v[i] - u[i]
+            return busy
+        }
+        # Of the pin and map intervals a[]/b[] (nh), the time inside u/v.
+        function inside(   i, j, lo, hi, t) {
+            t = 0
+            for (i = 1; i <= nh; i++)
+                for (j = 1; j <= nu; j++) {
+                    lo = a[i] > u[j] ? a[i] : u[j]
+                    hi = b[i] < v[j] ? b[i] : v[j]
+                    if (hi > lo) t += hi - lo
+                }
+            return t
+        }
+        function dur() {
+            return match($0, /[0-9.]+ us/) ? substr($0, RSTART, RLENGTH - 3) : 0
+        }
+        function key(   m) {
+            match($0, /sgdma[0-9]+ ch=[0-9]+ /); m = substr($0, RSTART, RLENGTH)
+            match($0, /cookie=[0-9a-fx]+/)
+            return m substr($0, RSTART, RLENGTH)
+        }
+        # A step: a leaf line is stamped at its entry, a closing "}" at
+        # its return.
+        function step(   d) {
+            d = dur(); nh++
+            a[nh] = /}/ ? ts - d : ts; b[nh] = a[nh] + d
+            return d
+        }
+        { ts = $1 * 1e6 }
+        /\/\* sgdma_submit: / { sub_at[key()] = ts; next }
+        /\/\* sgdma_complete: / {
+            k = key()
+            if (inx && (k in sub_at)) { ni++; s[ni] = sub_at[k]; e[ni] = ts }
+            delete sub_at[k]; next
+        }
+        /sgdma_xfer( \[sgdma\])?\(\) \{/ {
+            inx = 1; start = ts; ni = 0; nh = 0; next
+        }
+        /\/\* sgdma_xfer( \[sgdma\])? \*\// {
+            if (!inx) next
+            calls++; wall += ts - start; dev += device(); hid += inside()
+            inx = 0; next
+        }
+        inx && /pin_user_pages_fast/ && /[0-9.]+ us/ { pin += step() }
+        inx && /dma_map_sgtable/ && /[0-9.]+ us/ { map += step() }
+        END { printf "ovl: %s,%s,%d,%.2f,%.2f,%.2f,%.2f,%.2f\n",
+              size, dir, calls, wall, pin, map, dev, hid }'
 }
 echo "cost: size,direction,function,calls,total_us"
+echo "ovl: size,direction,calls,wall_us,pin_us,map_us,device_us,hidden_us"
 [ -z "$sgdma_bench_costs" ] || costs
 
 echo "# sgdma: kernel log follows"

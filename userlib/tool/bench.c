@@ -92,7 +92,7 @@ static void bench_xfer_init(struct bench_cell *c, struct bench_worker *w,
 			    struct sgdma_xfer *x)
 {
 	memset(x, 0, sizeof(*x));
-	x->flags = bench_flags(c->path);
+	x->flags = bench_flags(c->path) | c->flags;
 	x->op = c->dir == BD_H2C ? SGDMA_OP_H2C :
 		c->dir == BD_C2H ? SGDMA_OP_C2H : SGDMA_OP_H2H;
 	w->siov = (struct sgdma_iovec){ (uintptr_t)w->src, c->size };
@@ -113,6 +113,7 @@ static void bench_buf_xfer_init(struct bench_cell *c, struct bench_worker *w,
 				struct sgdma_buf_xfer *x)
 {
 	memset(x, 0, sizeof(*x));
+	x->flags = c->flags;
 	x->op = c->dir == BD_H2C ? SGDMA_OP_H2C :
 		c->dir == BD_C2H ? SGDMA_OP_C2H : SGDMA_OP_H2H;
 	x->src_handle = c->dir != BD_C2H ? w->sh : 0;

@@ -30,6 +30,7 @@ struct bench_opts {
 	int progress;		/* -1: if stderr is a terminal */
 	enum cli_format fmt;
 	const char *lat_path;	/* --latency: where latency rows go, or NULL */
+	bool poll;		/* --poll: SGDMA_XFER_POLL on every transfer */
 };
 
 /* The latency file's columns, as tests/bench/bench.h's programs write them. */
@@ -53,6 +54,7 @@ struct bench_cell {
 	uint64_t size;
 	unsigned int qd;
 	bool lat;		/* record latencies in the timed repetitions */
+	uint32_t flags;		/* SGDMA_XFER_* added to every transfer's */
 	uint64_t iters;
 	unsigned int rounds, warmup;
 	pthread_barrier_t barrier;

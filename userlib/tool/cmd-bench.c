@@ -67,6 +67,9 @@ static int bench_opt(const char *cmd, int c, const char *arg, void *ctx)
 	case OPT_VERIFY:
 		o->verify = true;
 		return 0;
+	case OPT_POLL:
+		o->poll = true;
+		return 0;
 	case 'f':
 		if (cli_parse_format(arg, &o->fmt))
 			return usage_err(cmd, "unknown format '%s' (table, csv, json)",
@@ -125,6 +128,7 @@ static int cmd_bench(int argc, char **argv)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "latency", required_argument, NULL, 'L' },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "poll", no_argument, NULL, OPT_POLL },
 		{ "format", required_argument, NULL, 'f' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -211,6 +215,7 @@ static int cmd_bench(int argc, char **argv)
 					.dev = dev, .path = p, .dir = d,
 					.size = o.sizes[s], .qd = o.qd,
 					.lat = lat_file != NULL,
+					.flags = o.poll ? SGDMA_XFER_POLL : 0,
 				};
 				struct bench_lat lat;
 				struct cli_bench_row row = {
@@ -261,7 +266,7 @@ const struct command bench_command = {
 	.help = "usage: sgdma bench [-d DEV] [-s SIZES] [-P PATHS] [-D DIRS] [-t THREADS]\n"
 		"                   [-q QD] [-r REPS] [--warmup N] [--rep-time SEC]\n"
 		"                   [--iters N] [-o OFFSET] [--verify] [-f FORMAT]\n"
-		"                   [-L FILE]\n"
+		"                   [-L FILE] [--poll]\n"
 		"                   [--progress|--no-progress]\n"
 		"\n"
 		"Measures every combination of path, direction and size. Each\n"
@@ -290,6 +295,9 @@ const struct command bench_command = {
 		"      --iters N       transfers per thread and repetition (no calibration)\n"
 		"  -o, --offset OFFSET first byte of card memory used (default 0)\n"
 		"      --verify        check the data moved after each combination\n"
+		"      --poll          every transfer with SGDMA_XFER_POLL: the caller\n"
+		"                      polls for its completion before it sleeps (the\n"
+		"                      driver's queue may ignore it)\n"
 		"  -f, --format FMT    table (default), csv or json; columns: path,\n"
 		"                      direction, size, threads, qd, reps, iters,\n"
 		"                      median/min/max/mean/stddev MB/s, median_lat_us\n"

@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The parts of make bench's report about issue 16's ring (sgdma_bench.py
+draws the rest): how much of the pinning and mapping a pipelined transfer
+hides behind the device ("ovl:" rows), the device's own time per
+descriptor from its PERF_* counters ("perf:" rows beside a depth-1 run's
+figure), and polled against interrupt-driven completion at depth 1
+("pcsv:"/"plat:" rows, paths copy-irq, copy-poll, pinned-irq, pinned-poll).
+"""
+
+PERF_COUNTERS = ("descs", "wait_us", "move_us", "bh_runs", "irqs")
+POLL_PATHS = ("copy", "pinned")
+
+
+def human(size):
+    for unit, shift in (("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return "%d %s" % (size >> shift, unit)
+    return "%d B" % size
+
+
+def parse_size(s):
+    mult = {"k": 1 << 10, "m": 1 << 20}.get(s[-1].lower(), 1)
+    return int(s[:-1] if mult > 1 else s) * mult
+
+
+def overlap_row(cell, line):
+    """An "ovl: size,direction,calls,wall_us,pin_us,map_us,device_us,
+    hidden_us" row."""
+    size, d, calls, *us = line.split(",")
+    return {"cell": cell, "size": parse_size(size), "direction": d,
+            "calls": int(calls),
+            **dict(zip(("wall_us", "pin_us", "map_us", "device_us",
+                        "hidden_us"), map(float, us)))}
+
+
+def perf_row(cell, line):
+    """A "perf: direction,<counters before>,<counters after>" row."""
+    d, *v = line.split(",")
+    n = len(PERF_COUNTERS)
+    return {"cell": cell, "direction": d,
+            **{k: int(x) for k, x in zip(PERF_COUNTERS, v[:n])},
+            **{k + "_after": int(x) for k, x in zip(PERF_COUNTERS, v[n:])}}
+
+
+def find(rows, **key):
+    return next((r for r in rows if all(r[k] == v for k, v in key.items())),
+                None)
+
+
+def overlap_figures(r):
+    """(wall, pin + map, device, overlap, hidden) µs per call of one "ovl"
+    row: overlap = pin + map + device - wall; hidden = the pinning and
+    mapping that ran while the device had work (None in older runs)."""
+    n = r["calls"]
+    wall, pinmap, dev = (r["wall_us"] / n, (r["pin_us"] + r["map_us"]) / n,
+                         r["device_us"] / n)
+    hidden = r.get("hidden_us")
+    return wall, pinmap, dev, pinmap + dev - wall, \
+        hidden / n if isinstance(hidden, (int, float)) else None
+
+
+def share(part, whole):
+    return "%.0f%%" % (100 * part / whole) if part is not None and whole \
+        else "-"
+
+
+def overlap_table(overlaps, cells, p):
+    rows = [r for r in overlaps if r["calls"]]
+    if not rows:
+        return
+    p("## Overlap of pinning and mapping with the device (pinned path)")
+    p()
+    p("From the cost breakdown's trace, per `sgdma_xfer` call: its wall "
+      "time, the time in `pin_user_pages_fast` and `dma_map_sgtable`, the "
+      "device's time (the union of its descriptors' intervals from "
+      "`sgdma_submit` to `sgdma_complete`), overlap = pin + map + device - "
+      "wall (its share of wall), and hidden: the part of the pinning and "
+      "mapping that ran while the device had work (its share of pin + "
+      "map). overlap also counts what is in none of the three (sg tables, "
+      "syncs, unmapping and unpinning the last pieces, waking up), so it "
+      "is <= 0 when those outweigh what is hidden; hidden says directly "
+      "how much of the pinning the device covers.")
+    p()
+    p("| cell | size | dir | calls | wall µs | pin+map µs | device µs | "
+      "device/wall | overlap µs | overlap/wall | hidden µs | hidden/"
+      "(pin+map) |")
+    p("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in sorted(rows, key=lambda r: (cells.index(r["cell"]), r["size"],
+                                         r["direction"])):
+        wall, pinmap, dev, over, hidden = overlap_figures(r)
+        p("| %s | %s | %s | %d | %.0f | %.0f | %.0f | %s | %.0f | %s | %s | "
+          "%s |" % (r["cell"], human(r["size"]), r["direction"], r["calls"],
+                    wall, pinmap, dev, share(dev, wall), over,
+                    share(over, wall),
+                    "-" if hidden is None else "%.0f" % hidden,
+                    share(hidden, pinmap)))
+    p()
+
+
+def overlap_target(overlaps, cells):
+    """Issue 16's "the cost breakdown shows the overlap (pin and map time
+    hidden behind the device's)", at the largest traced size: met where
+    some of the pinning and mapping ran while the device had work, in
+    every cell and direction."""
+    rows = [r for r in overlaps if r["calls"] and r["cell"] in cells]
+    if not rows:
+        return ["the cost breakdown shows the overlap of pinning and mapping "
+                "with the device: not measured"]
+    big = max(r["size"] for r in rows)
+    got = [(r, overlap_figures(r)) for r in rows if r["size"] == big]
+    met = all(f[4] for r, f in got)
+    return ["the cost breakdown shows the overlap (pin and map hidden behind "
+            "the device) at %s: %s (pin+map hidden / overlap = pin + map + "
+            "device - wall, per call: %s)" % (
+                human(big), "met" if met else "missed", "; ".join(
+                    "%s %s %s of %.0f µs / %.0f of %.0f µs wall" % (
+                        r["cell"], r["direction"],
+                        "-" if f[4] is None else "%.0f" % f[4], f[1], f[3],
+                        f[0]) for r, f in got))]
+
+
+def per_descriptor(perf, perfrows):
+    """The device's split of one depth-1 4 KiB pinned transfer, per perf
+    row: None where the device has no counters (PERF_DESCS did not move
+    while the run completed descriptors), else a dict."""
+    fig = find(perfrows, cell=perf["cell"], path="pinned",
+               direction=perf["direction"])
+    delta = {k: (perf[k + "_after"] - perf[k]) % (1 << 32)
+             for k in PERF_COUNTERS}
+    if not delta["descs"]:
+        return None
+    n = delta["descs"]
+    lat = fig["size"] / fig["median"] if fig and fig["median"] else 0
+    wait, move = delta["wait_us"] / n, delta["move_us"] / n
+    return {"descs": n, "wait": wait, "move": move, "latency": lat,
+            "rest": lat - wait - move, "irqs": delta["irqs"] / n,
+            "bh_runs": delta["bh_runs"] / n}
+
+
+def perf_table(perfs, perfrows, cells, p):
+    if not perfs:
+        return
+    p("## The device's time per descriptor (4 KiB pinned, depth 1)")
+    p()
+    p("The device's PERF_* counters (BAR0, virtual clock) read before and "
+      "after a depth-1 run: doorbell to start of processing (the bottom "
+      "half's scheduling), start to completion posted (checks, data "
+      "movement, link model); the rest of the round trip (interrupt, "
+      "wake-up, the driver's own work) is the run's mean latency "
+      "(repetition time / transfers) minus those. Counters cover the "
+      "warm-up too.")
+    p()
+    p("| cell | dir | descriptors | doorbell to start µs | start to "
+      "completion µs | rest µs | mean latency µs | interrupts/desc | "
+      "bottom halves/desc |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for perf in sorted(perfs, key=lambda r: (cells.index(r["cell"]),
+                                             r["direction"])):
+        s = per_descriptor(perf, perfrows)
+        if s is None:
+            p("| %s | %s | absent: the device has no counters (PERF_DESCS "
+              "did not move) |||||||" % (perf["cell"], perf["direction"]))
+            continue
+        p("| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |" % (
+            perf["cell"], perf["direction"], s["descs"], s["wait"],
+            s["move"], s["rest"], s["latency"], s["irqs"], s["bh_runs"]))
+    p()
+
+
+def poll_cases(prows, plats):
+    """{(cell, path, direction): {size: (interrupt, polled)}}, each a pair
+    (median latency µs, median MB/s)."""
+    out = {}
+    for r in plats:
+        path, _, mode = r["path"].rpartition("-")
+        if mode != "irq":
+            continue
+        key = dict(cell=r["cell"], direction=r["direction"], size=r["size"])
+        poll = find(plats, path=path + "-poll", **key)
+        mb = [find(prows, path=path + m, **key) for m in ("-irq", "-poll")]
+        if poll and all(mb):
+            out.setdefault((r["cell"], path, r["direction"]), {})[
+                r["size"]] = ((r["median_us"], mb[0]["median"]),
+                              (poll["median_us"], mb[1]["median"]))
+    return out
+
+
+def poll_wins_up_to(sizes):
+    """The largest size up to which polling wins at every measured size
+    (a lower median latency and no lower throughput, so no worse a mean
+    latency: a long tail of polls that starve the device counts), or 0."""
+    best = 0
+    for size in sorted(sizes):
+        irq, poll = sizes[size]
+        if poll[0] >= irq[0] or poll[1] < irq[1]:
+            break
+        best = size
+    return best
+
+
+def poll_threshold(prows, plats):
+    """The recommended poll_threshold: the smallest of poll_wins_up_to over
+    every cell, path and direction (0 when polling never wins), or None
+    when nothing was measured."""
+    cases = poll_cases(prows, plats)
+    return min(poll_wins_up_to(s) for s in cases.values()) if cases else None
+
+
+def poll_table(prows, plats, cells, p, absent):
+    if absent:
+        p("## Polled completion")
+        p()
+        p("Absent: " + "; ".join(absent))
+        p()
+    cases = poll_cases(prows, plats)
+    if not cases:
+        return
+    p("## Polled completion against the interrupt (depth 1)")
+    p()
+    p("Median latency of one synchronous transfer, µs, with SGDMA_XFER_POLL "
+      "(the caller polls the completion for up to poll_us before it "
+      "sleeps) and without it (poll_threshold 0 meanwhile); MB/s from the "
+      "repetitions' medians (their inverse is the mean latency). Polling "
+      "wins at a size where its median latency is lower and its MB/s no "
+      "lower.")
+    p()
+    p("| cell | path | dir | size | interrupt µs | polled µs | polled/"
+      "interrupt | interrupt MB/s | polled MB/s |")
+    p("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for key in sorted(cases, key=lambda k: (cells.index(k[0]), k[1], k[2])):
+        for size, (irq, poll) in sorted(cases[key].items()):
+            p("| %s | %s | %s | %s | %.0f | %.0f | %.2f | %.0f | %.0f |" % (
+                *key, human(size), irq[0], poll[0],
+                poll[0] / irq[0] if irq[0] else 0, irq[1], poll[1]))
+    p()
+    p("Polling wins up to: " + ", ".join(
+        "%s %s %s %s" % (*key, human(poll_wins_up_to(s)) if
+                         poll_wins_up_to(s) else "no size")
+        for key, s in sorted(cases.items(),
+                             key=lambda kv: (cells.index(kv[0][0]),
+                                             kv[0][1:]))))
+    p()
+    t = poll_threshold(prows, plats)
+    p("Recommended `poll_threshold`: **%d** bytes (%s), the largest size up "
+      "to which polling wins in every cell, path and direction measured."
+      % (t, human(t) if t else "only with the flag"))
+    p()
+
+
+def problems(params, got):
+    """What this part of a run should have measured and did not."""
+    out = []
+    for size in filter(None, params.get("costs", "").split(",")):
+        for d in ("h2c", "c2h"):
+            if not find(got["overlap"], size=parse_size(size), direction=d) \
+                    or not find(got["overlap"], size=parse_size(size),
+                                direction=d)["calls"]:
+                out.append("no overlap for %s %s" % (size, d))
+    if params.get("mode") != "qd":
+        for d in ("h2c", "c2h"):
+            if not find(got["perf"], direction=d):
+                out.append("no device counters around the %s run" % d)
+            if not find(got["perfrows"], path="pinned", direction=d):
+                out.append("no figure for the %s run of the counters" % d)
+    poll_sizes = params.get("poll_sizes")
+    if poll_sizes and not got["poll_absent"]:
+        have = {(r["path"], r["direction"], r["size"])
+                for r in got["plats"] if r["ops"] > 0}
+        out += ["no polled-mode latency for %s %s %s" % (p + m, d, size)
+                for p in POLL_PATHS for m in ("-irq", "-poll")
+                for d in ("h2c", "c2h") for size in poll_sizes.split(",")
+                if (p + m, d, parse_size(size)) not in have]
+    return out
