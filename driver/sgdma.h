@@ -6,8 +6,8 @@
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
- *   sgdma_buf.c    open files, registered and coherent buffers, transfers
- *                  on them
+ *   sgdma_buf.c    open files, registered and coherent buffers
+ *   sgdma_bufpipe.c  transfers on buffers: descriptors in flight on a channel
  *   sgdma_mmap.c   mmap of card memory and coherent buffers
  *   sgdma_async.c  asynchronous queues
  */
@@ -490,13 +490,21 @@ int sgdma_buf_free(struct sgdma_file *sf, u32 handle);
 int sgdma_bufreq_get(struct sgdma_file *sf, struct sgdma_bufreq *r,
 		     u32 src_handle, u32 dst_handle);
 void sgdma_bufreq_put(struct sgdma_bufreq *r);
-int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r,
-		     const bool *cancel);
+void sgdma_buf_sync(struct sgdma_buf *buf, u64 off, u64 len,
+		    enum dma_data_direction dir, bool for_cpu);
+int sgdma_buf_side(struct sgdma_dev *sdev, struct sgdma_buf *buf, u64 off,
+		   u64 max, struct sgdma_side *side, struct sgdma_seglist *l,
+		   u64 *got);
+void sgdma_buf_set_leaked(struct sgdma_buf *buf);
 struct sgdma_buf *sgdma_buf_get_mappable(struct sgdma_file *sf, u32 handle);
 void sgdma_buf_get(struct sgdma_buf *buf);
 void sgdma_buf_put(struct sgdma_buf *buf);
 u64 sgdma_buf_len(const struct sgdma_buf *buf);
 int sgdma_buf_mmap(struct sgdma_buf *buf, struct vm_area_struct *vma);
+
+/* Transfers on buffers (sgdma_bufpipe.c) */
+int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r,
+		     const bool *cancel);
 
 /* mmap (sgdma_mmap.c) */
 int sgdma_mmap_init(struct sgdma_dev *sdev);
