@@ -58,8 +58,10 @@ MODULE_PARM_DESC(copy_threshold, "bytes from which automatic mode pins user page
 
 /*
  * Polled completion (SGDMA_XFER_POLL): how long a synchronous waiter spins
- * on its channel's completion ring before it sleeps, and the size up to
- * which transfers poll without the flag (0: only with it).
+ * on its channel's completion ring before it sleeps, and the descriptor
+ * size up to which a synchronous transfer's descriptors are polled for
+ * without the flag (0: only with it): it applies per descriptor, so a
+ * large transfer split into small descriptors polls for each of them.
  */
 unsigned int sgdma_poll_us = 50;
 module_param_named(poll_us, sgdma_poll_us, uint, 0644);
@@ -67,7 +69,7 @@ MODULE_PARM_DESC(poll_us, "how long a polling waiter spins before it sleeps (us)
 
 unsigned int sgdma_poll_threshold;
 module_param_named(poll_threshold, sgdma_poll_threshold, uint, 0644);
-MODULE_PARM_DESC(poll_threshold, "bytes up to which synchronous transfers poll without SGDMA_XFER_POLL (0: only with the flag)");
+MODULE_PARM_DESC(poll_threshold, "descriptor size in bytes up to which a synchronous transfer's descriptors are polled for without SGDMA_XFER_POLL (0: only with the flag)");
 
 static int sgdma_irq_mode;
 module_param_named(irq_mode, sgdma_irq_mode, int, 0444);
