@@ -74,6 +74,7 @@ struct sgdma_side {
 };
 
 struct sgdma_dev;
+struct sgdma_engine;
 
 /**
  * struct sgdma_desc - one descriptor an owner posts to a channel
@@ -271,7 +272,8 @@ struct sgdma_stats {
  * @unmapped: mappings are revoked: new ones fail, faults raise SIGBUS
  * @card_phys: bus address of card memory (BAR2), 0 if it cannot be mapped
  * @card_map_size: bytes of card memory mmap may map
- * @wq: runs queued (asynchronous) transfers, at most one per channel
+ * @wq: runs the engines of asynchronous queues, one work item per channel
+ * @engines: the engines (sgdma_async.c), one per channel
  * @recover_lock: serialises escalations (sgdma_chan.c)
  * @resets: function resets the driver made or recovered from (AER); a
  *          channel started before the last one must be started again
@@ -300,6 +302,7 @@ struct sgdma_dev {
 	phys_addr_t card_phys;
 	u64 card_map_size;
 	struct workqueue_struct *wq;
+	struct sgdma_engine *engines;
 	struct mutex recover_lock;	/* serialises escalations */
 	atomic_t resets;
 	bool leak_logged;
@@ -386,6 +389,7 @@ int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
+bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err);
 int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
 
 /* Transfers (sgdma_xfer.c) */
@@ -464,7 +468,13 @@ struct sgdma_file {
  * @dst: destination buffer, likewise, or NULL
  * @dst_off: first byte in @dst
  * @len: bytes
- * @crc: out: CRC32C of the data moved
+ * @crc: out: CRC32C of the bytes completed so far (all of them on success)
+ * @posted: bytes handed to the device so far (its pipeline's progress)
+ * @completed: bytes the device completed, in order: @crc covers them
+ * @pieces: its descriptors in flight
+ * @stop: 0, or the errno it ends with once none of its descriptors is in
+ *        flight: nothing more of it is posted
+ * @status: out: 0 or the errno it ended with
  */
 struct sgdma_bufreq {
 	unsigned int op;
@@ -477,6 +487,11 @@ struct sgdma_bufreq {
 	u64 dst_off;
 	u64 len;
 	u32 crc;
+	u64 posted;
+	u64 completed;
+	unsigned int pieces;
+	int stop;
+	int status;
 };
 
 struct sgdma_file *sgdma_file_open(struct sgdma_dev *sdev, struct file *file);
@@ -503,8 +518,67 @@ u64 sgdma_buf_len(const struct sgdma_buf *buf);
 int sgdma_buf_mmap(struct sgdma_buf *buf, struct vm_area_struct *vma);
 
 /* Transfers on buffers (sgdma_bufpipe.c) */
-int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r,
-		     const bool *cancel);
+
+/**
+ * struct sgdma_bufpiece - one descriptor of a buffer transfer in flight
+ * @d: the descriptor
+ * @sside: its source side
+ * @dside: its destination side
+ * @r: the request it is a piece of
+ * @done: bytes of @r before it
+ */
+struct sgdma_bufpiece {
+	struct sgdma_desc d;
+	struct sgdma_side sside;
+	struct sgdma_side dside;
+	struct sgdma_bufreq *r;
+	u64 done;
+};
+
+struct sgdma_bufpipe;
+
+/**
+ * struct sgdma_bufpipe_ops - what feeds a pipeline and hears of its requests
+ * @next: the request to post the next piece of (bytes left to post, no
+ *        @stop), or NULL: nothing more for now
+ * @end: the request ended with @r->status; the device is done with it and
+ *       the pipeline no longer touches it
+ * @retry: another request's piece failed while @r had pieces in flight:
+ *         they did not run, and @r's progress is rolled back to its first
+ *         piece not completed; it must be fed again (requests come newest
+ *         first). NULL: such requests end with the failure.
+ */
+struct sgdma_bufpipe_ops {
+	struct sgdma_bufreq *(*next)(struct sgdma_bufpipe *bp);
+	void (*end)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
+	void (*retry)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
+};
+
+/**
+ * struct sgdma_bufpipe - pieces of requests in flight on one channel
+ * @chan: the channel, held by the pipeline's owner
+ * @ops: its feed
+ * @queued: nobody waits for the pieces: never poll
+ * @first: free-running index of the oldest piece in flight
+ * @next: free-running index of the next piece to post
+ * @pieces: one per list set of the channel, @first to @next in flight
+ */
+struct sgdma_bufpipe {
+	struct sgdma_chan *chan;
+	const struct sgdma_bufpipe_ops *ops;
+	bool queued;
+	unsigned int first;
+	unsigned int next;
+	struct sgdma_bufpiece pieces[SGDMA_LIST_SETS];
+};
+
+void sgdma_bufreq_start(struct sgdma_bufreq *r);
+void sgdma_bufpipe_init(struct sgdma_bufpipe *bp, struct sgdma_chan *chan,
+			const struct sgdma_bufpipe_ops *ops, bool queued);
+void sgdma_bufpipe_run(struct sgdma_bufpipe *bp);
+void sgdma_bufpipe_stop(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r,
+			int err);
+int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r);
 
 /* mmap (sgdma_mmap.c) */
 int sgdma_mmap_init(struct sgdma_dev *sdev);
@@ -513,6 +587,7 @@ void sgdma_mmap_revoke(struct sgdma_dev *sdev);
 
 /* Asynchronous queues (sgdma_async.c) */
 long sgdma_ioctl_queue_create(struct sgdma_file *sf, void __user *uarg);
+int sgdma_engines_init(struct sgdma_dev *sdev);
 
 /* ioctls (sgdma_ioctl.c) */
 long sgdma_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

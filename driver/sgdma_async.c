@@ -4,22 +4,36 @@
  * waiting, completions collected later (read, ioctl, poll, eventfd).
  *
  * A queue is an anonymous file created from an open node; it holds that
- * file, so the buffers its transfers name outlive them. Each submission
- * becomes a work item on the device's workqueue, which runs at most one
- * per channel at a time; a work item takes a free channel and runs the
- * transfer with the same code as the synchronous path (one descriptor in
- * flight per channel, timeouts, stop on failure), then posts its
- * completion. So the device has a transfer in flight on every channel
- * while the queues have work, and the channel code keeps one proven
- * completion and recovery path instead of a second one for rings with
- * many descriptors in flight, whose gain the device model (which runs a
- * channel's descriptors one after another) would not show.
+ * file, so the buffers its transfers name outlive them. Each channel has
+ * an engine: a submission joins the pending list of its channel's engine
+ * (the channel it names, else the next one round-robin) and kicks the
+ * engine's work item on the device's workqueue. The engine takes its
+ * channel and feeds the pending requests, in submission order, to the
+ * same pipeline as synchronous transfers on buffers (sgdma_bufpipe.c),
+ * which keeps the ring full with their pieces: a queue of small transfers
+ * keeps up to SGDMA_LIST_SETS descriptors in flight on a channel, and no
+ * thread sleeps per request. Back-pressure is the queue's depth: a
+ * submission beyond it fails with -EAGAIN.
  *
- * Closing a queue (last close, exit, kill -9) marks it closing: work not
- * started completes as -ECANCELED without touching the device, and a
- * transfer running stops after its current descriptor; then release waits
- * for every work item, so no buffer is released while the device may
- * still use it. Every wait in the transfer is bounded by timeout_ms.
+ * Fairness. The engine holds its channel only while it has work, and for
+ * at most SGDMA_ENGINE_BATCH requests; then it lets what it posted
+ * complete, releases the channel (the mutex goes to a synchronous caller
+ * waiting for it) and, if requests remain, queues itself again.
+ *
+ * Failures. A failed piece ends its request with its errno; requests whose
+ * pieces were in flight behind it did not run and are posted again once
+ * the channel restarted, unless removal, a reset of the function or a
+ * channel that would not stop took them all (sgdma_bufpipe.c).
+ *
+ * Closing a queue (last close, exit, kill -9) marks it closing: its
+ * requests not yet posted complete as -ECANCELED without touching the
+ * device, and one with pieces in flight posts nothing more and completes
+ * once they ended; then release waits for every request to complete, so
+ * no buffer is released while the device may still use it. Every wait in
+ * the transfer is bounded by timeout_ms. Removal ends the pending requests
+ * with -ENODEV: the engines' work runs once more after the channels are
+ * released and touches nothing but its lists (sgdma_remove() destroys the
+ * workqueue, which flushes it, before the engines are freed).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,10 +47,18 @@
 #include <linux/uaccess.h>
 
 #include "sgdma.h"
+#include "sgdma_trace.h"
 
 static_assert(sizeof(struct sgdma_queue_create) == SGDMA_QUEUE_CREATE_SIZE_VER0);
 static_assert(sizeof(struct sgdma_queue_reap) == SGDMA_QUEUE_REAP_SIZE_VER0);
 static_assert(sizeof(struct sgdma_completion) == 32);
+
+/*
+ * Requests an engine takes per hold of its channel: twice what the
+ * pipeline keeps in flight, so the ring stays full across requests while
+ * a synchronous caller waits at most that many small transfers.
+ */
+#define SGDMA_ENGINE_BATCH	(2 * SGDMA_LIST_SETS)
 
 /**
  * struct sgdma_queue - an asynchronous queue
@@ -66,18 +88,43 @@ struct sgdma_queue {
 
 /**
  * struct sgdma_async - one submitted transfer
- * @work: runs it on the device's workqueue
- * @node: in the queue's @done list once complete
+ * @node: in its engine's pending list until taken, then in the queue's
+ *        @done list once complete
  * @q: the queue
  * @r: the transfer, its buffers held
  * @c: the completion to deliver
  */
 struct sgdma_async {
-	struct work_struct work;
 	struct list_head node;
 	struct sgdma_queue *q;
 	struct sgdma_bufreq r;
 	struct sgdma_completion c;
+};
+
+/**
+ * struct sgdma_engine - feeds one channel's ring from the queues
+ * @sdev: the device
+ * @index: the channel
+ * @lock: protects @pending
+ * @pending: requests (struct sgdma_async) submitted to the channel and not
+ *           taken by @work, in submission order; requests given back
+ *           after another's failure at the front
+ * @work: takes the channel and runs the pending requests on it
+ * @bp: the pipeline; @work's only
+ * @cur: the request @work posts pieces of, or NULL; @work's only
+ * @budget: requests @work may still take in this hold of the channel
+ * @taken: requests @work took in this hold (tracing)
+ */
+struct sgdma_engine {
+	struct sgdma_dev *sdev;
+	unsigned int index;
+	spinlock_t lock;	/* protects @pending */
+	struct list_head pending;
+	struct work_struct work;
+	struct sgdma_bufpipe bp;
+	struct sgdma_async *cur;
+	unsigned int budget;
+	unsigned int taken;
 };
 
 static void sgdma_eventfd_signal(struct eventfd_ctx *efd)
@@ -89,22 +136,11 @@ static void sgdma_eventfd_signal(struct eventfd_ctx *efd)
 #endif
 }
 
-static void sgdma_async_work(struct work_struct *work)
+/* Complete @a with @ret: deliver its completion to its queue. */
+static void sgdma_async_complete(struct sgdma_async *a, int ret)
 {
-	struct sgdma_async *a = container_of(work, struct sgdma_async, work);
 	struct sgdma_queue *q = a->q;
-	struct sgdma_dev *sdev = q->sf->sdev;
-	int ret;
 
-	if (READ_ONCE(q->closing)) {
-		ret = -ECANCELED;
-	} else {
-		ret = sgdma_get_live(sdev);
-		if (!ret) {
-			ret = sgdma_bufreq_run(sdev, &a->r, &q->closing);
-			sgdma_put_live(sdev);
-		}
-	}
 	a->c.status = ret;
 	a->c.bytes = ret ? 0 : a->r.len;
 	a->c.crc = ret ? 0 : a->r.crc;
@@ -120,6 +156,210 @@ static void sgdma_async_work(struct work_struct *work)
 		sgdma_eventfd_signal(q->efd);
 	wake_up_all(&q->wq);
 	spin_unlock(&q->lock);
+}
+
+/* The oldest pending request, taken off the list, or NULL. */
+static struct sgdma_async *sgdma_engine_pop(struct sgdma_engine *eng)
+{
+	struct sgdma_async *a;
+
+	spin_lock(&eng->lock);
+	a = list_first_entry_or_null(&eng->pending, struct sgdma_async, node);
+	if (a)
+		list_del(&a->node);
+	spin_unlock(&eng->lock);
+	return a;
+}
+
+static bool sgdma_engine_busy(struct sgdma_engine *eng)
+{
+	bool busy;
+
+	spin_lock(&eng->lock);
+	busy = !list_empty(&eng->pending);
+	spin_unlock(&eng->lock);
+	return busy;
+}
+
+/* End every pending request with @err, without the device. */
+static void sgdma_engine_end_all(struct sgdma_engine *eng, int err)
+{
+	struct sgdma_async *a;
+
+	while ((a = sgdma_engine_pop(eng)))
+		sgdma_async_complete(a, err);
+}
+
+/* Pending requests of closing queues end now, without the device. */
+static void sgdma_engine_sweep(struct sgdma_engine *eng)
+{
+	struct sgdma_async *a, *tmp;
+	LIST_HEAD(gone);
+
+	spin_lock(&eng->lock);
+	list_for_each_entry_safe(a, tmp, &eng->pending, node)
+		if (READ_ONCE(a->q->closing))
+			list_move_tail(&a->node, &gone);
+	spin_unlock(&eng->lock);
+	list_for_each_entry_safe(a, tmp, &gone, node) {
+		list_del(&a->node);
+		sgdma_async_complete(a, -ECANCELED);
+	}
+}
+
+/*
+ * The pipeline's feed: more of the current request, else the next pending
+ * one within the batch. A closing queue's request posts nothing more.
+ */
+static struct sgdma_bufreq *sgdma_engine_next(struct sgdma_bufpipe *bp)
+{
+	struct sgdma_engine *eng = container_of(bp, struct sgdma_engine, bp);
+	struct sgdma_async *a = eng->cur;
+
+	if (a && READ_ONCE(a->q->closing)) {
+		eng->cur = NULL;
+		sgdma_bufpipe_stop(bp, &a->r, -ECANCELED);
+	} else if (a && a->r.posted < a->r.len) {
+		return &a->r;
+	}
+	eng->cur = NULL;
+	while (eng->budget) {
+		a = sgdma_engine_pop(eng);
+		if (!a)
+			break;
+		eng->budget--;
+		eng->taken++;
+		if (READ_ONCE(a->q->closing)) {
+			sgdma_async_complete(a, -ECANCELED);
+			continue;
+		}
+		if (!a->r.len) {
+			sgdma_async_complete(a, 0);
+			continue;
+		}
+		eng->cur = a;
+		return &a->r;
+	}
+	return NULL;
+}
+
+static void sgdma_engine_end(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r)
+{
+	struct sgdma_engine *eng = container_of(bp, struct sgdma_engine, bp);
+	struct sgdma_async *a = container_of(r, struct sgdma_async, r);
+
+	if (eng->cur == a)
+		eng->cur = NULL;
+	sgdma_async_complete(a, r->status);
+}
+
+/* Back to the front: the pipeline gives them back newest first. */
+static void sgdma_engine_retry(struct sgdma_bufpipe *bp,
+			       struct sgdma_bufreq *r)
+{
+	struct sgdma_engine *eng = container_of(bp, struct sgdma_engine, bp);
+	struct sgdma_async *a = container_of(r, struct sgdma_async, r);
+
+	if (eng->cur == a)
+		eng->cur = NULL;
+	spin_lock(&eng->lock);
+	list_add(&a->node, &eng->pending);
+	spin_unlock(&eng->lock);
+}
+
+static const struct sgdma_bufpipe_ops sgdma_engine_ops = {
+	.next = sgdma_engine_next,
+	.end = sgdma_engine_end,
+	.retry = sgdma_engine_retry,
+};
+
+/* Hold the channel for a batch of the pending requests. */
+static void sgdma_engine_batch(struct sgdma_engine *eng)
+{
+	struct sgdma_dev *sdev = eng->sdev;
+	struct sgdma_chan *chan;
+	int ret;
+
+	ret = sgdma_get_live(sdev);
+	if (ret) {
+		sgdma_engine_end_all(eng, ret);
+		return;
+	}
+	chan = sgdma_chan_get(sdev, eng->index);
+	if (IS_ERR(chan)) {
+		sgdma_engine_end_all(eng, PTR_ERR(chan));
+		goto out;
+	}
+	sgdma_bufpipe_init(&eng->bp, chan, &sgdma_engine_ops, true);
+	eng->cur = NULL;
+	eng->budget = SGDMA_ENGINE_BATCH;
+	eng->taken = 0;
+	sgdma_bufpipe_run(&eng->bp);
+	trace_sgdma_engine_batch(sdev->minor, eng->index, eng->taken,
+				 eng->bp.next);
+	sgdma_chan_put(chan);
+out:
+	sgdma_put_live(sdev);
+}
+
+static void sgdma_engine_work(struct work_struct *work)
+{
+	struct sgdma_engine *eng = container_of(work, struct sgdma_engine,
+						work);
+
+	sgdma_engine_sweep(eng);
+	if (!sgdma_engine_busy(eng))
+		return;
+	sgdma_engine_batch(eng);
+	/* Another turn, after whoever waited for the channel. */
+	if (sgdma_engine_busy(eng))
+		queue_work(eng->sdev->wq, &eng->work);
+}
+
+/**
+ * sgdma_engines_init() - set up an engine per channel
+ * @sdev: the device, its channels and workqueue set up
+ *
+ * The engines are freed with the device (sgdma_dev_release()), after
+ * removal destroyed the workqueue that runs them.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sgdma_engines_init(struct sgdma_dev *sdev)
+{
+	unsigned int i;
+
+	sdev->engines = kcalloc(sdev->lim.channels, sizeof(*sdev->engines),
+				GFP_KERNEL);
+	if (!sdev->engines)
+		return -ENOMEM;
+	for (i = 0; i < sdev->lim.channels; i++) {
+		struct sgdma_engine *eng = &sdev->engines[i];
+
+		eng->sdev = sdev;
+		eng->index = i;
+		spin_lock_init(&eng->lock);
+		INIT_LIST_HEAD(&eng->pending);
+		INIT_WORK(&eng->work, sgdma_engine_work);
+	}
+	return 0;
+}
+
+/* Append @a to its channel's engine and kick the engine. */
+static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
+{
+	unsigned int n = sdev->lim.channels;
+	struct sgdma_engine *eng;
+
+	if (a->r.channel >= 0)
+		eng = &sdev->engines[a->r.channel];
+	else
+		eng = &sdev->engines[(unsigned int)
+				     atomic_inc_return(&sdev->next_chan) % n];
+	spin_lock(&eng->lock);
+	list_add_tail(&a->node, &eng->pending);
+	spin_unlock(&eng->lock);
+	queue_work(sdev->wq, &eng->work);
 }
 
 static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)
@@ -160,8 +400,8 @@ static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)
 
 	a->q = q;
 	a->c.user_data = x.user_data;
-	INIT_WORK(&a->work, sgdma_async_work);
-	queue_work(sdev->wq, &a->work);
+	sgdma_bufreq_start(&a->r);
+	sgdma_engine_submit(sdev, a);
 	sgdma_put_live(sdev);
 	return 0;
 

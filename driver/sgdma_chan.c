@@ -34,8 +34,11 @@
  * is stopped at once (RESET, then STATUS polled until ENABLED and BUSY are
  * clear), so the device no longer touches the owner's buffers when the
  * owner unmaps them; then every descriptor still outstanding ends with the
- * same errno: they are all the owner's, and none runs again (no data past
- * a failure). A function reset ends them with -EIO, removal with -ENODEV.
+ * same errno: they are all the owner's, and none of them runs (no data past
+ * a failure). An owner that runs several transfers at once (the engine of
+ * asynchronous queues) ends the failed one and posts the others again once
+ * the channel restarted, unless sgdma_chan_lost_all(). A function reset
+ * ends them with -EIO, removal with -ENODEV.
  * The channel is brought up again before its next use. A channel that
  * does not stop is escalated: bus mastering off and a reset of the
  * function through the PCI core. One that still runs is "wedged": what
@@ -608,6 +611,28 @@ void sgdma_chan_cancel(struct sgdma_chan *chan, int err)
 		return;
 	sgdma_chan_halt(chan);
 	sgdma_chan_flush(chan, err);
+}
+
+/**
+ * sgdma_chan_lost_all() - whether a failure took every transfer with it
+ * @chan: the channel, held by its owner, right after a failed
+ *        sgdma_chan_wait() or a sgdma_chan_cancel()
+ * @err: the errno the descriptors outstanding ended with
+ *
+ * Every descriptor outstanding ended with @err. An owner that runs several
+ * transfers (an engine, sgdma_async.c) may post again the ones whose
+ * descriptors merely ended with another's failure, unless the failure
+ * concerns them all: removal, a reset of the function (their state on the
+ * device is gone) or a channel that would not stop (what they describe
+ * must be leaked).
+ *
+ * Return: true if every transfer that had descriptors outstanding must
+ * end with @err.
+ */
+bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err)
+{
+	return err == -ENODEV || READ_ONCE(chan->sdev->dying) ||
+	       chan->abandoned || chan->wedged || sgdma_chan_was_reset(chan);
 }
 
 /**

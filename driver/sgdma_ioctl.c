@@ -367,7 +367,7 @@ static long sgdma_ioctl_buf_xfer(struct sgdma_file *sf, void __user *uarg)
 		return ret;
 	ret = sgdma_bufreq_get(sf, &r, x.src_handle, x.dst_handle);
 	if (!ret) {
-		ret = sgdma_bufreq_run(sf->sdev, &r, NULL);
+		ret = sgdma_bufreq_run(sf->sdev, &r);
 		sgdma_bufreq_put(&r);
 	}
 	sgdma_put_live(sf->sdev);

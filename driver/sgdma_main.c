@@ -486,6 +486,7 @@ static void sgdma_dev_release(struct device *dev)
 
 	mutex_destroy(&sdev->files_lock);
 	mutex_destroy(&sdev->recover_lock);
+	kfree(sdev->engines);
 	ida_free(&sgdma_ida, sdev->minor);
 	kfree(sdev);
 }
@@ -697,13 +698,16 @@ static int sgdma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_hw;
 
-	/* Queued transfers: at most one per channel runs at a time. */
+	/* The engines of asynchronous queues: one work item per channel. */
 	sdev->wq = alloc_workqueue("sgdma%d", WQ_UNBOUND, sdev->lim.channels,
 				   minor);
 	if (!sdev->wq) {
 		ret = -ENOMEM;
 		goto err_hw;
 	}
+	ret = sgdma_engines_init(sdev);
+	if (ret)
+		goto err_wq;
 
 	cdev_init(&sdev->cdev, &sgdma_fops);
 	sdev->cdev.owner = THIS_MODULE;
@@ -755,7 +759,12 @@ static void sgdma_remove(struct pci_dev *pdev)
 	sdev->pdev = NULL;
 	up_write(&sdev->lock);
 
-	/* Queued transfers still waiting run now and fail with -ENODEV. */
+	/*
+	 * The engines' work still queued runs now, ends the requests still
+	 * pending with -ENODEV and touches no channel (sgdma_get_live()
+	 * fails); once the workqueue is gone none runs again. The engines
+	 * themselves go with @sdev: a queue's release no longer uses them.
+	 */
 	destroy_workqueue(sdev->wq);
 	put_device(&sdev->dev);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sgdma tracepoints: the hot path of a transfer, in order
- * pin -> map -> submit -> complete, and error when it fails.
+ * pin -> map -> submit -> complete, and error when it fails; an engine of
+ * asynchronous queues traces each hold of its channel (engine_batch).
  *
  *   echo 1 > /sys/kernel/tracing/events/sgdma/enable
  */
@@ -57,6 +58,22 @@ TRACE_EVENT(sgdma_reap,
 			   __entry->n = n;),
 	    TP_printk("sgdma%d chan=%u completions=%u", __entry->minor,
 		      __entry->chan, __entry->n)
+);
+
+TRACE_EVENT(sgdma_engine_batch,
+	    TP_PROTO(int minor, unsigned int chan, unsigned int requests,
+		     unsigned int pieces),
+	    TP_ARGS(minor, chan, requests, pieces),
+	    TP_STRUCT__entry(__field(int, minor)
+			     __field(unsigned int, chan)
+			     __field(unsigned int, requests)
+			     __field(unsigned int, pieces)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->chan = chan;
+			   __entry->requests = requests;
+			   __entry->pieces = pieces;),
+	    TP_printk("sgdma%d chan=%u requests=%u pieces=%u", __entry->minor,
+		      __entry->chan, __entry->requests, __entry->pieces)
 );
 
 TRACE_EVENT(sgdma_submit,
