@@ -25,6 +25,10 @@
 #define SLOT	(64 * KiB)
 #define NSLOT	64
 
+#define FAULT_DMA_ERROR	1
+#define FAULT_LATE	6
+#define HOLD_MS		300	/* LATE: the device holds a descriptor */
+
 static int sub(int q, uint16_t op, uint32_t flags, uint32_t chan,
 	       uint64_t card, uint32_t sh, uint64_t soff, uint32_t dh,
 	       uint64_t doff, uint64_t len, uint64_t ud)
@@ -264,6 +268,9 @@ static bool test_close_in_flight(void)
 	ok &= EXPECT(reg(a, MiB, 0, &ha) == 0 && reg(b, MiB, 0, &hb) == 0);
 	q = sgdma_bufq_create(dev, 256, 0, -1);
 	ok &= EXPECT(q >= 0);
+	/* The first on each channel held: every ring is full at close. */
+	for (unsigned int ch = 0; ch < info.channels && ok; ch++)
+		ok &= EXPECT(arm_fault(ch, FAULT_LATE, HOLD_MS));
 	if (!ok)
 		return false;
 	ok &= fill_queue(q, ha, hb, 64);
@@ -274,6 +281,8 @@ static bool test_close_in_flight(void)
 	close(q);
 	ok &= EXPECT(vm_pin_kib() == pin0);
 	ok &= EXPECT(dev_stat(0, "pages_pinned") == 0);
+	for (unsigned int ch = 0; ch < info.channels; ch++)
+		ok &= EXPECT(arm_fault(ch, 0, 0));
 	ok &= EXPECT(t_open(0));
 	munmap(a, MiB);
 	munmap(b, MiB);
@@ -380,9 +389,6 @@ static bool test_fork_in_flight(void)
 
 /* ---- full rings (issue 16): the engine posts queued requests itself ---- */
 
-#define FAULT_DMA_ERROR	1
-#define FAULT_LATE	6
-#define HOLD_MS		300	/* LATE: the device holds a descriptor */
 #define LIST_SETS	8	/* pieces the driver keeps in flight per channel */
 #define SMALL		(4 * KiB)
 
