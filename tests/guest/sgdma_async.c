@@ -28,6 +28,15 @@
 #define FAULT_DMA_ERROR	1
 #define FAULT_LATE	6
 #define HOLD_MS		300	/* LATE: the device holds a descriptor */
+#define LIST_SETS	8	/* pieces the driver keeps in flight per channel */
+
+/* Descriptors a queue should keep in flight on one channel of sgdma0. */
+static long full_ring(void)
+{
+	long ring = dev_stat(0, "ring_entries");
+
+	return ring < LIST_SETS ? ring : LIST_SETS;
+}
 
 static int sub(int q, uint16_t op, uint32_t flags, uint32_t chan,
 	       uint64_t card, uint32_t sh, uint64_t soff, uint32_t dh,
@@ -261,7 +270,7 @@ static bool test_close_in_flight(void)
 {
 	unsigned char *a = backed(MiB), *b = backed(MiB);
 	uint32_t ha = 0, hb = 0;
-	long pin0 = vm_pin_kib();
+	long pin0 = vm_pin_kib(), ran;
 	int q;
 	bool ok = a && b;
 
@@ -273,12 +282,21 @@ static bool test_close_in_flight(void)
 		ok &= EXPECT(arm_fault(ch, FAULT_LATE, HOLD_MS));
 	if (!ok)
 		return false;
+	ran = dev_stat(0, "transfers");
 	ok &= fill_queue(q, ha, hb, 64);
 	/* The node first: the queue keeps the buffers alive. */
 	sgdma_close(dev);
 	dev = NULL;
 	ok &= EXPECT(vm_pin_kib() > pin0);
 	close(q);
+	/*
+	 * What was not on the device when the queue closed was cancelled
+	 * untouched: at most a ring's worth of descriptors ran per channel.
+	 */
+	ran = dev_stat(0, "transfers") - ran;
+	ktap_diag("%ld descriptors ran for 64 transfers queued, %ld at most",
+		  ran, (long)info.channels * full_ring());
+	ok &= EXPECT(ran <= (long)info.channels * full_ring());
 	ok &= EXPECT(vm_pin_kib() == pin0);
 	ok &= EXPECT(dev_stat(0, "pages_pinned") == 0);
 	for (unsigned int ch = 0; ch < info.channels; ch++)
@@ -389,7 +407,6 @@ static bool test_fork_in_flight(void)
 
 /* ---- full rings (issue 16): the engine posts queued requests itself ---- */
 
-#define LIST_SETS	8	/* pieces the driver keeps in flight per channel */
 #define SMALL		(4 * KiB)
 
 /* What came back for one submission, indexed by its user_data. */
@@ -446,14 +463,6 @@ static bool reap_all(int q, struct got *g, unsigned int n, double secs)
 
 	return reap_n(q, g, n, n, secs) &&
 	       EXPECT(sgdma_bufq_reap(q, &c, 1, 0) == 0);
-}
-
-/* Descriptors a queue should keep in flight on one channel of sgdma0. */
-static long full_ring(void)
-{
-	long ring = dev_stat(0, "ring_entries");
-
-	return ring < LIST_SETS ? ring : LIST_SETS;
 }
 
 /*
