@@ -86,14 +86,23 @@ static inline void *backed(size_t len)
 	return p;
 }
 
+/* Arms FAULT_INJECT of sgdma<index>'s channel @chan (spec section 7). */
+static inline bool arm_fault_on(unsigned int index, unsigned int chan,
+				unsigned int mode, unsigned int n)
+{
+	char buf[64], path[96];
+
+	snprintf(buf, sizeof(buf), "%u %#x\n", chan, mode | (n << 8));
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/sgdma/sgdma%u/fault_inject", index);
+	return write_str(path, buf);
+}
+
 /* Arms FAULT_INJECT of sgdma0's channel @chan (spec section 7). */
 static inline bool arm_fault(unsigned int chan, unsigned int mode,
 			     unsigned int n)
 {
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%u %#x\n", chan, mode | (n << 8));
-	return write_str("/sys/kernel/debug/sgdma/sgdma0/fault_inject", buf);
+	return arm_fault_on(0, chan, mode, n);
 }
 
 /* Drops CAP_IPC_LOCK from the effective set of the calling thread. */
@@ -131,6 +140,12 @@ static inline bool child_ok(pid_t pid)
 static inline size_t al_up(size_t len)
 {
 	return (len + info.seg_align - 1) / info.seg_align * info.seg_align;
+}
+
+/* Rounds @len down to the device's segment alignment. */
+static inline size_t al_down(size_t len)
+{
+	return len / info.seg_align * info.seg_align;
 }
 
 /*
