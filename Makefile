@@ -25,7 +25,8 @@
 # programs, e.g. TESTS=sgdma_data), HOST=0 (skip qtests and checks),
 # QEMU (the QEMU line to build and boot: 7.2, Debian bookworm's, the
 # default, or 10.0, trixie's; ci/qemu-versions pins each), LANE=full (make
-# test adds the QEMU 10.0 ASan+UBSan qtests), KSRC (a configured, built
+# test adds the qtests on QEMU 7.2 and 10.0 built with ASan+UBSan, every
+# cell of 6.12, and the fuzz smoke), KSRC (a configured, built
 # kernel tree of your own, ci/sgdma-kernel.config merged: test, run and
 # shell boot it as series ksrc, see README.md "Your own kernel"), JOBS
 # (boots at once; default nproc/2), SHARD=i/N (make test runs the i-th of
