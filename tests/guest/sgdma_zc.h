@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Helpers of the zero-copy and asynchronous tests (sgdma_regbuf,
- * sgdma_mmap, sgdma_async, sgdma_zc_stress): buffer transfers, the
- * process's pinned-memory charge, capabilities and device knobs.
+ * sgdma_mmap, sgdma_async, sgdma_ring, sgdma_zc_stress): buffer
+ * transfers, the process's pinned-memory charge, capabilities and device
+ * knobs.
  */
 #ifndef SGDMA_ZC_H
 #define SGDMA_ZC_H
