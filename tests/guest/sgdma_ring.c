@@ -74,6 +74,52 @@ static bool reap_all(int q, struct got *g, unsigned int n, double secs)
 	       EXPECT(sgdma_bufq_reap(q, &c, 1, 0) == 0);
 }
 
+/* Two buffers registered on sgdma0 and a queue, for one channel's ring. */
+struct held {
+	unsigned char *a, *b;	/* source (random bytes) and destination */
+	size_t len;
+	uint32_t ha, hb;
+	int q;
+	unsigned int chan;
+};
+
+/*
+ * Maps @h's two buffers of @len bytes, fills @h->a with random bytes,
+ * registers both, creates a queue of @n slots and has the device hold
+ * the first descriptor on @chan (LATE), so that what is queued next
+ * waits behind it with the ring full. False if a step failed; what was
+ * set up stays in @h for held_end().
+ */
+static bool held_begin(struct held *h, size_t len, unsigned int n,
+		       unsigned int chan)
+{
+	bool ok;
+
+	*h = (struct held){ .len = len, .q = -1, .chan = chan,
+			    .a = backed(len), .b = backed(len) };
+	if (!h->a || !h->b)
+		return false;
+	fill_random(h->a, len);
+	ok = EXPECT(reg(h->a, len, 0, &h->ha) == 0 &&
+		    reg(h->b, len, 0, &h->hb) == 0);
+	h->q = sgdma_bufq_create(dev, n, 0, -1);
+	ok &= EXPECT(h->q >= 0);
+	return ok && EXPECT(arm_fault(chan, FAULT_LATE, HOLD_MS));
+}
+
+/* Disarms @h's channel, closes its queue, frees and unmaps its buffers. */
+static bool held_end(struct held *h)
+{
+	bool ok = EXPECT(arm_fault(h->chan, 0, 0));
+
+	if (h->q >= 0)
+		close(h->q);
+	ok &= EXPECT(unreg(h->ha) == 0 && unreg(h->hb) == 0);
+	munmap(h->a, h->len);
+	munmap(h->b, h->len);
+	return ok;
+}
+
 /*
  * 32 transfers of 4 KiB to one channel while the device holds the first
  * (LATE): the queue must post the rest behind it, up to 8 descriptors in
@@ -83,41 +129,30 @@ static bool reap_all(int q, struct got *g, unsigned int n, double secs)
 static bool test_fills_ring(void)
 {
 	enum { N = 32 };
-	size_t len = N * SMALL;
-	unsigned char *a = backed(len), *b = backed(len);
 	unsigned int chan = info.channels - 1;
 	struct got g[N] = { { false } };
-	uint32_t ha = 0, hb = 0;
+	struct held h;
 	long most;
-	int q;
-	bool ok = a && b;
+	bool ok;
 
-	if (!ok)
-		return false;
-	fill_random(a, len);
-	ok &= EXPECT(reg(a, len, 0, &ha) == 0 && reg(b, len, 0, &hb) == 0);
-	q = sgdma_bufq_create(dev, N, 0, -1);
-	ok &= EXPECT(q >= 0);
-	ok &= EXPECT(write_str("/sys/class/sgdma/sgdma0/inflight_max", "0\n"));
-	ok &= EXPECT(arm_fault(chan, FAULT_LATE, HOLD_MS));
+	/* Nothing in flight yet: the peak counted is this case's. */
+	ok = EXPECT(write_str("/sys/class/sgdma/sgdma0/inflight_max", "0\n"));
+	ok &= held_begin(&h, N * SMALL, N, chan);
 	if (!ok)
 		return false;
 	for (int i = 0; i < N && ok; i++)
-		ok &= EXPECT(sub(q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
-				 ha, i * SMALL, hb, i * SMALL, SMALL, i) == 0);
-	ok &= reap_all(q, g, N, 15);
+		ok &= EXPECT(sub(h.q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
+				 h.ha, i * SMALL, h.hb, i * SMALL, SMALL,
+				 i) == 0);
+	ok &= reap_all(h.q, g, N, 15);
 	for (int i = 0; i < N && ok; i++)
 		ok &= EXPECT(g[i].status == 0 && g[i].bytes == SMALL);
-	ok &= EXPECT(same(b, a, len));
+	ok &= EXPECT(same(h.b, h.a, h.len));
 	most = dev_stat(0, "inflight_max");
 	ktap_diag("channel %u: at most %ld descriptors in flight, %ld wanted",
 		  chan, most, full_ring());
 	ok &= EXPECT(most >= full_ring());
-	ok &= EXPECT(arm_fault(chan, 0, 0));
-	close(q);
-	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
-	munmap(a, len);
-	munmap(b, len);
+	ok &= held_end(&h);
 	return ok;
 }
 
@@ -130,45 +165,36 @@ static bool test_fills_ring(void)
 static bool test_ring_wraps(void)
 {
 	enum { N = 4 * 64 + 35, HOST = 2 * MiB };
-	unsigned char *a = backed(HOST), *b = backed(HOST);
 	unsigned int chan = info.channels - 1;
 	uint64_t soff[N], doff[N], slen[N], used = 0;
 	struct got *g = calloc(N, sizeof(*g));
-	uint32_t ha = 0, hb = 0;
-	int q;
-	bool ok = a && b && g;
+	struct held h;
+	bool ok = g;
 
-	if (!ok)
+	if (!ok || !held_begin(&h, HOST, N, chan)) {
+		free(g);
 		return false;
-	fill_random(a, HOST);
-	ok &= EXPECT(reg(a, HOST, 0, &ha) == 0 && reg(b, HOST, 0, &hb) == 0);
-	q = sgdma_bufq_create(dev, N, 0, -1);
-	ok &= EXPECT(q >= 0);
-	ok &= EXPECT(arm_fault(chan, FAULT_LATE, HOLD_MS));
+	}
 	for (int i = 0; i < N && ok; i++) {
 		slen[i] = al_up(512 + rnd() % (SMALL - 511));
 		doff[i] = al_up(used + rnd() % 64);
 		soff[i] = al_down(rnd() % (HOST - slen[i]));
 		used = doff[i] + slen[i];
 		ok &= EXPECT(used <= HOST);
-		ok &= EXPECT(sub(q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
-				 ha, soff[i], hb, doff[i], slen[i], i) == 0);
+		ok &= EXPECT(sub(h.q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
+				 h.ha, soff[i], h.hb, doff[i], slen[i],
+				 i) == 0);
 	}
-	ok &= reap_all(q, g, N, 20);
+	ok &= reap_all(h.q, g, N, 20);
 	for (int i = 0; i < N && ok; i++) {
 		ok &= EXPECT(g[i].status == 0 && g[i].bytes == slen[i]);
-		ok &= EXPECT(same(b + doff[i], a + soff[i], slen[i]));
+		ok &= EXPECT(same(h.b + doff[i], h.a + soff[i], slen[i]));
 		if (!ok)
 			ktap_diag("submission %d: status %d, %llu bytes", i,
 				  g[i].status, (unsigned long long)g[i].bytes);
 	}
-	ok &= EXPECT(arm_fault(chan, 0, 0));
-	if (q >= 0)
-		close(q);
-	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
+	ok &= held_end(&h);
 	free(g);
-	munmap(a, HOST);
-	munmap(b, HOST);
 	return ok;
 }
 
@@ -341,29 +367,20 @@ static bool test_mixed(void)
 static bool test_failure_spares_others(void)
 {
 	enum { N = 12 };
-	size_t len = N * SLOT;
-	unsigned char *a = backed(len), *b = backed(len);
 	unsigned int chan = 1 % info.channels;
 	struct got g[N] = { { false } };
-	uint32_t ha = 0, hb = 0;
-	int q, failed = 0;
-	bool ok = a && b;
+	struct held h;
+	int failed = 0;
+	bool ok = held_begin(&h, N * SLOT, N, chan);
 
 	if (!ok)
 		return false;
-	fill_random(a, len);
-	ok &= EXPECT(reg(a, len, 0, &ha) == 0 && reg(b, len, 0, &hb) == 0);
-	q = sgdma_bufq_create(dev, N, 0, -1);
-	ok &= EXPECT(q >= 0);
-	ok &= EXPECT(arm_fault(chan, FAULT_LATE, HOLD_MS));
-	if (!ok)
-		return false;
 	for (int i = 0; i < N && ok; i++)
-		ok &= EXPECT(sub(q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
-				 ha, i * SLOT, hb, i * SLOT, SLOT, i) == 0);
+		ok &= EXPECT(sub(h.q, SGDMA_OP_H2H, SGDMA_XFER_CHANNEL, chan, 0,
+				 h.ha, i * SLOT, h.hb, i * SLOT, SLOT, i) == 0);
 	usleep(HOLD_MS * 1000 / 3);
 	ok &= EXPECT(arm_fault(chan, FAULT_DMA_ERROR, 1));
-	ok &= reap_all(q, g, N, 15);
+	ok &= reap_all(h.q, g, N, 15);
 	for (int i = 0; i < N && ok; i++) {
 		if (g[i].status) {
 			ktap_diag("submission %d failed: %d", i, g[i].status);
@@ -372,14 +389,10 @@ static bool test_failure_spares_others(void)
 			continue;
 		}
 		ok &= EXPECT(g[i].bytes == SLOT);
-		ok &= EXPECT(same(b + i * SLOT, a + i * SLOT, SLOT));
+		ok &= EXPECT(same(h.b + i * SLOT, h.a + i * SLOT, SLOT));
 	}
 	ok &= EXPECT(failed == 1);
-	ok &= EXPECT(arm_fault(chan, 0, 0));
-	close(q);
-	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
-	munmap(a, len);
-	munmap(b, len);
+	ok &= held_end(&h);
 	return ok;
 }
 
