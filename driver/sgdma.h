@@ -144,6 +144,7 @@ struct sgdma_desc {
  * @abandoned: the descriptors flushed last were on a channel that would
  *             not stop: what they describe must be leaked, not released
  * @resets_seen: @sdev->resets when the channel was last started
+ * @coalesce: what the driver last wrote to COALESCE
  * @irq: the channel's MSI-X vector, or 0
  */
 struct sgdma_chan {
@@ -170,6 +171,7 @@ struct sgdma_chan {
 	bool wedged;
 	bool abandoned;
 	int resets_seen;
+	u32 coalesce;
 	int irq;
 };
 
@@ -354,6 +356,8 @@ extern unsigned int sgdma_timeout_ms;
 extern unsigned int sgdma_copy_threshold;
 extern unsigned int sgdma_poll_us;
 extern unsigned int sgdma_poll_threshold;
+extern unsigned int sgdma_coalesce_max;
+extern unsigned int sgdma_coalesce_usecs;
 
 /**
  * sgdma_want_poll() - whether a synchronous descriptor is polled for

@@ -25,6 +25,9 @@
  * the descriptor with a release store that the owner's acquire load pairs
  * with.
  *
+ * Interrupts. Every descriptor asks for one; an owner with several
+ * outstanding has the device coalesce them (sgdma_chan_coalesce()).
+ *
  * Timeouts are per descriptor: timeout_ms from when it reached the head
  * of the ring (posted to an empty ring, or its predecessor reaped). A
  * completion the owner finds only after that counts as a lost interrupt.
@@ -227,6 +230,7 @@ static int sgdma_chan_start(struct sgdma_chan *chan)
 	chan_write(chan, SGDMA_CH_COMPL_LO, lower_32_bits(chan->compl_dma));
 	chan_write(chan, SGDMA_CH_COMPL_HI, upper_32_bits(chan->compl_dma));
 	chan_write(chan, SGDMA_CH_COALESCE, 0);
+	chan->coalesce = 0;
 	/* The ring writes above are ordered before ENABLE by writel(). */
 	chan_write(chan, SGDMA_CH_CTRL,
 		   SGDMA_CH_CTRL_ENABLE | SGDMA_CH_CTRL_IRQ_ENABLE);
@@ -756,6 +760,40 @@ int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d)
 	return 0;
 }
 
+/*
+ * Interrupt coalescing, before the owner sleeps for @d: with n descriptors
+ * outstanding it asks for an interrupt every min(coalesce_max, n / 2)
+ * completions, so that it wakes to refill the ring while the device still
+ * has half of them to run, and with one or two outstanding it gets an
+ * interrupt for each. The count is chosen anew before each sleep from
+ * what is outstanding once the completions already posted were reaped:
+ * the completions still to come (@d's the first of them) are at least
+ * that many, so the interrupt that wakes the owner cannot be held back
+ * for good. The timer (coalesce_usecs) only bounds a misbehaving device.
+ */
+static void sgdma_chan_coalesce(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	unsigned int max = min(READ_ONCE(sgdma_coalesce_max), 0xffffU);
+	unsigned int usecs = min(READ_ONCE(sgdma_coalesce_usecs), 0xffffU);
+	unsigned int count;
+	u32 val = 0;
+
+	sgdma_chan_reap(chan);
+	if (sgdma_desc_done(d))
+		return;
+	count = min((chan->tail - READ_ONCE(chan->head)) / 2, max);
+	if (count > 1)
+		val = FIELD_PREP(SGDMA_CH_COALESCE_COUNT, count) |
+		      FIELD_PREP(SGDMA_CH_COALESCE_USECS, usecs);
+	if (val == chan->coalesce)
+		return;
+	chan->coalesce = val;
+	chan_write(chan, SGDMA_CH_COALESCE, val);
+	trace_sgdma_coalesce(chan->sdev->minor, chan->index,
+			     FIELD_GET(SGDMA_CH_COALESCE_COUNT, val),
+			     FIELD_GET(SGDMA_CH_COALESCE_USECS, val));
+}
+
 /**
  * sgdma_chan_wait() - wait for the oldest descriptor the owner posted
  * @chan: the channel, held by the caller
@@ -776,6 +814,7 @@ int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d)
 	int ret;
 
 	chan->abandoned = false;
+	sgdma_chan_coalesce(chan, d);
 	ret = sgdma_chan_await(chan, d);
 	if (!ret)
 		ret = d->status;

@@ -71,6 +71,20 @@ unsigned int sgdma_poll_threshold;
 module_param_named(poll_threshold, sgdma_poll_threshold, uint, 0644);
 MODULE_PARM_DESC(poll_threshold, "descriptor size in bytes up to which a synchronous transfer's descriptors are polled for without SGDMA_XFER_POLL (0: only with the flag)");
 
+/*
+ * Interrupt coalescing for an owner with several descriptors outstanding
+ * (sgdma_chan_coalesce()): at most coalesce_max completions an interrupt,
+ * and an interrupt at most coalesce_usecs after the first completion it
+ * holds back, a bound for a device that misbehaves.
+ */
+unsigned int sgdma_coalesce_max = 4;
+module_param_named(coalesce_max, sgdma_coalesce_max, uint, 0644);
+MODULE_PARM_DESC(coalesce_max, "most completions an interrupt signals when several descriptors are outstanding (0 and 1: one interrupt a completion)");
+
+unsigned int sgdma_coalesce_usecs = 200;
+module_param_named(coalesce_usecs, sgdma_coalesce_usecs, uint, 0644);
+MODULE_PARM_DESC(coalesce_usecs, "longest a completion's interrupt is held back for coalescing (us, at most 65535; 0: no time bound)");
+
 static int sgdma_irq_mode;
 module_param_named(irq_mode, sgdma_irq_mode, int, 0444);
 MODULE_PARM_DESC(irq_mode, "0 best available, 1 INTx only, 2 MSI only, 3 MSI-X only");

@@ -60,6 +60,23 @@ TRACE_EVENT(sgdma_reap,
 		      __entry->chan, __entry->n)
 );
 
+TRACE_EVENT(sgdma_coalesce,
+	    TP_PROTO(int minor, unsigned int chan, unsigned int count,
+		     unsigned int usecs),
+	    TP_ARGS(minor, chan, count, usecs),
+	    TP_STRUCT__entry(__field(int, minor)
+			     __field(unsigned int, chan)
+			     __field(unsigned int, count)
+			     __field(unsigned int, usecs)),
+	    TP_fast_assign(__entry->minor = minor;
+			   __entry->chan = chan;
+			   __entry->count = count;
+			   __entry->usecs = usecs;),
+	    TP_printk("sgdma%d chan=%u completions=%u usecs=%u",
+		      __entry->minor, __entry->chan, __entry->count,
+		      __entry->usecs)
+);
+
 TRACE_EVENT(sgdma_engine_batch,
 	    TP_PROTO(int minor, unsigned int chan, unsigned int requests,
 		     unsigned int pieces),
