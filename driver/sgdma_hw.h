@@ -35,6 +35,8 @@
 #define SGDMA_REG_MAX_XFER		0x030
 #define SGDMA_REG_CTRL			0x034
 #define SGDMA_REG_INT_STATUS		0x038
+#define SGDMA_REG_PERF_DESCS		0x048	/* first of 6 counters */
+#define SGDMA_PERF_COUNTERS		6
 
 #define SGDMA_ID_VALUE			0x5347444d	/* "SGDM" */
 #define SGDMA_VERSION_MAJOR(v)		((v) >> 16)

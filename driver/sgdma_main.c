@@ -31,6 +31,7 @@
 #include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -388,15 +389,40 @@ static const struct file_operations sgdma_fault_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * debugfs perf: the device's PERF_* counters (spec 4.1), "name value" a
+ * line, so that tests see what the device did (the interrupts it raised,
+ * say) without mapping BAR0, which the driver holds.
+ */
+static int sgdma_perf_show(struct seq_file *m, void *unused)
+{
+	static const char * const names[SGDMA_PERF_COUNTERS] = {
+		"descs", "wait_us", "move_us", "bh_runs", "irqs", "h2h_direct",
+	};
+	struct sgdma_dev *sdev = m->private;
+	unsigned int i;
+	int ret;
+
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		return ret;
+	for (i = 0; i < SGDMA_PERF_COUNTERS; i++)
+		seq_printf(m, "%s %u\n", names[i],
+			   sgdma_read(sdev, SGDMA_REG_PERF_DESCS + 4 * i));
+	sgdma_put_live(sdev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sgdma_perf);
+
 static void sgdma_debugfs_add(struct sgdma_dev *sdev)
 {
 	struct dentry *dir;
 
-	if (!sdev->lim.fault_inject)
-		return;
 	dir = debugfs_create_dir(dev_name(&sdev->dev), sgdma_debugfs);
-	debugfs_create_file("fault_inject", 0200, dir, sdev,
-			    &sgdma_fault_fops);
+	debugfs_create_file("perf", 0444, dir, sdev, &sgdma_perf_fops);
+	if (sdev->lim.fault_inject)
+		debugfs_create_file("fault_inject", 0200, dir, sdev,
+				    &sgdma_fault_fops);
 }
 
 static void sgdma_debugfs_del(struct sgdma_dev *sdev)
