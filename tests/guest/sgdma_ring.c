@@ -10,69 +10,11 @@
  * (0 or -ENODEV) and leaves nothing pinned.
  */
 #define _GNU_SOURCE
-#include <poll.h>
-
 #include "sgdma_queue.h"
 
 #define FAULT_DMA_ERROR	1
 
 #define SMALL		(4 * KiB)
-
-/* What came back for one submission, indexed by its user_data. */
-struct got {
-	bool seen;
-	int status;
-	uint64_t bytes;
-	uint32_t crc;
-};
-
-/*
- * Collects @want completions of @q into @g (@n entries, by user_data)
- * within @secs: each user_data one of ours and delivered once.
- */
-static bool reap_n(int q, struct got *g, unsigned int n, unsigned int want,
-		   double secs)
-{
-	double end = now() + secs;
-	unsigned int got = 0;
-
-	while (got < want) {
-		struct sgdma_completion c[32];
-		struct pollfd p = { .fd = q, .events = POLLIN };
-		int ms = (int)((end - now()) * 1000), k;
-
-		if (ms <= 0 || poll(&p, 1, ms) != 1) {
-			ktap_diag("%u of %u completions within %.0f s", got,
-				  want, secs);
-			return false;
-		}
-		k = sgdma_bufq_reap(q, c, ARRAY_LEN(c), 0);
-		if (!EXPECT(k > 0))
-			return false;
-		for (int i = 0; i < k; i++) {
-			uint64_t ud = c[i].user_data;
-
-			if (!EXPECT(ud < n && !g[ud].seen)) {
-				ktap_diag("unexpected completion %llu",
-					  (unsigned long long)ud);
-				return false;
-			}
-			g[ud] = (struct got){ true, c[i].status, c[i].bytes,
-					      c[i].crc };
-		}
-		got += k;
-	}
-	return true;
-}
-
-/* Collects every completion of @n submissions: all came, none more. */
-static bool reap_all(int q, struct got *g, unsigned int n, double secs)
-{
-	struct sgdma_completion c;
-
-	return reap_n(q, g, n, n, secs) &&
-	       EXPECT(sgdma_bufq_reap(q, &c, 1, 0) == 0);
-}
 
 /* Two buffers registered on sgdma0 and a queue, for one channel's ring. */
 struct held {
