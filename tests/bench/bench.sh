@@ -3,6 +3,9 @@
 # bench"), the NVMe O_DIRECT peer and memcpy at the same sizes, as CSV
 # ("csv: ...", each program's rows after its header line), the same by
 # queue depth ("qcsv: ...") with per-transfer latencies ("lat: ..."),
+# registered ones again without interrupt coalescing, the device's
+# counters around registered runs at the deepest depth ("qperf: ",
+# "qperfcsv: "),
 # polled against interrupt-driven completion at depth 1 ("pcsv: ",
 # "plat: "), the device's counters around a depth-1 run ("perf: ",
 # "perfcsv: "), then the cost breakdown of one pinned transfer ("cost: ...")
@@ -43,6 +46,52 @@ sgdma_bench() {
         -f csv --no-progress "$@"
 }
 
+# The registered queue at depth $2 again, with an interrupt for every
+# completion (coalesce_max 1): what coalescing is worth, in the same run.
+# Its rows' path is "registered-1irq".
+uncoalesced() {
+    param=/sys/module/sgdma/parameters/coalesce_max
+    max=$(cat $param 2>/dev/null) || {
+        echo "# error: the driver has no coalesce_max parameter"
+        return
+    }
+    echo 1 >$param
+    rm -f /tmp/lat
+    sgdma_bench -s "$1" -D h2c,c2h -P registered -q "$2" -L /tmp/lat \
+        >/tmp/rows 2>/tmp/err ||
+        echo "# error: sgdma bench (registered-1irq) failed: $(head -c 300 /tmp/err)"
+    echo "$max" >$param
+    sed -E -e 's/^registered,/registered-1irq,/' -e 's/^/qcsv: /' /tmp/rows
+    [ ! -f /tmp/lat ] ||
+        sed -E -e 's/^registered,/registered-1irq,/' -e 's/^/lat: /' /tmp/lat
+}
+
+# The device's counters around registered 4 KiB runs at depth $1, with
+# the driver's coalescing and without ("qperf: PATH,DIR,DEPTH,<before>,
+# <after>" beside their figures, "qperfcsv: "): what the device spends per
+# descriptor when the ring is deep.
+queue_device_perf() {
+    param=/sys/module/sgdma/parameters/coalesce_max
+    max=$(cat $param 2>/dev/null)
+    for path in registered registered-1irq; do
+        [ $path = registered ] || echo 1 >$param
+        for dir in h2c c2h; do
+            before=$(./sgdma_perfregs /dev/sgdma0 2>/tmp/err | tail -n 1)
+            sgdma_bench -s 4k -D $dir -P registered -q "$1" >/tmp/rows \
+                2>/tmp/err ||
+                echo "# error: sgdma bench (qperf $path $dir) failed: $(head -c 300 /tmp/err)"
+            after=$(./sgdma_perfregs /dev/sgdma0 2>/tmp/err | tail -n 1)
+            if [ -z "$before" ] || [ -z "$after" ]; then
+                echo "# error: sgdma_perfregs: $(head -c 300 /tmp/err)"
+                continue
+            fi
+            sed -E -e "s/^registered,/$path,/" -e 's/^/qperfcsv: /' /tmp/rows
+            echo "qperf: $path,$dir,$1,$before,$after"
+        done
+    done
+    [ -z "$max" ] || echo "$max" >$param
+}
+
 # Queue depths, at each: sgdma's pinned path through libsgdma's queue
 # (DEPTH synchronous transfers on as many threads) and registered buffers
 # through the driver's own queue, then NVMe O_DIRECT through io_uring,
@@ -54,7 +103,9 @@ queue_depths() {
         rows qcsv sgdma-qd$qd sgdma_bench -s "$qsizes" -D h2c,c2h \
             -P pinned,registered -q "$qd" -L /tmp/lat
         [ ! -f /tmp/lat ] || sed 's/^/lat: /' /tmp/lat
+        uncoalesced "$qsizes" "$qd"
     done
+    queue_device_perf "${sgdma_bench_depths##*,}"
     [ -b /dev/nvme0n1 ] || return
     rm -f /tmp/lat
     rows qcsv nvme-qd ./sgdma_diobench -s "$qsizes" -r "$reps" \

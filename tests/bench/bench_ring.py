@@ -4,11 +4,15 @@ draws the rest): how much of the pinning and mapping a pipelined transfer
 hides behind the device ("ovl:" rows), the device's own time per
 descriptor from its PERF_* counters ("perf:" rows beside a depth-1 run's
 figure), and polled against interrupt-driven completion at depth 1
-("pcsv:"/"plat:" rows, paths copy-irq, copy-poll, pinned-irq, pinned-poll).
+("pcsv:"/"plat:" rows, paths copy-irq, copy-poll, pinned-irq, pinned-poll),
+and the registered queue with interrupt coalescing against without it
+("qcsv:"/"lat:" rows of paths registered and registered-1irq).
 """
 
 PERF_COUNTERS = ("descs", "wait_us", "move_us", "bh_runs", "irqs")
 POLL_PATHS = ("copy", "pinned")
+# The registered queue's rows measured with coalesce_max 1.
+UNCOALESCED = "registered-1irq"
 
 
 def human(size):
@@ -38,6 +42,16 @@ def perf_row(cell, line):
     d, *v = line.split(",")
     n = len(PERF_COUNTERS)
     return {"cell": cell, "direction": d,
+            **{k: int(x) for k, x in zip(PERF_COUNTERS, v[:n])},
+            **{k + "_after": int(x) for k, x in zip(PERF_COUNTERS, v[n:])}}
+
+
+def qperf_row(cell, line):
+    """A "qperf: path,direction,depth,<counters before>,<counters after>"
+    row: the device's counters around a registered run at depth."""
+    path, d, qd, *v = line.split(",")
+    n = len(PERF_COUNTERS)
+    return {"cell": cell, "path": path, "direction": d, "qd": int(qd),
             **{k: int(x) for k, x in zip(PERF_COUNTERS, v[:n])},
             **{k + "_after": int(x) for k, x in zip(PERF_COUNTERS, v[n:])}}
 
@@ -167,6 +181,70 @@ def perf_table(perfs, perfrows, cells, p):
     p()
 
 
+def qperf_figures(r, qperfrows):
+    """The device's split of a run at depth from a "qperf" row and its
+    figure: None without counters, else a dict (per descriptor: µs from
+    doorbell to start, µs processing, interrupts, bottom-half runs; the
+    run's operations per second; busy: the share of the run's time the
+    device spent processing, the sum of its processing times against the
+    run's own length)."""
+    fig = find(qperfrows, cell=r["cell"], path=r["path"],
+               direction=r["direction"], qd=r["qd"])
+    delta = {k: (r[k + "_after"] - r[k]) % (1 << 32) for k in PERF_COUNTERS}
+    n = delta["descs"]
+    if not n or not fig or not fig["median"]:
+        return None
+    ops_s = fig["median"] * 1e6 / fig["size"]
+    move = delta["move_us"] / n
+    return {"descs": n, "wait": delta["wait_us"] / n, "move": move,
+            "irqs": delta["irqs"] / n, "bh_runs": delta["bh_runs"] / n,
+            "ops": ops_s, "busy": move * ops_s / 1e6}
+
+
+def qperf_table(qperf, qperfrows, cells, p):
+    if not qperf:
+        return
+    p("## The device at depth: registered 4 KiB")
+    p()
+    p("The device's PERF_* counters around runs of the driver's queue on "
+      "registered buffers at the deepest depth, with its coalescing and "
+      "with an interrupt a completion (coalesce_max 1). Per descriptor: µs "
+      "from the doorbell to the start of processing (queueing behind the "
+      "ring's earlier descriptors and the bottom half's scheduling), µs "
+      "processing (checks, data, completion), interrupts and bottom-half "
+      "runs. Busy: processing µs per descriptor times operations per "
+      "second, the share of the run the device's one main-loop thread "
+      "spent on descriptors (counters cover the warm-up too).")
+    p()
+    p("| cell | path | dir | depth | ops/s | processing µs | doorbell to "
+      "start µs | interrupts/desc | bottom halves/desc | busy |")
+    p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in sorted(qperf, key=lambda r: (cells.index(r["cell"]),
+                                          r["path"], r["direction"])):
+        f = qperf_figures(r, qperfrows)
+        if f is None:
+            p("| %s | %s | %s | %d | absent: no counters or no figure "
+              "||||||" % (r["cell"], r["path"], r["direction"], r["qd"]))
+            continue
+        p("| %s | %s | %s | %d | %.0f | %.1f | %.1f | %.2f | %.2f | %.0f%% |"
+          % (r["cell"], r["path"], r["direction"], r["qd"], f["ops"],
+             f["move"], f["wait"], f["irqs"], f["bh_runs"],
+             100 * f["busy"]))
+    p()
+
+
+def device_share(qperf, qperfrows, cell, d):
+    """What the device's counters say of a registered run at depth in
+    @cell, direction @d, for a missed target; None if not measured."""
+    r = find(qperf, cell=cell, path="registered", direction=d)
+    f = r and qperf_figures(r, qperfrows)
+    if not f:
+        return None
+    return "the device processed a descriptor in %.1f µs and was busy " \
+        "%.0f%% of the run at depth %d (%.2f interrupts a descriptor)" % (
+            f["move"], 100 * f["busy"], r["qd"], f["irqs"])
+
+
 def poll_cases(prows, plats):
     """{(cell, path, direction): {size: (interrupt, polled)}}, each a pair
     (median latency µs, median MB/s)."""
@@ -247,6 +325,79 @@ def poll_table(prows, plats, cells, p, absent):
     p()
 
 
+def ops(r):
+    """Operations per second of a figure row (its median MB/s)."""
+    return r["median"] * 1e6 / r["size"] if r else None
+
+
+def coalesce_pairs(qrows, lats, cells):
+    """[(cell, size, direction, depth, coalesced, each, latency pair)]: the
+    registered queue's operations per second with the driver's coalescing
+    and with an interrupt a completion, and the two median latencies (µs)."""
+    out = []
+    for r in qrows:
+        if r["path"] != UNCOALESCED or r["cell"] not in cells:
+            continue
+        key = dict(cell=r["cell"], direction=r["direction"], size=r["size"],
+                   qd=r["qd"])
+        on = find(qrows, path="registered", **key)
+        lat = [find(lats, path=x, **key) for x in ("registered", UNCOALESCED)]
+        out.append((r["cell"], r["size"], r["direction"], r["qd"], ops(on),
+                    ops(r), [x and x["median_us"] for x in lat]))
+    return sorted(out, key=lambda x: (cells.index(x[0]), *x[1:4]))
+
+
+def coalesce_table(qrows, lats, cells, p):
+    pairs = coalesce_pairs(qrows, lats, cells)
+    if not pairs:
+        return
+    p("## Interrupt coalescing: registered buffers through the queue")
+    p()
+    p("The driver's queue with its default coalescing (an interrupt every "
+      "min(coalesce_max, outstanding / 2) completions) and with an "
+      "interrupt for every completion (coalesce_max 1), measured one after "
+      "the other at each depth: operations per second (median) and the "
+      "median latency of one transfer, µs.")
+    p()
+    p("| cell | size | dir | depth | coalesced ops/s | uncoalesced ops/s | "
+      "ratio | coalesced µs | uncoalesced µs |")
+    p("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for cell, size, d, qd, on, off, lat in pairs:
+        p("| %s | %s | %s | %d | %s | %s | %s | %s | %s |" % (
+            cell, human(size), d, qd, "%.0f" % on if on else "",
+            "%.0f" % off if off else "",
+            "%.2f" % (on / off) if on and off else "",
+            *("%.0f" % x if x else "" for x in lat)))
+    p()
+
+
+def span(v):
+    """"0.91-1.20" (or "1.05" alone) of the ratios @v."""
+    lo, hi = "%.2f" % min(v), "%.2f" % max(v)
+    return lo if lo == hi else lo + "-" + hi
+
+
+def coalesce_summary(qrows, lats, cells):
+    """One line per size and depth: coalesced against uncoalesced
+    operations per second over every cell and direction (the range), and
+    at depth 1 the latency."""
+    lines, groups = [], {}
+    for cell, size, d, qd, on, off, lat in coalesce_pairs(qrows, lats,
+                                                          cells):
+        if on and off:
+            groups.setdefault((size, qd), []).append(
+                (on / off, lat[0] / lat[1] if all(lat) else None))
+    for (size, qd), v in sorted(groups.items()):
+        line = "interrupt coalescing, registered %s at depth %d: %sx " \
+            "the operations per second of an interrupt a completion" % (
+                human(size), qd, span([x[0] for x in v]))
+        lat = [x[1] for x in v if x[1]]
+        if qd == 1 and lat:
+            line += ", %sx its median latency" % span(lat)
+        lines.append(line)
+    return lines
+
+
 def problems(params, got):
     """What this part of a run should have measured and did not."""
     out = []
@@ -262,6 +413,14 @@ def problems(params, got):
                 out.append("no device counters around the %s run" % d)
             if not find(got["perfrows"], path="pinned", direction=d):
                 out.append("no figure for the %s run of the counters" % d)
+    depths = params.get("depths")
+    if depths:
+        deep = int(depths.split(",")[-1])
+        out += ["no device counters around the %s %s run at depth %d"
+                % (path, d, deep)
+                for path in ("registered", UNCOALESCED)
+                for d in ("h2c", "c2h")
+                if not find(got["qperf"], path=path, direction=d, qd=deep)]
     poll_sizes = params.get("poll_sizes")
     if poll_sizes and not got["poll_absent"]:
         have = {(r["path"], r["direction"], r["size"])

@@ -58,7 +58,8 @@ NVME_BYTES = 96 << 20
 
 def expected_qd(params):
     """What the queue depths must report: (path, direction, size, qd)."""
-    return [(p, d, parse_size(z), int(q)) for p in QD_PATHS
+    return [(p, d, parse_size(z), int(q))
+            for p in QD_PATHS + (ring.UNCOALESCED,)
             for d in ("h2c", "c2h") for z in params["qd_sizes"].split(",")
             for q in params["depths"].split(",")]
 
@@ -98,8 +99,10 @@ def latency(cell, r):
 # notes of the guest; "poll_absent" lists why the polled mode was not run.
 BLOCKS = {"csv": ("rows", figure), "qcsv": ("qrows", figure),
           "lat": ("lats", latency), "pcsv": ("prows", figure),
-          "plat": ("plats", latency), "perfcsv": ("perfrows", figure)}
-LINES = {"cost": "costs", "ovl": "overlap", "perf": "perf"}
+          "plat": ("plats", latency), "perfcsv": ("perfrows", figure),
+          "qperfcsv": ("qperfrows", figure)}
+LINES = {"cost": "costs", "ovl": "overlap", "perf": "perf",
+         "qperf": "qperf"}
 
 
 def cost_row(cell, line):
@@ -108,7 +111,8 @@ def cost_row(cell, line):
             "function": func, "calls": int(calls), "total_us": float(total)}
 
 
-LINE_ROW = {"cost": cost_row, "ovl": ring.overlap_row, "perf": ring.perf_row}
+LINE_ROW = {"cost": cost_row, "ovl": ring.overlap_row, "perf": ring.perf_row,
+            "qperf": ring.qperf_row}
 
 
 def parse_guest(text, cell):
@@ -125,9 +129,10 @@ def parse_guest(text, cell):
             r = dict(zip(header[kind], next(csv.reader([rest]))))
             name, make = BLOCKS[kind]
             got[name].append(make(cell, r))
-            if kind in ("qcsv", "pcsv"):
+            if kind in ("qcsv", "pcsv", "qperfcsv"):
                 got[name][-1]["qd"] = int(r["qd"])
-        elif kind in LINES and not rest.startswith(("size,", "direction,")):
+        elif kind in LINES and not rest.startswith(("size,", "direction,",
+                                                     "path,")):
             got[LINES[kind]].append(LINE_ROW[kind](cell, rest))
         elif line.startswith("# error: "):
             got["errors"].append(line[9:])
@@ -359,6 +364,8 @@ def header(args, params, p):
 def ring_sections(got, cells, p):
     """The overlap, the device's time per descriptor, the polled mode and
     the cost breakdown."""
+    ring.coalesce_table(got["qrows"], got["lats"], cells, p)
+    ring.qperf_table(got["qperf"], got["qperfrows"], cells, p)
     ring.overlap_table(got["overlap"], cells, p)
     ring.perf_table(got["perf"], got["perfrows"], cells, p)
     ring.poll_table(got["prows"], got["plats"], cells, p, got["poll_absent"])
@@ -368,8 +375,10 @@ def ring_sections(got, cells, p):
 def small_targets(got, cells):
     """Issue 16's targets that every run measures (queue depths, overlap,
     polled mode)."""
-    out = qd_targets(got["qrows"], got["lats"], got["costs"], cells) \
+    out = qd_targets(got["qrows"], got["lats"], got["costs"], cells,
+                     got["qperf"], got["qperfrows"]) \
         if got["qrows"] else []
+    out += ring.coalesce_summary(got["qrows"], got["lats"], cells)
     out += ring.overlap_target(got["overlap"], cells)
     t = ring.poll_threshold(got["prows"], got["plats"])
     out.append("polled completion: " + (
@@ -539,15 +548,16 @@ def dominant_cost(costs, cell, size, d):
                                100 * us / total if total else 0)
 
 
-def small_cost(costs, path, cell, d):
+def small_cost(costs, path, cell, d, qperf=(), qperfrows=()):
     """Why a small-transfer target is missed, where the run can tell."""
     if path == "pinned":
         return dominant_cost(costs, cell, 4 << 10, d)
-    return "no breakdown of the registered path (the trace times the " \
+    return ring.device_share(qperf, qperfrows, cell, d) or \
+        "no breakdown of the registered path (the trace times the " \
         "pinned one)"
 
 
-def qd_targets(qrows, lats, costs, cells):
+def qd_targets(qrows, lats, costs, cells, qperf=(), qperfrows=()):
     """Issue 16's small-transfer targets, each path, cell and direction:
     the issue names no path, so both of sgdma's are held to them."""
     out, small = [], 4 << 10
@@ -567,7 +577,8 @@ def qd_targets(qrows, lats, costs, cells):
                             size=small, qd=q)) for q in (deep, 1))))
                             for x in (path, "nvme-odirect")))
                     if a < 2 * b:
-                        line += "; " + small_cost(costs, path, cell, d)
+                        line += "; " + small_cost(costs, path, cell, d, qperf,
+                                                    qperfrows)
                 else:
                     line = "not measured"
                 out.append("4 KiB at depth %d, %s >= 2x NVMe O_DIRECT in "
@@ -696,7 +707,8 @@ OUTPUTS = {"rows": "results.csv", "costs": "costs.csv",
            "qrows": "qd-results.csv", "lats": "qd-latency.csv",
            "overlap": "overlap.csv", "perf": "perf.csv",
            "perfrows": "perf-results.csv", "prows": "poll-results.csv",
-           "plats": "poll-latency.csv"}
+           "plats": "poll-latency.csv", "qperf": "qd-perf.csv",
+           "qperfrows": "qd-perf-results.csv"}
 TEXTS = {"notes": "notes.txt", "poll_absent": "poll-absent.txt"}
 
 
