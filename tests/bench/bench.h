@@ -12,10 +12,8 @@
  * the operations kept in flight (1 but for sgdma_diobench -q).
  *
  * Per-operation latencies (submission to completion), where a program
- * records them (-L FILE), go to FILE as CSV rows under the header of
- * "sgdma bench --latency":
- *
- *   path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us
+ * records them (-L FILE), go to FILE as the rows of "sgdma bench --latency"
+ * (bench-lat.h).
  */
 #ifndef SGDMA_BENCH_H
 #define SGDMA_BENCH_H
@@ -28,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench-lat.h"
 #include "libsgdma.h"
 
 #define BENCH_MAX_SIZES	32
@@ -46,8 +45,6 @@ struct bench_opts {
 	const char *lat_path;	/* -L: where latency rows go, or NULL */
 };
 
-#define BENCH_LAT_HEADER "path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us"
-
 /* One call of the measured operation; returns 0 or a negative errno. */
 typedef int (*bench_fn)(void *ctx, size_t len);
 
@@ -57,13 +54,6 @@ static inline uint64_t bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -135,25 +125,14 @@ static inline void bench_print_row(const struct bench_opts *o,
 	fflush(stdout);
 }
 
-/* The value below which a fraction @q of the sorted @v[@n] lie. */
-static inline double bench_quantile(const double *v, size_t n, double q)
-{
-	size_t i = (size_t)(q * (double)n);
-
-	return n ? v[i < n ? i : n - 1] : 0;
-}
-
-/* Prints @us[@n] (per-operation latencies, sorted here) as a row to @f. */
+/* The latencies @s (sorted here) as a row to @f. */
 static inline void bench_print_lat(FILE *f, const struct bench_opts *o,
-				   const char *dir, size_t len, double *us,
-				   size_t n)
+				   const char *dir, size_t len,
+				   struct bench_lat_samples *s)
 {
-	qsort(us, n, sizeof(us[0]), bench_cmp_double);
-	fprintf(f, "%s,%s,%zu,%u,%zu,%.1f,%.1f,%.1f,%.1f\n", o->label, dir,
-		len, o->qd ? o->qd : 1, n, bench_quantile(us, n, 0.5),
-		bench_quantile(us, n, 0.9), bench_quantile(us, n, 0.99),
-		n ? us[n - 1] : 0);
-	fflush(f);
+	struct bench_lat l = bench_lat_summary(s->us, s->n);
+
+	bench_lat_print(f, o->label, dir, len, o->qd ? o->qd : 1, &l);
 }
 
 /*

@@ -46,8 +46,7 @@ struct dio {
 	size_t len, stride;
 	unsigned int qd, free[BENCH_MAX_DEPTH], nr_free;
 	uint64_t start_ns[BENCH_MAX_DEPTH];
-	double *lat;		/* latencies recorded (µs), while record */
-	size_t nr_lat, lat_cap;
+	struct bench_lat_samples lat;	/* recorded while record */
 	bool record;
 };
 
@@ -122,21 +121,6 @@ static void uring_queue(struct dio *d, unsigned int slot)
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 }
 
-static int lat_add(struct dio *d, double us)
-{
-	if (d->nr_lat == d->lat_cap) {
-		size_t cap = d->lat_cap ? 2 * d->lat_cap : 4096;
-		double *p = realloc(d->lat, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		d->lat = p;
-		d->lat_cap = cap;
-	}
-	d->lat[d->nr_lat++] = us;
-	return 0;
-}
-
 /*
  * Fills every free slot if @fill, then waits for at least one completion
  * and collects all there are: returns how many, or -errno (a short I/O is
@@ -171,8 +155,8 @@ static int uring_step(struct dio *d, bool fill)
 		else if ((size_t)cqe->res != d->len && !ret)
 			ret = -EIO;
 		if (d->record && !ret)
-			ret = lat_add(d, (bench_now_ns() - d->start_ns[slot]) /
-					 1e3);
+			ret = bench_lat_add(&d->lat, (bench_now_ns() -
+						      d->start_ns[slot]) / 1e3);
 		d->free[d->nr_free++] = slot;
 		head++;
 		done++;
@@ -206,7 +190,7 @@ static int uring_run(struct dio *d, struct bench_opts *o, FILE *lat)
 			ret = uring_step(d, true);
 			warm += ret > 0 ? ret : 0;
 		}
-		d->nr_lat = 0;
+		d->lat.n = 0;
 		d->record = true;
 		for (unsigned int r = 0; r < o->reps && ret >= 0; r++) {
 			uint64_t start = bench_now_ns(), ns, ops = 0;
@@ -226,7 +210,7 @@ static int uring_run(struct dio *d, struct bench_opts *o, FILE *lat)
 			return ret;
 		bench_print_row(o, dir, d->len, mbps);
 		if (lat)
-			bench_print_lat(lat, o, dir, d->len, d->lat, d->nr_lat);
+			bench_print_lat(lat, o, dir, d->len, &d->lat);
 	}
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench-lat.h"
 #include "libsgdma.h"
 #include "sgdma-cli.h"
 
@@ -255,6 +256,47 @@ static void t_csv(void)
 	if (!case_ok)
 		diag_text(s);
 	free(s);
+}
+
+/*
+ * The latency samples of "sgdma bench --latency" and tests/bench: growth
+ * past the first allocation, the quantiles' ranks, and the row's bytes.
+ */
+static void t_bench_lat(void)
+{
+	struct bench_lat_samples s = { 0 };
+	struct bench_lat l;
+	char *out = NULL;
+	size_t len;
+	FILE *f;
+	int err = 0;
+
+	for (int i = 10000; i > 0 && !err; i--)
+		err = bench_lat_add(&s, i * 0.3);
+	CHECK(!err && s.n == 10000 && s.cap >= s.n);
+	CHECK(s.us[0] == 10000 * 0.3 && s.us[9999] == 0.3);
+	l = bench_lat_summary(s.us, s.n);
+	CHECK(s.us[0] == 0.3 && s.us[9999] == 10000 * 0.3);	/* sorted */
+	CHECK(l.ops == 10000 && l.median == 5001 * 0.3);
+	CHECK(l.p90 == 9001 * 0.3 && l.p99 == 9901 * 0.3);
+	CHECK(l.max == 10000 * 0.3);
+	f = open_memstream(&out, &len);
+	CHECK(f);
+	if (f) {
+		fprintf(f, "%s\n", BENCH_LAT_HEADER);
+		bench_lat_print(f, "odirect", "c2h", 4096, 4, &l);
+		fclose(f);
+		CHECK(!strcmp(out,
+			"path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us\n"
+			"odirect,c2h,4096,4,10000,1500.3,2700.3,2970.3,3000.0\n"));
+		if (!case_ok)
+			diag_text(out);
+		free(out);
+	}
+	bench_lat_free(&s);
+	CHECK(!s.us && !s.n && !s.cap);
+	l = bench_lat_summary(s.us, 0);
+	CHECK(!l.ops && !l.median && !l.p90 && !l.p99 && !l.max);
 }
 
 static void t_json(void)
@@ -521,6 +563,7 @@ int main(void)
 		{ t_stats, "stats" },
 		{ t_timing, "timing_long_runs" },
 		{ t_csv, "format_csv" },
+		{ t_bench_lat, "bench_latency" },
 		{ t_json, "format_json" },
 		{ t_json_valid, "format_json_parses" },
 		{ t_table, "format_table" },

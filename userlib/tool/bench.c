@@ -28,10 +28,9 @@ struct bench_worker {
 	/* Queues: slots not in flight in free[], each one's submission time */
 	unsigned int *free, nr_free;
 	uint64_t *start_ns;
-	/* Latencies (µs) recorded while record is set */
+	/* Latencies recorded while record is set */
 	bool record;
-	double *lat;
-	size_t nr_lat, lat_cap;
+	struct bench_lat_samples lat;
 };
 
 static uint64_t now_ns(void)
@@ -45,19 +44,8 @@ static uint64_t now_ns(void)
 /* Records a transfer submitted at @start and done at @end, if @w records. */
 static int lat_record(struct bench_worker *w, uint64_t start, uint64_t end)
 {
-	if (!w->record)
-		return 0;
-	if (w->nr_lat == w->lat_cap) {
-		size_t cap = w->lat_cap ? 2 * w->lat_cap : 4096;
-		double *p = realloc(w->lat, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		w->lat = p;
-		w->lat_cap = cap;
-	}
-	w->lat[w->nr_lat++] = (double)(end - start) / 1e3;
-	return 0;
+	return w->record ? bench_lat_add(&w->lat, (double)(end - start) / 1e3)
+			 : 0;
 }
 
 /* A queue slot for a submission at this instant. */
@@ -361,20 +349,6 @@ static int bench_check(struct bench_cell *c, struct bench_worker *w,
 	return ret;
 }
 
-static int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double quantile(const double *sorted, size_t n, double q)
-{
-	size_t i = (size_t)(q * (double)n);
-
-	return n ? sorted[i < n ? i : n - 1] : 0;
-}
-
 /* Every worker's latencies of cell @c into @lat. */
 static int bench_lat_merge(struct bench_cell *c, struct bench_lat *lat)
 {
@@ -382,21 +356,16 @@ static int bench_lat_merge(struct bench_cell *c, struct bench_lat *lat)
 	double *all;
 
 	for (unsigned int i = 0; i < c->nw; i++)
-		n += c->w[i].nr_lat;
+		n += c->w[i].lat.n;
 	all = malloc((n ? n : 1) * sizeof(*all));
 	if (!all)
 		return -ENOMEM;
 	n = 0;
 	for (unsigned int i = 0; i < c->nw; i++) {
-		memcpy(all + n, c->w[i].lat, c->w[i].nr_lat * sizeof(*all));
-		n += c->w[i].nr_lat;
+		memcpy(all + n, c->w[i].lat.us, c->w[i].lat.n * sizeof(*all));
+		n += c->w[i].lat.n;
 	}
-	qsort(all, n, sizeof(*all), bench_cmp_double);
-	*lat = (struct bench_lat){
-		.ops = n, .median = quantile(all, n, 0.5),
-		.p90 = quantile(all, n, 0.9), .p99 = quantile(all, n, 0.99),
-		.max = n ? all[n - 1] : 0,
-	};
+	*lat = bench_lat_summary(all, n);
 	free(all);
 	return 0;
 }
@@ -543,7 +512,7 @@ out:
 		buf_free(w->dst, c->size);
 		free(w->free);
 		free(w->start_ns);
-		free(w->lat);
+		bench_lat_free(&w->lat);
 	}
 	free(c->w);
 	free(mbps);

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "bench-lat.h"
 #include "tool.h"
 
 #define MAX_SIZES	64
@@ -31,19 +32,6 @@ struct bench_opts {
 	enum cli_format fmt;
 	const char *lat_path;	/* --latency: where latency rows go, or NULL */
 	bool poll;		/* --poll: SGDMA_XFER_POLL on every transfer */
-};
-
-/* The latency file's columns, as tests/bench/bench.h's programs write them. */
-#define BENCH_LAT_HEADER "path,direction,size,qd,ops,median_us,p90_us,p99_us,max_us"
-
-/*
- * Latencies of one cell's transfers, each from its submission (the call,
- * or the queue's submit) to its completion as the caller sees it (the
- * call's return, or the reap that collected it), in microseconds.
- */
-struct bench_lat {
-	uint64_t ops;
-	double median, p90, p99, max;
 };
 
 struct bench_worker;
@@ -76,7 +64,9 @@ void progress_clear(struct progress *p);
  * Measures cell @c (dev, path, dir, size, qd and lat set) with @o's
  * threads, repetitions and checks into @row, and with c->lat the
  * latencies into @per_xfer, showing progress on @pg. 0, -EILSEQ when --verify
- * found the data changed, or another -errno.
+ * found the data changed, or another -errno. A transfer's latency runs from
+ * its submission (the call, or the queue's submit) to its completion as the
+ * caller sees it (the call's return, or the reap that collected it).
  */
 int bench_cell(struct bench_cell *c, const struct bench_opts *o,
 	       struct cli_bench_row *row, struct bench_lat *per_xfer,

@@ -101,16 +101,6 @@ static int bench_opt(const char *cmd, int c, const char *arg, void *ctx)
  *
  * Below 64 KiB both paths cost the same per call (the device's latency).
  */
-/* One cell's latencies as a CSV row under BENCH_LAT_HEADER. */
-static void bench_lat_row(FILE *f, const struct cli_bench_row *row,
-			  const struct bench_lat *lat)
-{
-	fprintf(f, "%s,%s,%" PRIu64 ",%u,%" PRIu64 ",%.1f,%.1f,%.1f,%.1f\n",
-		row->path, row->direction, row->size, row->qd, lat->ops,
-		lat->median, lat->p90, lat->p99, lat->max);
-	fflush(f);
-}
-
 static int cmd_bench(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -246,7 +236,9 @@ static int cmd_bench(int argc, char **argv)
 				}
 				cli_bench_row(&out, &row);
 				if (lat_file)
-					bench_lat_row(lat_file, &row, &lat);
+					bench_lat_print(lat_file, row.path,
+							row.direction, row.size,
+							row.qd, &lat);
 			}
 		}
 	}
