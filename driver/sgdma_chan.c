@@ -699,6 +699,63 @@ static int sgdma_chan_ready(struct sgdma_chan *chan)
 	return chan->needs_reset ? sgdma_chan_start(chan) : 0;
 }
 
+/*
+ * Interrupt coalescing. With n descriptors outstanding the owner asks the
+ * device for an interrupt every min(coalesce_max, n / 2) completions, so
+ * that it wakes to refill the ring while the device still has half of
+ * them to run; with one or two outstanding it gets an interrupt for each.
+ * The count rises as the owner posts (sgdma_chan_post(): completions that
+ * come while it is busy posting interrupt no one) and is chosen anew
+ * before each sleep (sgdma_chan_coalesce()) from what is outstanding once
+ * the completions already posted were reaped: the completions still to
+ * come (the awaited one the first of them) are at least that many, so
+ * the interrupt that wakes the owner is not held back for good. The
+ * timer (coalesce_usecs) bounds the wait for a misbehaving device.
+ */
+static u32 sgdma_coalesce_val(unsigned int outstanding)
+{
+	unsigned int count = min3(outstanding / 2, READ_ONCE(sgdma_coalesce_max),
+				  0xffffU);
+
+	if (count < 2)
+		return 0;
+	return FIELD_PREP(SGDMA_CH_COALESCE_COUNT, count) |
+	       FIELD_PREP(SGDMA_CH_COALESCE_USECS,
+			  min(READ_ONCE(sgdma_coalesce_usecs), 0xffffU));
+}
+
+static void sgdma_chan_coalesce_write(struct sgdma_chan *chan, u32 val)
+{
+	chan->coalesce = val;
+	chan_write(chan, SGDMA_CH_COALESCE, val);
+	trace_sgdma_coalesce(chan->sdev->minor, chan->index,
+			     FIELD_GET(SGDMA_CH_COALESCE_COUNT, val),
+			     FIELD_GET(SGDMA_CH_COALESCE_USECS, val));
+}
+
+/* After a post: a higher count for the fuller ring. */
+static void sgdma_chan_coalesce_raise(struct sgdma_chan *chan)
+{
+	u32 val = sgdma_coalesce_val(chan->tail - READ_ONCE(chan->head));
+
+	if (FIELD_GET(SGDMA_CH_COALESCE_COUNT, val) >
+	    FIELD_GET(SGDMA_CH_COALESCE_COUNT, chan->coalesce))
+		sgdma_chan_coalesce_write(chan, val);
+}
+
+/* Before the owner sleeps for @d: the count for what is outstanding. */
+static void sgdma_chan_coalesce(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	u32 val;
+
+	sgdma_chan_reap(chan);
+	if (sgdma_desc_done(d))
+		return;
+	val = sgdma_coalesce_val(chan->tail - READ_ONCE(chan->head));
+	if (val != chan->coalesce)
+		sgdma_chan_coalesce_write(chan, val);
+}
+
 /**
  * sgdma_chan_post() - hand one descriptor to the device
  * @chan: the channel, held by the caller, with a free slot
@@ -757,41 +814,8 @@ int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d)
 	writel_relaxed(chan->tail, chan->regs + SGDMA_CH_DOORBELL);
 	spin_unlock_irqrestore(&chan->ring_lock, flags);
 	sgdma_inflight_note(sdev, index + 1 - READ_ONCE(chan->head));
+	sgdma_chan_coalesce_raise(chan);
 	return 0;
-}
-
-/*
- * Interrupt coalescing, before the owner sleeps for @d: with n descriptors
- * outstanding it asks for an interrupt every min(coalesce_max, n / 2)
- * completions, so that it wakes to refill the ring while the device still
- * has half of them to run, and with one or two outstanding it gets an
- * interrupt for each. The count is chosen anew before each sleep from
- * what is outstanding once the completions already posted were reaped:
- * the completions still to come (@d's the first of them) are at least
- * that many, so the interrupt that wakes the owner cannot be held back
- * for good. The timer (coalesce_usecs) only bounds a misbehaving device.
- */
-static void sgdma_chan_coalesce(struct sgdma_chan *chan, struct sgdma_desc *d)
-{
-	unsigned int max = min(READ_ONCE(sgdma_coalesce_max), 0xffffU);
-	unsigned int usecs = min(READ_ONCE(sgdma_coalesce_usecs), 0xffffU);
-	unsigned int count;
-	u32 val = 0;
-
-	sgdma_chan_reap(chan);
-	if (sgdma_desc_done(d))
-		return;
-	count = min((chan->tail - READ_ONCE(chan->head)) / 2, max);
-	if (count > 1)
-		val = FIELD_PREP(SGDMA_CH_COALESCE_COUNT, count) |
-		      FIELD_PREP(SGDMA_CH_COALESCE_USECS, usecs);
-	if (val == chan->coalesce)
-		return;
-	chan->coalesce = val;
-	chan_write(chan, SGDMA_CH_COALESCE, val);
-	trace_sgdma_coalesce(chan->sdev->minor, chan->index,
-			     FIELD_GET(SGDMA_CH_COALESCE_COUNT, val),
-			     FIELD_GET(SGDMA_CH_COALESCE_USECS, val));
 }
 
 /**
