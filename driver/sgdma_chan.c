@@ -743,11 +743,17 @@ static void sgdma_chan_coalesce_raise(struct sgdma_chan *chan)
 		sgdma_chan_coalesce_write(chan, val);
 }
 
-/* Before the owner sleeps for @d: the count for what is outstanding. */
+/*
+ * Before the owner sleeps for @d: the count for what is outstanding. Off
+ * already, it stays off: nothing was posted since the last post found too
+ * few outstanding to coalesce, and reaping only makes them fewer.
+ */
 static void sgdma_chan_coalesce(struct sgdma_chan *chan, struct sgdma_desc *d)
 {
 	u32 val;
 
+	if (!chan->coalesce)
+		return;
 	sgdma_chan_reap(chan);
 	if (sgdma_desc_done(d))
 		return;
