@@ -37,23 +37,27 @@ def overlap_row(cell, line):
                         "hidden_us"), map(float, us)))}
 
 
+def counters_before_after(values):
+    """The device's counters before and after a run, from the fields of
+    a row that lists PERF_COUNTERS twice: {name: n, name_after: n}."""
+    n = len(PERF_COUNTERS)
+    return {**{k: int(x) for k, x in zip(PERF_COUNTERS, values[:n])},
+            **{k + "_after": int(x)
+               for k, x in zip(PERF_COUNTERS, values[n:])}}
+
+
 def perf_row(cell, line):
     """A "perf: direction,<counters before>,<counters after>" row."""
     d, *v = line.split(",")
-    n = len(PERF_COUNTERS)
-    return {"cell": cell, "direction": d,
-            **{k: int(x) for k, x in zip(PERF_COUNTERS, v[:n])},
-            **{k + "_after": int(x) for k, x in zip(PERF_COUNTERS, v[n:])}}
+    return {"cell": cell, "direction": d, **counters_before_after(v)}
 
 
 def qperf_row(cell, line):
     """A "qperf: path,direction,depth,<counters before>,<counters after>"
     row: the device's counters around a registered run at depth."""
     path, d, qd, *v = line.split(",")
-    n = len(PERF_COUNTERS)
     return {"cell": cell, "path": path, "direction": d, "qd": int(qd),
-            **{k: int(x) for k, x in zip(PERF_COUNTERS, v[:n])},
-            **{k + "_after": int(x) for k, x in zip(PERF_COUNTERS, v[n:])}}
+            **counters_before_after(v)}
 
 
 def find(rows, **key):
