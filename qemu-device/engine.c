@@ -327,10 +327,16 @@ void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch, const SgdmaErr *err)
  */
 static bool sgdma_chan_paced(SgdmaState *s, SgdmaChannel *ch)
 {
-    if (!s->bandwidth && !s->latency && !ch->late) {
+    if (ch->overtaking ||
+        (!s->bandwidth && !s->latency && !ch->late && !ch->racing)) {
         return false;
     }
     if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= ch->ready_at) {
+        if (ch->racing) {
+            /* COALESCE_RACE: no write came in the armed time. */
+            ch->racing = false;
+            sgdma_fault_fires_timed(ch, SGDMA_FI_COALESCE_RACE);
+        }
         return false;
     }
     timer_mod(ch->pace_timer, ch->ready_at);
@@ -339,7 +345,7 @@ static bool sgdma_chan_paced(SgdmaState *s, SgdmaChannel *ch)
 
 static void sgdma_chan_charge(SgdmaState *s, SgdmaChannel *ch, uint64_t ns)
 {
-    if (ns) {
+    if (ns && !ch->overtaking) {
         ch->ready_at = MAX(ch->ready_at,
                            qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)) + ns;
     }
@@ -368,6 +374,7 @@ void sgdma_chan_stop(SgdmaChannel *ch)
     ch->checking = NULL;
     ch->stalled = false;
     ch->late = false;
+    ch->racing = false;
     ch->flushing = false;
     ch->pending_irqs = 0;
     ch->ready_at = 0;
@@ -815,6 +822,47 @@ static bool sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
         sgdma_complete(s, ch, &err);
     }
     return false;
+}
+
+/*
+ * COALESCE_RACE (spec 7): from its arming the channel does no work until
+ * the next COALESCE write or the armed time, which the link model's
+ * timer keeps; the write is then overtaken by the completions of what
+ * the doorbells handed over, as if they had crossed on the link.
+ */
+void sgdma_chan_race_arm(SgdmaState *s, SgdmaChannel *ch)
+{
+    int64_t ns = sgdma_fault_armed_ns(ch, SGDMA_FI_COALESCE_RACE);
+
+    if (ch->racing) {
+        /* Rearmed or replaced: the hold starts again, or ends. */
+        ch->racing = false;
+        ch->ready_at = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
+    if (ns) {
+        ch->racing = true;
+        ch->ready_at = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + ns;
+    }
+}
+
+/* A COALESCE write: run what the hold kept back before it takes effect. */
+void sgdma_chan_race_overtaken(SgdmaState *s, SgdmaChannel *ch)
+{
+    if (!ch->racing ||
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= ch->ready_at) {
+        return;     /* the armed time ran out: sgdma_chan_paced() ends it */
+    }
+    trace_sgdma_fault(sgdma_chan_index(s, ch), "coalesce-race");
+    ch->racing = false;
+    sgdma_fault_fires_timed(ch, SGDMA_FI_COALESCE_RACE);
+    ch->ready_at = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    timer_del(ch->pace_timer);
+    /* The link's time for it passed while the hold kept it back. */
+    ch->overtaking = true;
+    if (sgdma_chan_run(s, ch)) {
+        qemu_bh_schedule(s->bh);
+    }
+    ch->overtaking = false;
 }
 
 void sgdma_bh(void *opaque)

@@ -16,7 +16,7 @@
 
 #define SGDMA_FI_MODE(v)        ((v) & 0xf)
 #define SGDMA_FI_COUNT(v)       ((v) >> 8)
-/* LATE and STUCK_RESET: bits 31:8 are a time in ms, not a count. */
+/* LATE, STUCK_RESET, COALESCE_RACE: bits 31:8 are a time in ms. */
 #define SGDMA_FI_MS(v)          MAX((v) >> 8, 1)
 /* STUCK_RESET: a function-level or system reset is ignored as well. */
 #define SGDMA_FI_F_PCI_RESET    BIT(4)
@@ -45,6 +45,15 @@ bool sgdma_fault_fires(SgdmaChannel *ch, unsigned mode)
 bool sgdma_fault_armed(SgdmaChannel *ch, unsigned mode)
 {
     return SGDMA_FI_MODE(ch->fault) == mode;
+}
+
+/* The time armed for @mode on @ch in ns (which stays armed), else 0. */
+int64_t sgdma_fault_armed_ns(SgdmaChannel *ch, unsigned mode)
+{
+    if (SGDMA_FI_MODE(ch->fault) != mode) {
+        return 0;
+    }
+    return (int64_t)SGDMA_FI_MS(ch->fault) * SCALE_MS;
 }
 
 /*

@@ -317,11 +317,13 @@ static void sgdma_chan_write(SgdmaState *s, SgdmaChannel *ch, hwaddr reg,
         sgdma_chan_write_doorbell(s, ch, val);
         break;
     case SGDMA_CH_COALESCE:
+        sgdma_chan_race_overtaken(s, ch);
         ch->coalesce = val;
         break;
     case SGDMA_CH_FAULT_INJECT:
         ch->fault = val;
         ch->fault_seen = 0;
+        sgdma_chan_race_arm(s, ch);
         break;
     case SGDMA_CH_STATUS:
     case SGDMA_CH_HEAD:

@@ -69,6 +69,7 @@ enum {
     SGDMA_FI_BAD_COUNT = 5,
     SGDMA_FI_LATE = 6,
     SGDMA_FI_STUCK_RESET = 7,
+    SGDMA_FI_COALESCE_RACE = 8,
 };
 
 /* Address translation cache (ATS): entries, replaced in turn */
@@ -132,6 +133,8 @@ typedef struct SgdmaChannel {
     int64_t stuck_until;    /* QEMU_CLOCK_VIRTUAL ns: stops ignored */
     bool stuck_pci_reset;   /* ...and PCI resets as well */
     bool late;              /* a LATE fault holds the transfer back */
+    bool racing;            /* COALESCE_RACE holds the channel's work */
+    bool overtaking;        /* ...then runs it at once, unpaced */
     bool busy;
     SgdmaSide *checking;    /* the side being checked, before data moves */
     bool stalled;
@@ -246,6 +249,8 @@ void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch, const SgdmaErr *err);
 bool sgdma_chan_runnable(SgdmaChannel *ch);
 void sgdma_chan_stop(SgdmaChannel *ch);
 void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch);
+void sgdma_chan_race_arm(SgdmaState *s, SgdmaChannel *ch);
+void sgdma_chan_race_overtaken(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_prefetch(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_pace_timer(void *opaque);
 void sgdma_bh(void *opaque);
@@ -267,6 +272,7 @@ bool sgdma_atc_rw(SgdmaState *s, uint64_t addr, uint8_t *buf, uint64_t len,
 bool sgdma_fault_fires(SgdmaChannel *ch, unsigned mode);
 bool sgdma_fault_armed(SgdmaChannel *ch, unsigned mode);
 int64_t sgdma_fault_fires_timed(SgdmaChannel *ch, unsigned mode);
+int64_t sgdma_fault_armed_ns(SgdmaChannel *ch, unsigned mode);
 bool sgdma_chan_ignores_stop(SgdmaState *s, SgdmaChannel *ch,
                              bool pci_reset);
 

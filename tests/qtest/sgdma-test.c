@@ -98,7 +98,7 @@ enum {
 
 enum {
     FI_DMA_ERROR = 1, FI_STALL, FI_DROP_IRQ, FI_DUP_IRQ, FI_BAD_COUNT,
-    FI_LATE, FI_STUCK_RESET,
+    FI_LATE, FI_STUCK_RESET, FI_COALESCE_RACE,
 };
 #define FI_MS(ms)               ((ms) << 8)
 #define FI_F_PCI_RESET          0x10
@@ -1368,6 +1368,52 @@ static void test_coalescing(void)
     wr(&t, CH(0) + CH_CTRL, CTRL_ENABLE);
     qtest_clock_step(t.qts, 200 * 1000);
     g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 0);
+    sg_stop(&t);
+}
+
+/*
+ * COALESCE_RACE: the channel holds its work until the COALESCE write that
+ * lowers the count, whose effect its completion then overtakes: posted
+ * under the old count, it raises no interrupt until the next completion.
+ * With no write, the work runs once the armed time is over.
+ */
+static void test_fault_coalesce_race(void)
+{
+    Desc d = { .opcode = OP_H2C, .flags = F_IRQ, .length = 8, .src_n = 8 };
+    uint32_t index;
+    Sg t;
+
+    sg_start(&t, NULL);
+    chan_setup(&t, 0);
+    d.src = galloc(&t, 64);
+
+    wr(&t, CH(0) + CH_COALESCE, 2);
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_COALESCE_RACE | FI_MS(1000));
+    index = submit(&t, 0, &d);
+    advance_us(&t, 10 * 1000);
+    g_assert_cmpuint(get_compl(&t, 0, index).flags & 1, ==, 0);
+    g_assert_cmpuint(rd(&t, CH(0) + CH_HEAD), ==, index);
+    wr(&t, CH(0) + CH_COALESCE, 0);
+    /* Posted by the time the write took effect, with no interrupt. */
+    g_assert_cmpuint(get_compl(&t, 0, index).flags & 1, ==, 1);
+    g_assert_cmphex(rd(&t, CH(0) + CH_FAULT_INJECT), ==, 0);
+    g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 0);
+    /* The next completion signals both. */
+    run(&t, 0, &d);
+    g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 1);
+    wr(&t, REG_INT_STATUS, 1);
+
+    /* No write: the work waits for the armed time only. */
+    wr(&t, CH(0) + CH_FAULT_INJECT, FI_COALESCE_RACE | FI_MS(50));
+    index = submit(&t, 0, &d);
+    advance_us(&t, 45 * 1000);
+    g_assert_cmpuint(get_compl(&t, 0, index).flags & 1, ==, 0);
+    g_assert_cmphex(rd(&t, CH(0) + CH_FAULT_INJECT), !=, 0);
+    advance_us(&t, 10 * 1000);
+    wait_chan(&t, 0, index + 1);
+    g_assert_cmpint(get_compl(&t, 0, index).status, ==, S_OK);
+    g_assert_cmphex(rd(&t, CH(0) + CH_FAULT_INJECT), ==, 0);
+    g_assert_cmphex(rd(&t, REG_INT_STATUS), ==, 1);
     sg_stop(&t);
 }
 
@@ -2678,6 +2724,7 @@ int main(int argc, char **argv)
     qtest_add_func("/sgdma/fault-stuck-reset", test_fault_stuck_reset);
     qtest_add_func("/sgdma/msix-and-faulty-irqs", test_msix_and_faulty_irqs);
     qtest_add_func("/sgdma/coalescing", test_coalescing);
+    qtest_add_func("/sgdma/fault-coalesce-race", test_fault_coalesce_race);
     qtest_add_func("/sgdma/intx", test_intx);
     qtest_add_func("/sgdma/work-bound", test_work_bound);
     qtest_add_func("/sgdma/link-model", test_link_model);
