@@ -354,11 +354,14 @@ static struct class sgdma_class = {
 /*
  * debugfs fault_inject: "CHANNEL VALUE" writes VALUE to the channel's
  * FAULT_INJECT register (spec section 7), for the tests of error paths.
+ * Read, it lists every channel's register, "CHANNEL VALUE" a line: a
+ * fault that fired reads 0 again.
  */
 static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	struct sgdma_dev *sdev = file->private_data;
+	struct seq_file *m = file->private_data;
+	struct sgdma_dev *sdev = m->private;
 	unsigned int chan;
 	char buf[32];
 	u32 val;
@@ -382,11 +385,34 @@ static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+static int fault_inject_show(struct seq_file *m, void *unused)
+{
+	struct sgdma_dev *sdev = m->private;
+	unsigned int i;
+	int ret;
+
+	ret = sgdma_get_live(sdev);
+	if (ret)
+		return ret;
+	for (i = 0; i < sdev->lim.channels; i++)
+		seq_printf(m, "%u %#x\n", i,
+			   readl(sdev->chans[i].regs + SGDMA_CH_FAULT_INJECT));
+	sgdma_put_live(sdev);
+	return 0;
+}
+
+static int fault_inject_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, fault_inject_show, inode->i_private);
+}
+
 static const struct file_operations sgdma_fault_fops = {
 	.owner = THIS_MODULE,
-	.open = simple_open,
+	.open = fault_inject_open,
+	.read = seq_read,
 	.write = fault_inject_write,
-	.llseek = noop_llseek,
+	.llseek = seq_lseek,
+	.release = single_release,
 };
 
 /*
@@ -421,7 +447,7 @@ static void sgdma_debugfs_add(struct sgdma_dev *sdev)
 	dir = debugfs_create_dir(dev_name(&sdev->dev), sgdma_debugfs);
 	debugfs_create_file("perf", 0444, dir, sdev, &sgdma_perf_fops);
 	if (sdev->lim.fault_inject)
-		debugfs_create_file("fault_inject", 0200, dir, sdev,
+		debugfs_create_file("fault_inject", 0600, dir, sdev,
 				    &sgdma_fault_fops);
 }
 
