@@ -709,8 +709,10 @@ static int sgdma_chan_ready(struct sgdma_chan *chan)
  * before each sleep (sgdma_chan_coalesce()) from what is outstanding once
  * the completions already posted were reaped: the completions still to
  * come (the awaited one the first of them) are at least that many, so
- * the interrupt that wakes the owner is not held back for good. The
- * timer (coalesce_usecs) bounds the wait for a misbehaving device.
+ * the interrupt that wakes the owner is not held back for good. Those
+ * that crossed the new count on its way were counted against the old
+ * one: the owner flushes the write and reaps again before it sleeps.
+ * The timer (coalesce_usecs) bounds the wait for a misbehaving device.
  */
 static u32 sgdma_coalesce_val(unsigned int outstanding)
 {
@@ -758,8 +760,18 @@ static void sgdma_chan_coalesce(struct sgdma_chan *chan, struct sgdma_desc *d)
 	if (sgdma_desc_done(d))
 		return;
 	val = sgdma_coalesce_val(chan->tail - READ_ONCE(chan->head));
-	if (val != chan->coalesce)
-		sgdma_chan_coalesce_write(chan, val);
+	if (val == chan->coalesce)
+		return;
+	sgdma_chan_coalesce_write(chan, val);
+	/*
+	 * A completion that reached the device before the new count did was
+	 * counted against the old one and may interrupt no one: flush the
+	 * write with a read (which also flushes the device's completions
+	 * ahead of it), then reap what came in between. What comes after
+	 * sees the new count.
+	 */
+	chan_read(chan, SGDMA_CH_COALESCE);
+	sgdma_chan_reap(chan);
 }
 
 /**
