@@ -6,6 +6,7 @@
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
+ *   sgdma_sg.c     scatterlists of pinned pages, host sides' segment lists
  *   sgdma_buf.c    open files, registered and coherent buffers
  *   sgdma_bufpipe.c  transfers on buffers: descriptors in flight on a channel
  *   sgdma_mmap.c   mmap of card memory and coherent buffers
@@ -383,11 +384,6 @@ void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
 void sgdma_chans_restart(struct sgdma_dev *sdev);
 struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
 void sgdma_chan_put(struct sgdma_chan *chan);
-void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);
-int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
-		   dma_addr_t addr, u64 len);
-int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
-			dma_addr_t addr, u64 len, u64 *added);
 unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
 int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
@@ -430,11 +426,16 @@ int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req);
 ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 		      u64 card_offset, bool to_card);
 
-/* Scatterlists of pinned pages (sgdma_sg.c) */
+/* Scatterlists of pinned pages, segment lists of host sides (sgdma_sg.c) */
 u64 sgdma_sg_max(struct sgdma_dev *sdev);
 int sgdma_sg_from_pages(struct sgdma_dev *sdev, u64 max, struct sg_table *sgt,
 			struct page **pages, unsigned long npages,
 			unsigned int offset, u64 len);
+void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l);
+int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
+		   dma_addr_t addr, u64 len);
+int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
+			dma_addr_t addr, u64 len, u64 *added);
 
 /* Open files and buffers (sgdma_buf.c) */
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sgdma scatterlists: pinned user pages described in entries that the
- * device and the DMA API accept.
+ * sgdma scatterlists and segment lists: pinned user pages described in
+ * entries that the device and the DMA API accept, and the host sides of
+ * descriptors.
  *
  * A driver promises the DMA API, through dma_set_max_seg_size() and
  * dma_set_seg_boundary(), that every entry it maps stays within those
@@ -12,6 +13,11 @@
  * boundary. So the tables are built here: physically contiguous pages
  * merged into one entry, cut at the device's longest segment (below a page
  * too) and wherever the physical address crosses its boundary mask.
+ *
+ * Host sides. A descriptor's host side is a segment list in coherent
+ * memory that the device reads (struct sgdma_seglist); bus address ranges
+ * are appended to it in segments cut by the same rules, and refused where
+ * they break the device's alignment rule.
  */
 
 #include <linux/dma-mapping.h>
@@ -103,4 +109,80 @@ int sgdma_sg_from_pages(struct sgdma_dev *sdev, u64 max, struct sg_table *sgt,
 		return ret;
 	sgdma_sg_walk(pages, npages, offset, len, max, boundary, sgt->sgl);
 	return 0;
+}
+
+/**
+ * sgdma_seglist_reset() - start an empty host side on segment list @l
+ * @side: the side
+ * @l: the channel's list that will hold its segments
+ */
+void sgdma_seglist_reset(struct sgdma_side *side, struct sgdma_seglist *l)
+{
+	l->n = 0;
+	side->list = l;
+	side->bytes = 0;
+}
+
+/**
+ * sgdma_side_add_upto() - append as much of a bus address range as fits
+ * @sdev: the device
+ * @side: the side
+ * @addr: bus address
+ * @len: bytes
+ * @added: out: bytes appended, a multiple of the device's alignment
+ *
+ * Splits the range into segments the device accepts: no longer than its
+ * maximum segment size, not crossing its boundary mask.
+ *
+ * Return: 0 when all of it was appended; -E2BIG if the list filled up
+ * first; -EINVAL if a segment would break the device's alignment rule.
+ */
+int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
+			dma_addr_t addr, u64 len, u64 *added)
+{
+	const struct sgdma_limits *lim = &sdev->lim;
+	struct sgdma_seglist *l = side->list;
+
+	*added = 0;
+	while (len) {
+		u64 piece = min_t(u64, len, lim->seg_max);
+		struct sgdma_hw_seg *seg;
+
+		/* Bytes up to the next boundary; none with an all-ones mask. */
+		if (lim->seg_boundary != U64_MAX)
+			piece = min_t(u64, piece,
+				      (addr | lim->seg_boundary) - addr + 1);
+		if (!IS_ALIGNED(addr | piece, lim->seg_align))
+			return -EINVAL;
+		if (l->n >= lim->list_entries)
+			return -E2BIG;
+
+		seg = &l->seg[l->n++];
+		seg->addr = cpu_to_le64(addr);
+		seg->len = cpu_to_le32(piece);
+		seg->rsvd = 0;
+		side->bytes += piece;
+		*added += piece;
+		addr += piece;
+		len -= piece;
+	}
+	return 0;
+}
+
+/**
+ * sgdma_side_add() - append a bus address range to a host side
+ * @sdev: the device
+ * @side: the side
+ * @addr: bus address
+ * @len: bytes
+ *
+ * Return: 0; -EINVAL if a segment would break the device's alignment rule;
+ * -E2BIG if the list is full.
+ */
+int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
+		   dma_addr_t addr, u64 len)
+{
+	u64 added;
+
+	return sgdma_side_add_upto(sdev, side, addr, len, &added);
 }
