@@ -3,6 +3,7 @@
  * sgdma driver internals, shared by its files:
  *   sgdma_main.c   probe/remove, character device, read/write, sysfs
  *   sgdma_chan.c   channels: rings, reaping, post and wait, recovery
+ *   sgdma_irq.c    interrupt vectors and handlers
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
@@ -377,8 +378,6 @@ static inline bool sgdma_want_poll(u32 flags, u32 len)
 /* Channels (sgdma_chan.c) */
 int sgdma_chans_init(struct sgdma_dev *sdev);
 void sgdma_chans_fini(struct sgdma_dev *sdev);
-int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);
-void sgdma_irqs_fini(struct sgdma_dev *sdev);
 void sgdma_chans_wake_all(struct sgdma_dev *sdev);
 void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
 void sgdma_chans_restart(struct sgdma_dev *sdev);
@@ -391,6 +390,10 @@ int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
 bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err);
 int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
+
+/* Interrupts (sgdma_irq.c) */
+int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);
+void sgdma_irqs_fini(struct sgdma_dev *sdev);
 
 /* Transfers (sgdma_xfer.c) */
 
