@@ -2,7 +2,8 @@
 /*
  * sgdma driver internals, shared by its files:
  *   sgdma_main.c   probe/remove, character device, read/write, sysfs
- *   sgdma_chan.c   channels: rings, reaping, post and wait, recovery
+ *   sgdma_chan.c   channels: rings, reaping, post and wait, set-up
+ *   sgdma_recover.c  stopping, escalating and starting channels, leaks
  *   sgdma_irq.c    interrupt vectors and handlers
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
@@ -278,7 +279,7 @@ struct sgdma_stats {
  * @card_map_size: bytes of card memory mmap may map
  * @wq: runs the engines of asynchronous queues, one work item per channel
  * @engines: the engines (sgdma_async.c), one per channel
- * @recover_lock: serialises escalations (sgdma_chan.c)
+ * @recover_lock: serialises escalations (sgdma_recover.c)
  * @resets: function resets the driver made or recovered from (AER); a
  *          channel started before the last one must be started again
  * @leak_logged: a leak was logged (once per device)
@@ -379,7 +380,6 @@ static inline bool sgdma_want_poll(u32 flags, u32 len)
 int sgdma_chans_init(struct sgdma_dev *sdev);
 void sgdma_chans_fini(struct sgdma_dev *sdev);
 void sgdma_chans_wake_all(struct sgdma_dev *sdev);
-void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
 void sgdma_chans_restart(struct sgdma_dev *sdev);
 struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
 void sgdma_chan_put(struct sgdma_chan *chan);
@@ -390,6 +390,9 @@ int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
 bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err);
 int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
+
+/* Channel recovery (sgdma_recover.c) */
+void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
 
 /* Interrupts (sgdma_irq.c) */
 int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);

@@ -18,7 +18,7 @@
  * Failures. A failed piece (an error or bogus completion, a timeout, a
  * signal) or one that could not be built or posted has stopped the
  * channel and ended every piece in flight with the same errno
- * (sgdma_chan.c). Its request ends with that errno: no data past a
+ * (sgdma_recover.c). Its request ends with that errno: no data past a
  * failure. The pieces of other requests did not run: those requests roll
  * back to their first piece not completed, CRC included (it covers only
  * completed pieces), and go back to their feed to be posted again once the
