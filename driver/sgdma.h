@@ -2,8 +2,9 @@
 /*
  * sgdma driver internals, shared by its files:
  *   sgdma_main.c   probe/remove, character device, read/write, sysfs
- *   sgdma_chan.c   channels: rings, reaping, post and wait, set-up
+ *   sgdma_chan.c   channel rings: post, reap, wait, coalescing, cancel
  *   sgdma_recover.c  stopping, escalating and starting channels, leaks
+ *   sgdma_chans.c  the channel set: allocation, get and put, restart
  *   sgdma_irq.c    interrupt vectors and handlers
  *   sgdma_xfer.c   transfers: the copy path and the pinned path
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
@@ -376,15 +377,8 @@ static inline bool sgdma_want_poll(u32 flags, u32 len)
 	return (flags & SGDMA_XFER_POLL) || (threshold && len <= threshold);
 }
 
-/* Channels (sgdma_chan.c) */
-int sgdma_chans_init(struct sgdma_dev *sdev);
-void sgdma_chans_fini(struct sgdma_dev *sdev);
-void sgdma_chans_wake_all(struct sgdma_dev *sdev);
-void sgdma_chans_restart(struct sgdma_dev *sdev);
-struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
-void sgdma_chan_put(struct sgdma_chan *chan);
+/* Channel rings (sgdma_chan.c) */
 unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
-int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
@@ -393,6 +387,15 @@ int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
 
 /* Channel recovery (sgdma_recover.c) */
 void sgdma_leak(struct sgdma_dev *sdev, unsigned long npages);
+
+/* The channel set (sgdma_chans.c) */
+int sgdma_chans_init(struct sgdma_dev *sdev);
+void sgdma_chans_fini(struct sgdma_dev *sdev);
+void sgdma_chans_wake_all(struct sgdma_dev *sdev);
+void sgdma_chans_restart(struct sgdma_dev *sdev);
+struct sgdma_chan *sgdma_chan_get(struct sgdma_dev *sdev, int index);
+void sgdma_chan_put(struct sgdma_chan *chan);
+int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set);
 
 /* Interrupts (sgdma_irq.c) */
 int sgdma_irqs_init(struct sgdma_dev *sdev, int force_mode);

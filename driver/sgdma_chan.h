@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sgdma channel internals shared by the channel files only: the ring hot
- * path (sgdma_chan.c), recovery (sgdma_recover.c) and interrupts
- * (sgdma_irq.c).
+ * path (sgdma_chan.c), recovery (sgdma_recover.c), the channel set
+ * (sgdma_chans.c) and interrupts (sgdma_irq.c).
  */
 #ifndef SGDMA_CHAN_H
 #define SGDMA_CHAN_H
