@@ -34,6 +34,9 @@ static int sgdma_post_load(void *opaque, int version_id)
             sgdma_own_handover(s, ch, ch->head, ch->doorbell);
         }
 
+        /* A COALESCE_RACE hold starts again, for its whole time. */
+        sgdma_chan_race_arm(s, ch);
+
         /* More prefetched than the cache holds: trust none of it. */
         if (ch->pf_next - ch->head > s->desc_prefetch) {
             ch->pf_next = ch->head;
