@@ -6,7 +6,8 @@
  *   sgdma_recover.c  stopping, escalating and starting channels, leaks
  *   sgdma_chans.c  the channel set: allocation, get and put, restart
  *   sgdma_irq.c    interrupt vectors and handlers
- *   sgdma_xfer.c   transfers: the copy path and the pinned path
+ *   sgdma_xfer.c   transfers: the path choice and the pinned path
+ *   sgdma_copy.c   the copy path: transfers through the bounce buffer
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
  *   sgdma_sg.c     scatterlists of pinned pages, host sides' segment lists
@@ -432,6 +433,8 @@ struct sgdma_req {
 };
 
 int sgdma_xfer(struct sgdma_dev *sdev, struct sgdma_req *req);
+
+/* The copy path (sgdma_copy.c) */
 ssize_t sgdma_copy_rw(struct sgdma_dev *sdev, struct iov_iter *iter,
 		      u64 card_offset, bool to_card);
 
