@@ -6,8 +6,9 @@
  *   sgdma_recover.c  stopping, escalating and starting channels, leaks
  *   sgdma_chans.c  the channel set: allocation, get and put, restart
  *   sgdma_irq.c    interrupt vectors and handlers
- *   sgdma_xfer.c   transfers: the path choice and the pinned path
+ *   sgdma_xfer.c   transfers: the path choice, holding device and channel
  *   sgdma_copy.c   the copy path: transfers through the bounce buffer
+ *   sgdma_pin.c    the pinned path: pinning, mapping, pieces in flight
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
  *   sgdma_sg.c     scatterlists of pinned pages, host sides' segment lists

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sgdma transfer internals shared by the transfer files only: the path
- * choice and what both paths share (sgdma_xfer.c), and the copy path
- * (sgdma_copy.c).
+ * choice and what both paths share (sgdma_xfer.c), the copy path
+ * (sgdma_copy.c) and the pinned path (sgdma_pin.c).
  */
 #ifndef SGDMA_XFER_H
 #define SGDMA_XFER_H
@@ -15,5 +15,8 @@ void sgdma_unhold(struct sgdma_chan *chan);
 
 /* Copy path (sgdma_copy.c) */
 int sgdma_xfer_copy(struct sgdma_dev *sdev, struct sgdma_req *req);
+
+/* Pinned path (sgdma_pin.c) */
+int sgdma_xfer_pinned(struct sgdma_dev *sdev, struct sgdma_req *req);
 
 #endif /* SGDMA_XFER_H */

@@ -38,7 +38,7 @@ static bool test_stuck_for_good_leaks(void)
 	ok &= EXPECT(late_stat("escalations") == escalations + 1);
 	/*
 	 * The pages of the descriptors in flight: the pinned path keeps up
-	 * to PIN_DEPTH chunks in flight (driver/sgdma_xfer.c), all of them
+	 * to PIN_DEPTH chunks in flight (driver/sgdma_pin.c), all of them
 	 * behind the stuck one.
 	 */
 	ok &= EXPECT(pages == (long)((LEN < PIN_DEPTH * info.pin_chunk ? LEN :
