@@ -151,6 +151,8 @@ struct sgdma_desc {
  *             not stop: what they describe must be leaked, not released
  * @resets_seen: @sdev->resets when the channel was last started
  * @coalesce: what the driver last wrote to COALESCE
+ * @kicked: new work came for the owner since it last looked for some
+ *          (sgdma_chan_kick())
  * @irq: the channel's MSI-X vector, or 0
  */
 struct sgdma_chan {
@@ -178,6 +180,7 @@ struct sgdma_chan {
 	bool abandoned;
 	int resets_seen;
 	u32 coalesce;
+	bool kicked;
 	int irq;
 };
 
@@ -383,6 +386,8 @@ static inline bool sgdma_want_poll(u32 flags, u32 len)
 unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
+int sgdma_chan_wait_or_kick(struct sgdma_chan *chan, struct sgdma_desc *d);
+void sgdma_chan_kick(struct sgdma_chan *chan);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
 bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err);
 int sgdma_chan_run(struct sgdma_chan *chan, struct sgdma_desc *d);
@@ -565,11 +570,16 @@ struct sgdma_bufpipe;
  *         they did not run, and @r's progress is rolled back to its first
  *         piece not completed; it must be fed again (requests come newest
  *         first). NULL: such requests end with the failure.
+ * @hungry: @next gave nothing, but would take requests that arrive before
+ *          the oldest piece completes: whoever gives it one kicks the
+ *          channel (sgdma_chan_kick()), which wakes the wait so that they
+ *          are posted at once. NULL: never.
  */
 struct sgdma_bufpipe_ops {
 	struct sgdma_bufreq *(*next)(struct sgdma_bufpipe *bp);
 	void (*end)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
 	void (*retry)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
+	bool (*hungry)(struct sgdma_bufpipe *bp);
 };
 
 /**

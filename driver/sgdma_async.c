@@ -12,8 +12,10 @@
  * same pipeline as synchronous transfers on buffers (sgdma_bufpipe.c),
  * which keeps the ring full with their pieces: a queue of small transfers
  * keeps up to SGDMA_LIST_SETS descriptors in flight on a channel, and no
- * thread sleeps per request. Back-pressure is the queue's depth: a
- * submission beyond it fails with -EAGAIN.
+ * thread sleeps per request. A submission also kicks the channel: an
+ * engine waiting for its oldest piece with room in the ring posts the new
+ * request at once, not once that piece completed. Back-pressure is the
+ * queue's depth: a submission beyond it fails with -EAGAIN.
  *
  * Fairness. The engine holds its channel only while it has work, and for
  * at most SGDMA_ENGINE_BATCH requests; then it lets what it posted
@@ -267,10 +269,17 @@ static void sgdma_engine_retry(struct sgdma_bufpipe *bp,
 	spin_unlock(&eng->lock);
 }
 
+/* Submissions kick the channel (sgdma_engine_submit()). */
+static bool sgdma_engine_hungry(struct sgdma_bufpipe *bp)
+{
+	return container_of(bp, struct sgdma_engine, bp)->budget;
+}
+
 static const struct sgdma_bufpipe_ops sgdma_engine_ops = {
 	.next = sgdma_engine_next,
 	.end = sgdma_engine_end,
 	.retry = sgdma_engine_retry,
+	.hungry = sgdma_engine_hungry,
 };
 
 /* Hold the channel for a batch of the pending requests. */
@@ -345,7 +354,11 @@ int sgdma_engines_init(struct sgdma_dev *sdev)
 	return 0;
 }
 
-/* Append @a to its channel's engine and kick the engine. */
+/*
+ * Append @a to its channel's engine and kick the engine: its work item if
+ * idle, else the channel, which the engine may be waiting on with room in
+ * the ring.
+ */
 static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
 {
 	unsigned int n = sdev->lim.channels;
@@ -360,6 +373,7 @@ static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
 	list_add_tail(&a->node, &eng->pending);
 	spin_unlock(&eng->lock);
 	queue_work(sdev->wq, &eng->work);
+	sgdma_chan_kick(&sdev->chans[eng->index]);
 }
 
 static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)

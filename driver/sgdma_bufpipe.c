@@ -205,14 +205,22 @@ static int sgdma_bufpipe_post(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r)
 	return 0;
 }
 
-/* Wait for the oldest piece in flight and account for it. */
-static void sgdma_bufpipe_reap(struct sgdma_bufpipe *bp)
+/*
+ * Wait for the oldest piece in flight and account for it; if @kickable,
+ * return early, the piece still in flight, once the feed has more.
+ */
+static void sgdma_bufpipe_reap(struct sgdma_bufpipe *bp, bool kickable)
 {
 	struct sgdma_bufpiece *p = &bp->pieces[bp->first % SGDMA_LIST_SETS];
 	struct sgdma_bufreq *r = p->r;
 	int ret;
 
-	ret = sgdma_chan_wait(bp->chan, &p->d);
+	if (kickable)
+		ret = sgdma_chan_wait_or_kick(bp->chan, &p->d);
+	else
+		ret = sgdma_chan_wait(bp->chan, &p->d);
+	if (ret == -EAGAIN)
+		return;
 	if (ret) {
 		sgdma_bufpipe_fail(bp, r, ret);
 		return;
@@ -279,7 +287,8 @@ void sgdma_bufpipe_stop(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r,
  * @bp: the pipeline, set up with sgdma_bufpipe_init()
  *
  * Keeps the ring full with pieces of the requests the feed gives, in the
- * order given, up to a list set per piece; waits for the oldest, gives
+ * order given, up to a list set per piece (a hungry feed's new requests
+ * are posted as they come, see @ops->hungry); waits for the oldest, gives
  * its bytes to the CPU and combines its CRC into its request; ends each
  * request (@ops->end) when its last piece completed. Returns once the
  * feed has nothing more and nothing is in flight: every request it gave
@@ -290,14 +299,20 @@ void sgdma_bufpipe_run(struct sgdma_bufpipe *bp)
 {
 	for (;;) {
 		struct sgdma_bufreq *r = NULL;
+		bool hungry = false;
 		int ret = 0;
 
+		/* A kick from now on is for what this fill does not see. */
+		WRITE_ONCE(bp->chan->kicked, false);
 		/* Fill the ring, up to a list set per piece. */
 		while (bp->next - bp->first < SGDMA_LIST_SETS &&
 		       sgdma_chan_depth(bp->chan)) {
 			r = bp->ops->next(bp);
-			if (!r)
+			if (!r) {
+				hungry = bp->ops->hungry &&
+					 bp->ops->hungry(bp);
 				break;
+			}
 			ret = sgdma_bufpipe_post(bp, r);
 			if (ret)
 				break;
@@ -311,7 +326,7 @@ void sgdma_bufpipe_run(struct sgdma_bufpipe *bp)
 		}
 		if (bp->first == bp->next)
 			return;
-		sgdma_bufpipe_reap(bp);
+		sgdma_bufpipe_reap(bp, hungry);
 	}
 }
 

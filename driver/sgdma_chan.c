@@ -214,11 +214,17 @@ void sgdma_chan_flush(struct sgdma_chan *chan, int err)
 	spin_unlock_irqrestore(&chan->ring_lock, flags);
 }
 
-static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_desc *d)
+static bool sgdma_chan_halted(struct sgdma_chan *chan)
 {
-	return sgdma_desc_done(d) || READ_ONCE(chan->sdev->dying) ||
-	       sgdma_chan_was_reset(chan) ||
-	       (chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED);
+	return chan_read(chan, SGDMA_CH_STATUS) & SGDMA_CH_STATUS_HALTED;
+}
+
+static bool sgdma_chan_event(struct sgdma_chan *chan, struct sgdma_desc *d,
+			     bool kickable)
+{
+	return sgdma_desc_done(d) || (kickable && READ_ONCE(chan->kicked)) ||
+	       READ_ONCE(chan->sdev->dying) || sgdma_chan_was_reset(chan) ||
+	       sgdma_chan_halted(chan);
 }
 
 /*
@@ -245,8 +251,11 @@ static void sgdma_chan_poll(struct sgdma_chan *chan, struct sgdma_desc *d)
  * Wait until @d is done or can no longer be: 0 when it is done (its own
  * @status tells how), else why not: -EINTR, -ETIMEDOUT, -ENODEV (removal)
  * or -EIO (a function reset, or the channel halted without posting it).
+ * If @kickable, also -EAGAIN once the channel was kicked: @d is still in
+ * flight and its time still runs.
  */
-static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d)
+static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d,
+			    bool kickable)
 {
 	unsigned long deadline, timeout;
 	long ret;
@@ -256,7 +265,7 @@ static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d)
 	deadline = READ_ONCE(d->deadline);
 	timeout = time_after(deadline, jiffies) ? deadline - jiffies : 0;
 	ret = wait_event_interruptible_timeout(chan->wq,
-					       sgdma_chan_event(chan, d),
+					       sgdma_chan_event(chan, d, kickable),
 					       timeout);
 	if (!sgdma_desc_done(d) && sgdma_chan_reap(chan) &&
 	    sgdma_desc_done(d) && time_after_eq(jiffies, deadline)) {
@@ -282,6 +291,8 @@ static int sgdma_chan_await(struct sgdma_chan *chan, struct sgdma_desc *d)
 		atomic64_inc(&chan->sdev->stats.timeouts);
 		return -ETIMEDOUT;
 	}
+	if (kickable && READ_ONCE(chan->kicked) && !sgdma_chan_halted(chan))
+		return -EAGAIN;
 	sgdma_chan_report_halt(chan);
 	return -EIO;
 }
@@ -522,6 +533,30 @@ int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d)
 	return 0;
 }
 
+static int sgdma_chan_wait_kickable(struct sgdma_chan *chan,
+				    struct sgdma_desc *d, bool kickable)
+{
+	struct sgdma_dev *sdev = chan->sdev;
+	int ret;
+
+	chan->abandoned = false;
+	sgdma_chan_coalesce(chan, d);
+	ret = sgdma_chan_await(chan, d, kickable);
+	if (ret == -EAGAIN)
+		return ret;
+	if (!ret)
+		ret = d->status;
+	if (!ret)
+		return 0;
+	trace_sgdma_error(sdev->minor, chan->index, d->index, ret,
+			  chan_read(chan, SGDMA_CH_STATUS));
+	sgdma_chan_halt(chan);
+	sgdma_chan_flush(chan, ret);
+	if (ret == -EIO || ret == -ETIMEDOUT)
+		atomic64_inc(&sdev->stats.errors);
+	return ret;
+}
+
 /**
  * sgdma_chan_wait() - wait for the oldest descriptor the owner posted
  * @chan: the channel, held by the caller
@@ -538,23 +573,36 @@ int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d)
  */
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d)
 {
-	struct sgdma_dev *sdev = chan->sdev;
-	int ret;
+	return sgdma_chan_wait_kickable(chan, d, false);
+}
 
-	chan->abandoned = false;
-	sgdma_chan_coalesce(chan, d);
-	ret = sgdma_chan_await(chan, d);
-	if (!ret)
-		ret = d->status;
-	if (!ret)
-		return 0;
-	trace_sgdma_error(sdev->minor, chan->index, d->index, ret,
-			  chan_read(chan, SGDMA_CH_STATUS));
-	sgdma_chan_halt(chan);
-	sgdma_chan_flush(chan, ret);
-	if (ret == -EIO || ret == -ETIMEDOUT)
-		atomic64_inc(&sdev->stats.errors);
-	return ret;
+/**
+ * sgdma_chan_wait_or_kick() - wait for the oldest descriptor or new work
+ * @chan: the channel, held by the caller
+ * @d: the descriptor, the oldest not yet waited for
+ *
+ * As sgdma_chan_wait(), but returns early once the channel was kicked
+ * (sgdma_chan_kick()), so that an owner with room in the ring posts what
+ * came meanwhile instead of sleeping until @d completes. @d stays in flight
+ * then, its time still running; the owner waits for it again.
+ *
+ * Return: as sgdma_chan_wait(), or -EAGAIN: kicked; nothing was stopped.
+ */
+int sgdma_chan_wait_or_kick(struct sgdma_chan *chan, struct sgdma_desc *d)
+{
+	return sgdma_chan_wait_kickable(chan, d, true);
+}
+
+/**
+ * sgdma_chan_kick() - tell the channel's owner that it has new work
+ * @chan: the channel, its device live; any context that may sleep or not
+ *
+ * An owner waiting in sgdma_chan_wait_or_kick() wakes; others ignore it.
+ */
+void sgdma_chan_kick(struct sgdma_chan *chan)
+{
+	WRITE_ONCE(chan->kicked, true);
+	wake_up(&chan->wq);
 }
 
 /**
