@@ -295,22 +295,6 @@ static bool test_waits_end(void)
 	return params_restore(&p) && ok;
 }
 
-/* FAULT_INJECT of @chan of sgdma0, as the driver's debugfs reads it, or -1. */
-static long fault_register(unsigned int chan)
-{
-	FILE *f = fopen("/sys/kernel/debug/sgdma/sgdma0/fault_inject", "r");
-	unsigned int c;
-	long val = -1, v;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%u %li", &c, &v) == 2)
-		if (c == chan)
-			val = v;
-	fclose(f);
-	return val;
-}
-
 /*
  * While the device holds the first of a burst (LATE), the interrupt its
  * second completion raises is dropped: the owner, asleep on the first

@@ -106,6 +106,22 @@ static inline bool arm_fault(unsigned int chan, unsigned int mode,
 	return arm_fault_on(0, chan, mode, n);
 }
 
+/* FAULT_INJECT of @chan of sgdma0, as the driver's debugfs reads it, or -1. */
+static inline long fault_register(unsigned int chan)
+{
+	FILE *f = fopen("/sys/kernel/debug/sgdma/sgdma0/fault_inject", "r");
+	unsigned int c;
+	long val = -1, v;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%u %li", &c, &v) == 2)
+		if (c == chan)
+			val = v;
+	fclose(f);
+	return val;
+}
+
 /* Drops CAP_IPC_LOCK from the effective set of the calling thread. */
 static inline bool drop_ipc_lock(void)
 {
