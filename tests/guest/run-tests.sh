@@ -57,9 +57,12 @@ totals() {
 
 # run NAME COMMAND...: runs one program or check, its output indented.
 # A program's KTAP nests under its result; a check's output is comment.
+# Its output comes once it ended: the line before it names what runs, for
+# the harness to say where a boot that never ended was.
 run() {
     name=$1 indent=$2
     shift 2
+    echo "# sgdma: running $name"
     "$@" >/tmp/out 2>&1
     status=$?
     sed "s/^/$indent/" /tmp/out

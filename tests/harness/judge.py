@@ -15,6 +15,8 @@ from ktap import Case, document_cases, leaf_cases, parse_ktap
 
 INIT_MARKER = "# sgdma: init started"
 DONE_MARKER = "# sgdma: done"
+# Printed by the guest runner as each program or check starts.
+RUNNING_PREFIX = "# sgdma: running "
 KMSG_PREFIX = "# kmsg: "
 # "# totals: PROGRAM key=value...", printed by the guest runner before the
 # first program ("start") and after each one.
@@ -151,6 +153,22 @@ def kernel_log_cases(results_lines, console_lines, prefix):
     return cases
 
 
+def unfinished(lines):
+    """Where a result stream that never ended stopped: the program or
+    check that started and printed no result, or what came last."""
+    running = None
+    for line in lines:
+        if line.startswith(RUNNING_PREFIX):
+            running = line[len(RUNNING_PREFIX):].strip()
+        elif running and re.match(r"^(not )?ok \d+ %s( |$)"
+                                  % re.escape(running), line):
+            running = None
+    if running:
+        return "while running %s" % running
+    last = [line for line in lines if line.strip()]
+    return "after %r" % last[-1][:120] if last else "before any output"
+
+
 def judge_boot(results, console, exit_detail, entries, provides, prefix):
     """Every case of one boot.
 
@@ -166,8 +184,12 @@ def judge_boot(results, console, exit_detail, entries, provides, prefix):
     cases += document_cases(doc, prefix, "the guest")
 
     complete = DONE_MARKER in lines and not exit_detail
-    cases.append(Case(prefix + "boot_complete", complete, exit_detail or (
-        "" if complete else "result stream ended without the done marker")))
+    detail = ""
+    if not complete:
+        detail = "%s, %s" % (
+            exit_detail or "result stream ended without the done marker",
+            unfinished(lines))
+    cases.append(Case(prefix + "boot_complete", complete, detail))
     cases += kernel_log_cases(lines, console_lines, prefix)
 
     ran = {n.name for n in doc.nodes}

@@ -31,13 +31,16 @@ class Case:
 
 @dataclass
 class Node:
-    """One "ok"/"not ok" line with the results nested under it."""
+    """One "ok"/"not ok" line with the results nested under it, and the
+    diagnostic lines ("# ...") printed at its depth since the result
+    before it: what a failed case said about itself."""
     name: str
     ok: bool
     directive: str
     children: list = field(default_factory=list)
     plan: int = None
     number: int = None
+    diag: list = field(default_factory=list)
 
     @property
     def skip(self):
@@ -70,11 +73,15 @@ def parse_ktap(text):
     """
     pending = {}    # indent -> results seen at that depth, not yet claimed
     plans = {}      # indent -> plan seen at that depth
+    diags = {}      # indent -> diagnostics since the last result there
     doc = Document(nodes=[])
     for raw in text.splitlines():
         line = raw.rstrip("\r\n")
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
+        if stripped.startswith("#"):
+            diags.setdefault(indent, []).append(stripped[1:].strip())
+            continue
         if BAIL_OUT_RE.match(stripped):
             doc.bail_outs.append(stripped)
             continue
@@ -90,7 +97,9 @@ def parse_ktap(text):
                     directive=(m.group(5) or "").strip(),
                     children=pending.pop(indent + 4, []),
                     plan=plans.pop(indent + 4, None),
-                    number=int(m.group(2)))
+                    number=int(m.group(2)),
+                    diag=diags.pop(indent, []))
+        diags.pop(indent + 4, None)
         pending.setdefault(indent, []).append(node)
     doc.nodes = pending.pop(0, [])
     doc.plan = plans.get(0)
@@ -120,10 +129,27 @@ def judge_skip(directive, provides):
     return None
 
 
+# A failed case without a directive says why in its last diagnostics.
+FAILURE_DIAG_LINES = 3
+FAILURE_DETAIL_MAX = 400
+
+
+def failure_detail(node):
+    """Why @node failed: its directive, else its last diagnostics."""
+    if node.directive:
+        return node.directive
+    detail = " / ".join(node.diag[-FAILURE_DIAG_LINES:])
+    if len(detail) > FAILURE_DETAIL_MAX:
+        detail = detail[:FAILURE_DETAIL_MAX - 3] + "..."
+    return detail
+
+
 def leaf_case(node, name, provides):
     """The judged case of a result with nothing nested under it."""
-    if not node.ok or not node.skip:
-        return Case(name, node.ok, node.directive)
+    if not node.ok:
+        return Case(name, False, failure_detail(node))
+    if not node.skip:
+        return Case(name, True, node.directive)
     unjustified = judge_skip(node.directive, provides)
     if unjustified:
         return Case(name, False, unjustified)

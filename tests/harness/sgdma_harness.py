@@ -50,7 +50,8 @@ import kconfig  # noqa: E402
 import manifest  # noqa: E402
 import shard  # noqa: E402
 # Re-exported: tests/bench/sgdma_bench.py boots and judges through these.
-from judge import DONE_MARKER, INIT_MARKER, KMSG_PREFIX  # noqa: E402,F401
+from judge import (DONE_MARKER, INIT_MARKER, KMSG_PREFIX,  # noqa: E402,F401
+                   RUNNING_PREFIX)
 from kernel_log import kernel_problems  # noqa: E402
 from ktap import FEATURES, Case, tap_cases  # noqa: E402
 
@@ -632,9 +633,27 @@ def report_boots(boots):
                   " with the known TCG int3: %s" % (b.suite.name, b.retried))
 
 
+# Failed cases repeated after the summary, where a log's tail shows them.
+RECAP_MAX = 40
+
+
+def report_failures(cases):
+    """Every failed case again, with why, at most RECAP_MAX of them."""
+    failed = [c for c in cases if not c.ok]
+    if not failed:
+        return
+    print("# failed cases: %d" % len(failed))
+    for c in failed[:RECAP_MAX]:
+        print("# failed: %s%s" % (c.name, " # " + c.detail if c.detail
+                                  else ""))
+    if len(failed) > RECAP_MAX:
+        print("# failed: ... and %d more (above)" % (len(failed) - RECAP_MAX))
+
+
 def report(suites, boots=()):
-    """Print every case as TAP, the boots' summary, the number of boots
-    retried and the closing line; return the exit status."""
+    """Print every case as TAP, the boots' summary, the failed cases
+    again, the number of boots retried and the closing line; return the
+    exit status."""
     cases = [c for s in suites for c in s.cases]
     print("TAP version 13")
     print("1..%d" % len(cases))
@@ -643,6 +662,7 @@ def report(suites, boots=()):
                                 " # " + case.detail if case.detail else ""))
     if boots:
         report_boots(boots)
+    report_failures(cases)
     print("%d boots retried" % sum(bool(b.retried) for b in boots))
     passed, failed, skipped = counts(cases)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))

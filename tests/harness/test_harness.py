@@ -66,7 +66,8 @@ def program(number, name, cases, plan=None, exit_ok=True, output=()):
     body += list(output)
     body += [re.sub(r"^((?:not )?ok) ", r"\g<1> %d " % i, c)
              for i, c in enumerate(cases, 1)]
-    lines = ["    " + line for line in body]
+    lines = [harness.RUNNING_PREFIX + name]
+    lines += ["    " + line for line in body]
     lines.append("ok %d %s" % (number, name) if exit_ok
                  else "not ok %d %s # exit status 1" % (number, name))
     lines.append(TOTALS % name)
@@ -409,6 +410,37 @@ class Manifest(FakeBoots):
         self.assertFails(cases, "truncated", "ended inside a test")
         self.assertFails(cases, "boot_complete")
         self.assertFails(cases, "prog_b", "missing")
+
+    def test_failed_case_says_why_from_its_diagnostics(self):
+        """A failed case with no directive: its last diagnostics (what
+        EXPECT printed) are its detail; an earlier case's are not."""
+        said = [program(2, "prog_a", [
+            "# earlier case's note", "ok one",
+            "# channel 3: 1 in flight, 8 wanted",
+            "# ring.c:110: expected most >= full_ring()", "not ok two"],
+            plan=2), program(3, "prog_b", ["ok three"])]
+        cases, _ = self.boot(results(said))
+        self.assertFails(cases, "prog_a/two", "1 in flight, 8 wanted",
+                         "expected most >= full_ring()")
+        self.assertNotIn("earlier", cases["prog_a/two"].detail)
+
+    def test_unfinished_boot_says_what_was_running(self):
+        hung = clean_programs()[0] + [harness.RUNNING_PREFIX + "prog_b"]
+        cases, _ = self.boot(results([hung], done=False))
+        self.assertFails(cases, "boot_complete", "without the done marker",
+                         "while running prog_b")
+        self.assertFails(cases, "prog_b", "missing")
+
+    def test_failed_cases_are_repeated_after_the_summary(self):
+        cases = [harness.Case("b: one", True),
+                 harness.Case("b: two", False, "why")]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = harness.report([harness.Suite("b", cases)])
+        self.assertEqual(status, 1)
+        tail = out.getvalue().split("# failed cases: 1\n", 1)
+        self.assertEqual(len(tail), 2, out.getvalue())
+        self.assertTrue(tail[1].startswith("# failed: b: two # why\n"))
 
     def test_out_of_order_fails(self):
         swapped = [program(2, "prog_b", ["ok three"]),
