@@ -151,9 +151,12 @@ static inline bool late_all_channels_work(void)
 	return ok;
 }
 
-/* A thread that arms STUCK_RESET while the main thread's transfer waits. */
+/*
+ * A thread that arms STUCK_RESET while the main thread's transfer waits:
+ * once LATE fired (the device holds the transfer; FAULT_INJECT reads 0),
+ * which must be well before the driver's timeout stops the channel.
+ */
 struct stuck_arm {
-	unsigned int delay_ms;
 	unsigned int mode;
 	unsigned int ms;
 	bool ok;
@@ -161,9 +164,17 @@ struct stuck_arm {
 
 static inline void *stuck_arm_thread(void *arg)
 {
+	double end = now() + TIMEOUT_MS / 2000.0;
 	struct stuck_arm *s = arg;
 
-	usleep(s->delay_ms * 1000);
+	while (fault_register_on(late_index, CHAN) != 0) {
+		if (now() >= end) {
+			ktap_diag("LATE did not fire within %d ms", TIMEOUT_MS / 2);
+			s->ok = false;
+			return NULL;
+		}
+		usleep(1000);
+	}
 	s->ok = late_arm(s->mode, s->ms);
 	return NULL;
 }
@@ -176,8 +187,8 @@ static inline void *stuck_arm_thread(void *arg)
 static inline int late_stuck_c2h(void *buf, unsigned int stuck_ms,
 				 bool pci_too, double *t0)
 {
-	struct stuck_arm s = { 100, FAULT_STUCK_RESET |
-				    (pci_too ? FAULT_PCI_RESET_TOO : 0),
+	struct stuck_arm s = { FAULT_STUCK_RESET |
+			       (pci_too ? FAULT_PCI_RESET_TOO : 0),
 			       stuck_ms, false };
 	pthread_t t;
 	int err;
@@ -185,7 +196,6 @@ static inline int late_stuck_c2h(void *buf, unsigned int stuck_ms,
 	if (!EXPECT(late_arm(FAULT_LATE, LATE_MS)))
 		return -1;
 	*t0 = now();
-	/* The LATE fault fired at the descriptor's start: the register is free. */
 	pthread_create(&t, NULL, stuck_arm_thread, &s);
 	err = late_c2h(buf);
 	pthread_join(t, NULL);

@@ -70,11 +70,13 @@ static bool held_started(unsigned int chan)
 {
 	double end = now() + HOLD_MS / 1000.0;
 
-	while (fault_register(chan) != 0)
+	while (fault_register(chan) != 0) {
 		if (now() >= end) {
 			ktap_diag("channel %u: LATE never fired", chan);
 			return false;
 		}
+		usleep(1000);
+	}
 	return true;
 }
 

@@ -477,6 +477,29 @@ static inline long dev_stat(unsigned int index, const char *name)
 }
 
 /*
+ * FAULT_INJECT of @chan of sgdma<@index>, as the driver's debugfs reads
+ * it (a timed fault reads 0 once it fired), or -1.
+ */
+static inline long fault_register_on(unsigned int index, unsigned int chan)
+{
+	char path[96];
+	unsigned int c;
+	long val = -1, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/sgdma/sgdma%u/fault_inject", index);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%u %li", &c, &v) == 2)
+		if (c == chan)
+			val = v;
+	fclose(f);
+	return val;
+}
+
+/*
  * Every pin since @before was released, the process' locked and pinned
  * memory is back where it was, and the driver holds no pinned page.
  */

@@ -109,17 +109,7 @@ static inline bool arm_fault(unsigned int chan, unsigned int mode,
 /* FAULT_INJECT of @chan of sgdma0, as the driver's debugfs reads it, or -1. */
 static inline long fault_register(unsigned int chan)
 {
-	FILE *f = fopen("/sys/kernel/debug/sgdma/sgdma0/fault_inject", "r");
-	unsigned int c;
-	long val = -1, v;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%u %li", &c, &v) == 2)
-		if (c == chan)
-			val = v;
-	fclose(f);
-	return val;
+	return fault_register_on(0, chan);
 }
 
 /* Drops CAP_IPC_LOCK from the effective set of the calling thread. */
