@@ -608,6 +608,13 @@ void sgdma_bufpipe_stop(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r,
 			int err);
 int sgdma_bufreq_run(struct sgdma_dev *sdev, struct sgdma_bufreq *r);
 
+/* sysfs attributes (sgdma_sysfs.c) and debugfs files (sgdma_debugfs.c) */
+extern const struct attribute_group *sgdma_groups[];
+void sgdma_debugfs_init(void);
+void sgdma_debugfs_exit(void);
+void sgdma_debugfs_add(struct sgdma_dev *sdev);
+void sgdma_debugfs_del(struct sgdma_dev *sdev);
+
 /* mmap (sgdma_mmap.c) */
 int sgdma_mmap_init(struct sgdma_dev *sdev);
 int sgdma_mmap(struct file *file, struct vm_area_struct *vma);

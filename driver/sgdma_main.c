@@ -21,19 +21,15 @@
 
 #include <linux/bitfield.h>
 #include <linux/cdev.h>
-#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/module.h>
-#include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "sgdma.h"
 
@@ -92,7 +88,6 @@ MODULE_PARM_DESC(irq_mode, "0 best available, 1 INTx only, 2 MSI only, 3 MSI-X o
 
 static dev_t sgdma_devt;
 static DEFINE_IDA(sgdma_ida);
-static struct dentry *sgdma_debugfs;
 
 /**
  * sgdma_get_live() - enter a file operation
@@ -119,342 +114,10 @@ void sgdma_put_live(struct sgdma_dev *sdev)
 	up_read(&sdev->lock);
 }
 
-static ssize_t scratch_show(struct device *dev, struct device_attribute *attr,
-			    char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-	u32 val;
-	int ret;
-
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
-	val = sgdma_read(sdev, SGDMA_REG_SCRATCH);
-	sgdma_put_live(sdev);
-
-	return sysfs_emit(buf, "0x%08x\n", val);
-}
-
-static ssize_t scratch_store(struct device *dev, struct device_attribute *attr,
-			     const char *buf, size_t count)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-	u32 val;
-	int ret;
-
-	ret = kstrtou32(buf, 0, &val);
-	if (ret)
-		return ret;
-
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
-	sgdma_write(sdev, SGDMA_REG_SCRATCH, val);
-	sgdma_put_live(sdev);
-
-	return count;
-}
-static DEVICE_ATTR_RW(scratch);
-
-static ssize_t hw_version_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%u.%u\n", SGDMA_VERSION_MAJOR(sdev->hw_version),
-			  SGDMA_VERSION_MINOR(sdev->hw_version));
-}
-static DEVICE_ATTR_RO(hw_version);
-
-static ssize_t sgdma_stat_show(char *buf, atomic64_t *stat)
-{
-	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(stat));
-}
-
-static ssize_t transfers_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.transfers);
-}
-static DEVICE_ATTR_RO(transfers);
-
-static ssize_t bytes_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.bytes);
-}
-static DEVICE_ATTR_RO(bytes);
-
-static ssize_t errors_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.errors);
-}
-static DEVICE_ATTR_RO(errors);
-
-static ssize_t timeouts_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.timeouts);
-}
-static DEVICE_ATTR_RO(timeouts);
-
-static ssize_t lost_irqs_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.lost_irqs);
-}
-static DEVICE_ATTR_RO(lost_irqs);
-
-static ssize_t pages_pinned_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%ld\n",
-			  atomic_long_read(&sdev->stats.pages_pinned));
-}
-static DEVICE_ATTR_RO(pages_pinned);
-
-static ssize_t pages_leaked_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%ld\n",
-			  atomic_long_read(&sdev->stats.pages_leaked));
-}
-static DEVICE_ATTR_RO(pages_leaked);
-
-static ssize_t escalations_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.escalations);
-}
-static DEVICE_ATTR_RO(escalations);
-
-static ssize_t completions_irq_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.completions_irq);
-}
-static DEVICE_ATTR_RO(completions_irq);
-
-static ssize_t irq_reaps_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.irq_reaps);
-}
-static DEVICE_ATTR_RO(irq_reaps);
-
-static ssize_t completions_polled_show(struct device *dev,
-				       struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sgdma_stat_show(buf, &sdev->stats.completions_polled);
-}
-static DEVICE_ATTR_RO(completions_polled);
-
-static ssize_t ring_entries_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%u\n", sdev->lim.ring_entries);
-}
-static DEVICE_ATTR_RO(ring_entries);
-
-static ssize_t inflight_max_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%d\n",
-			  atomic_read(&sdev->stats.inflight_max));
-}
-
-/* Only 0 may be written: it starts the high-water mark again. */
-static ssize_t inflight_max_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t count)
-{
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-	unsigned int val;
-	int ret;
-
-	ret = kstrtouint(buf, 0, &val);
-	if (ret)
-		return ret;
-	if (val)
-		return -EINVAL;
-	atomic_set(&sdev->stats.inflight_max, 0);
-	return count;
-}
-static DEVICE_ATTR_RW(inflight_max);
-
-static ssize_t irq_mode_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
-{
-	static const char * const names[] = {
-		[SGDMA_IRQ_INTX] = "intx",
-		[SGDMA_IRQ_MSI] = "msi",
-		[SGDMA_IRQ_MSIX] = "msix",
-	};
-	struct sgdma_dev *sdev = dev_get_drvdata(dev);
-	unsigned int mode = READ_ONCE(sdev->irq_mode);
-
-	return sysfs_emit(buf, "%s\n", mode < ARRAY_SIZE(names) &&
-			  names[mode] ? names[mode] : "none");
-}
-static DEVICE_ATTR_RO(irq_mode);
-
-static struct attribute *sgdma_attrs[] = {
-	&dev_attr_scratch.attr,
-	&dev_attr_hw_version.attr,
-	&dev_attr_transfers.attr,
-	&dev_attr_bytes.attr,
-	&dev_attr_errors.attr,
-	&dev_attr_timeouts.attr,
-	&dev_attr_lost_irqs.attr,
-	&dev_attr_pages_pinned.attr,
-	&dev_attr_pages_leaked.attr,
-	&dev_attr_escalations.attr,
-	&dev_attr_irq_mode.attr,
-	&dev_attr_ring_entries.attr,
-	&dev_attr_inflight_max.attr,
-	&dev_attr_completions_irq.attr,
-	&dev_attr_irq_reaps.attr,
-	&dev_attr_completions_polled.attr,
-	NULL
-};
-ATTRIBUTE_GROUPS(sgdma);
-
 static struct class sgdma_class = {
 	.name = "sgdma",
 	.dev_groups = sgdma_groups,
 };
-
-/*
- * debugfs fault_inject: "CHANNEL VALUE" writes VALUE to the channel's
- * FAULT_INJECT register (spec section 7), for the tests of error paths.
- * Read, it lists every channel's register, "CHANNEL VALUE" a line: a
- * fault that fired reads 0 again.
- */
-static ssize_t fault_inject_write(struct file *file, const char __user *ubuf,
-				  size_t count, loff_t *ppos)
-{
-	struct seq_file *m = file->private_data;
-	struct sgdma_dev *sdev = m->private;
-	unsigned int chan;
-	char buf[32];
-	u32 val;
-	int ret;
-
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	if (sscanf(buf, "%u %i", &chan, &val) != 2 ||
-	    chan >= sdev->lim.channels)
-		return -EINVAL;
-	chan = array_index_nospec(chan, sdev->lim.channels);
-
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
-	writel(val, sdev->chans[chan].regs + SGDMA_CH_FAULT_INJECT);
-	sgdma_put_live(sdev);
-	return count;
-}
-
-static int fault_inject_show(struct seq_file *m, void *unused)
-{
-	struct sgdma_dev *sdev = m->private;
-	unsigned int i;
-	int ret;
-
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
-	for (i = 0; i < sdev->lim.channels; i++)
-		seq_printf(m, "%u %#x\n", i,
-			   readl(sdev->chans[i].regs + SGDMA_CH_FAULT_INJECT));
-	sgdma_put_live(sdev);
-	return 0;
-}
-
-static int fault_inject_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, fault_inject_show, inode->i_private);
-}
-
-static const struct file_operations sgdma_fault_fops = {
-	.owner = THIS_MODULE,
-	.open = fault_inject_open,
-	.read = seq_read,
-	.write = fault_inject_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-/*
- * debugfs perf: the device's PERF_* counters (spec 4.1), "name value" a
- * line, so that tests see what the device did (the interrupts it raised,
- * say) without mapping BAR0, which the driver holds.
- */
-static int sgdma_perf_show(struct seq_file *m, void *unused)
-{
-	static const char * const names[SGDMA_PERF_COUNTERS] = {
-		"descs", "wait_us", "move_us", "bh_runs", "irqs", "h2h_direct",
-	};
-	struct sgdma_dev *sdev = m->private;
-	unsigned int i;
-	int ret;
-
-	ret = sgdma_get_live(sdev);
-	if (ret)
-		return ret;
-	for (i = 0; i < SGDMA_PERF_COUNTERS; i++)
-		seq_printf(m, "%s %u\n", names[i],
-			   sgdma_read(sdev, SGDMA_REG_PERF_DESCS + 4 * i));
-	sgdma_put_live(sdev);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(sgdma_perf);
-
-static void sgdma_debugfs_add(struct sgdma_dev *sdev)
-{
-	struct dentry *dir;
-
-	dir = debugfs_create_dir(dev_name(&sdev->dev), sgdma_debugfs);
-	debugfs_create_file("perf", 0444, dir, sdev, &sgdma_perf_fops);
-	if (sdev->lim.fault_inject)
-		debugfs_create_file("fault_inject", 0600, dir, sdev,
-				    &sgdma_fault_fops);
-}
-
-static void sgdma_debugfs_del(struct sgdma_dev *sdev)
-{
-	debugfs_lookup_and_remove(dev_name(&sdev->dev), sgdma_debugfs);
-}
 
 static ssize_t sgdma_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -938,14 +601,14 @@ static int __init sgdma_init(void)
 	if (ret)
 		goto err_chrdev;
 
-	sgdma_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	sgdma_debugfs_init();
 	ret = pci_register_driver(&sgdma_pci_driver);
 	if (ret)
 		goto err_class;
 	return 0;
 
 err_class:
-	debugfs_remove(sgdma_debugfs);
+	sgdma_debugfs_exit();
 	class_unregister(&sgdma_class);
 err_chrdev:
 	unregister_chrdev_region(sgdma_devt, SGDMA_MAX_DEVICES);
@@ -955,7 +618,7 @@ err_chrdev:
 static void __exit sgdma_exit(void)
 {
 	pci_unregister_driver(&sgdma_pci_driver);
-	debugfs_remove(sgdma_debugfs);
+	sgdma_debugfs_exit();
 	class_unregister(&sgdma_class);
 	unregister_chrdev_region(sgdma_devt, SGDMA_MAX_DEVICES);
 }
