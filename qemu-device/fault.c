@@ -62,12 +62,11 @@ int64_t sgdma_fault_armed_ns(SgdmaChannel *ch, unsigned mode)
  */
 int64_t sgdma_fault_fires_timed(SgdmaChannel *ch, unsigned mode)
 {
-    int64_t ns;
+    int64_t ns = sgdma_fault_armed_ns(ch, mode);
 
     if (SGDMA_FI_MODE(ch->fault) != mode) {
         return 0;
     }
-    ns = (int64_t)SGDMA_FI_MS(ch->fault) * SCALE_MS;
     ch->stuck_pci_reset = ch->fault & SGDMA_FI_F_PCI_RESET;
     ch->fault = 0;
     ch->fault_seen = 0;
