@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * sgdma driver internals, shared by its files:
- *   sgdma_main.c   probe/remove, character device, read/write, sysfs
+ *   sgdma_main.c   probe/remove, character device, read/write
+ *   sgdma_sysfs.c  sysfs attributes: scratch, counters, interrupt mode
+ *   sgdma_debugfs.c  debugfs: fault injection and the device's counters
  *   sgdma_chan.c   channel rings: post, reap, wait, coalescing, cancel
  *   sgdma_recover.c  stopping, escalating and starting channels, leaks
  *   sgdma_chans.c  the channel set: allocation, get and put, restart
@@ -12,7 +14,9 @@
  *   sgdma_ioctl.c  the ioctls: argument snapshot and validation
  *   sgdma_crc.c    CRC32C arithmetic for split and padded transfers
  *   sgdma_sg.c     scatterlists of pinned pages, host sides' segment lists
- *   sgdma_buf.c    open files, registered and coherent buffers
+ *   sgdma_file.c   open files: buffer handles, release, revocation
+ *   sgdma_buf.c    registered and coherent buffers: lifetime, handles
+ *   sgdma_bufreq.c buffers in transfers: holding, syncing, segment lists
  *   sgdma_bufpipe.c  transfers on buffers: descriptors in flight on a channel
  *   sgdma_mmap.c   mmap of card memory and coherent buffers
  *   sgdma_async.c  asynchronous queues
@@ -455,7 +459,7 @@ int sgdma_side_add(struct sgdma_dev *sdev, struct sgdma_side *side,
 int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
 			dma_addr_t addr, u64 len, u64 *added);
 
-/* Open files and buffers (sgdma_buf.c) */
+/* Open files and buffers (sgdma_file.c, sgdma_buf.c, sgdma_bufreq.c) */
 
 struct sgdma_buf;
 
