@@ -105,10 +105,12 @@ static void sgdma_buf_unmap(struct sgdma_buf *buf)
 				     buf->dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-/*
- * Release the buffer's memory and DMA mappings. Under @sf->lock (or before
- * the buffer is published), while the device, if it is still there, no
- * longer uses the buffer.
+/**
+ * sgdma_buf_teardown() - release a buffer's memory and DMA mappings
+ * @buf: the buffer; under its file's lock (or before it is published),
+ *       while the device, if it is still there, no longer uses it
+ *
+ * Idempotent: the buffer stays, torn, until its last reference goes.
  */
 void sgdma_buf_teardown(struct sgdma_buf *buf)
 {
@@ -424,7 +426,14 @@ int sgdma_buf_alloc(struct sgdma_file *sf, u64 len, u32 *handle)
 	return sgdma_buf_publish(sf, buf, sgdma_buf_coherent(buf), handle);
 }
 
-/* The buffer behind @handle, for the calling process; @sf->lock held. */
+/**
+ * sgdma_buf_lookup() - the buffer behind a handle, for the calling process
+ * @sf: the file, its lock held
+ * @handle: the handle, as user space gave it
+ *
+ * Return: the buffer (no reference taken), ERR_PTR(-ENOENT), -EACCES
+ * (another process's) or -ENODEV (torn down by removal).
+ */
 struct sgdma_buf *sgdma_buf_lookup(struct sgdma_file *sf, u32 handle)
 {
 	struct sgdma_buf *buf;
