@@ -15,7 +15,9 @@
  * thread sleeps per request. A submission also kicks the channel: an
  * engine waiting for its oldest piece with room in the ring posts the new
  * request at once, not once that piece completed. Back-pressure is the
- * queue's depth: a submission beyond it fails with -EAGAIN.
+ * queue's depth: a submission beyond it fails with -EAGAIN. A batch
+ * (SGDMA_IOC_QUEUE_SUBMIT_BATCH) makes the same submissions in one system
+ * call.
  *
  * Fairness. The engine holds its channel only while it has work, and for
  * at most SGDMA_ENGINE_BATCH requests; then it lets what it posted
@@ -53,6 +55,7 @@
 
 static_assert(sizeof(struct sgdma_queue_create) == SGDMA_QUEUE_CREATE_SIZE_VER0);
 static_assert(sizeof(struct sgdma_queue_reap) == SGDMA_QUEUE_REAP_SIZE_VER0);
+static_assert(sizeof(struct sgdma_queue_batch) == SGDMA_QUEUE_BATCH_SIZE_VER0);
 static_assert(sizeof(struct sgdma_completion) == 32);
 
 /*
@@ -376,7 +379,12 @@ static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
 	sgdma_chan_kick(&sdev->chans[eng->index]);
 }
 
-static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)
+/*
+ * Submit the transfer at @uarg to @q. @stride, if not 0, is the size the
+ * entry of a batch must claim.
+ */
+static int sgdma_queue_submit(struct sgdma_queue *q, const void __user *uarg,
+			      u32 stride)
 {
 	struct sgdma_dev *sdev = q->sf->sdev;
 	struct sgdma_buf_xfer x;
@@ -388,6 +396,8 @@ static long sgdma_queue_submit(struct sgdma_queue *q, void __user *uarg)
 				   uarg, &usize);
 	if (ret)
 		return ret;
+	if (stride && usize != stride)
+		return -EINVAL;
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
@@ -424,6 +434,37 @@ out_live:
 out_free:
 	kfree(a);
 	return ret;
+}
+
+/*
+ * SGDMA_IOC_QUEUE_SUBMIT_BATCH: the entries in order, up to the first that
+ * fails. Returns how many were submitted, or the first one's errno.
+ */
+static long sgdma_queue_submit_batch(struct sgdma_queue *q,
+				     const void __user *uarg)
+{
+	struct sgdma_queue_batch b;
+	const void __user *entry;
+	unsigned int i;
+	u32 usize;
+	int ret;
+
+	ret = sgdma_copy_struct_in(&b, sizeof(b), SGDMA_QUEUE_BATCH_SIZE_VER0,
+				   uarg, &usize);
+	if (ret)
+		return ret;
+	if (b.flags || !b.count || b.count > SGDMA_QUEUE_MAX_DEPTH ||
+	    b.stride < SGDMA_BUF_XFER_SIZE_VER0 || b.stride > PAGE_SIZE)
+		return -EINVAL;
+
+	entry = u64_to_user_ptr(b.entries);
+	for (i = 0; i < b.count; i++, entry += b.stride) {
+		ret = sgdma_queue_submit(q, entry, b.stride);
+		if (ret)
+			return i ? i : ret;
+		cond_resched();
+	}
+	return i;
 }
 
 /* Something to collect, or nothing that could ever come. */
@@ -568,7 +609,11 @@ static long sgdma_queue_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(SGDMA_IOC_QUEUE_SUBMIT):
 		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_SUBMIT))
 			return -ENOTTY;
-		return sgdma_queue_submit(q, uarg);
+		return sgdma_queue_submit(q, uarg, 0);
+	case _IOC_NR(SGDMA_IOC_QUEUE_SUBMIT_BATCH):
+		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_SUBMIT_BATCH))
+			return -ENOTTY;
+		return sgdma_queue_submit_batch(q, uarg);
 	case _IOC_NR(SGDMA_IOC_QUEUE_REAP):
 		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_REAP))
 			return -ENOTTY;

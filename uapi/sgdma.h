@@ -42,8 +42,9 @@
  *   2: INFO capabilities and limits, XFER, read/write on the node
  *   3: registered and coherent buffers, BUF_XFER, mmap of card memory and
  *      coherent buffers, asynchronous queues
+ *   4: QUEUE_SUBMIT_BATCH
  */
-#define SGDMA_ABI_VERSION	3
+#define SGDMA_ABI_VERSION	4
 
 #define SGDMA_IOC_MAGIC		0xd5
 
@@ -399,12 +400,13 @@ struct sgdma_buf_xfer {
  *
  * SGDMA_IOC_QUEUE_CREATE on the node returns a new file descriptor, the
  * queue. SGDMA_IOC_QUEUE_SUBMIT on the queue starts a buffer transfer and
- * returns at once; transfers of a queue run on every channel of the device
- * (the driver dispatches them as channels come free) and may complete in
- * any order. Each completion is a struct sgdma_completion, collected with
- * read(2) on the queue (whole records only) or SGDMA_IOC_QUEUE_REAP; poll
- * reports EPOLLIN while completions wait and EPOLLOUT while the queue
- * takes submissions; an eventfd given at creation is signalled once per
+ * returns at once (SGDMA_IOC_QUEUE_SUBMIT_BATCH, ABI 4, starts many);
+ * transfers of a queue run on every channel of the device (the driver
+ * dispatches them as channels come free) and may complete in any order.
+ * Each completion is a struct sgdma_completion, collected with read(2) on
+ * the queue (whole records only) or SGDMA_IOC_QUEUE_REAP; poll reports
+ * EPOLLIN while completions wait and EPOLLOUT while the queue takes
+ * submissions; an eventfd given at creation is signalled once per
  * completion. A blocking read or reap with nothing in flight and nothing
  * waiting returns 0 records at once rather than waiting for ever.
  *
@@ -481,6 +483,32 @@ struct sgdma_queue_reap {
 
 #define SGDMA_QUEUE_REAP_SIZE_VER0	24
 
+/**
+ * struct sgdma_queue_batch - submit many (SGDMA_IOC_QUEUE_SUBMIT_BATCH, ABI 4)
+ * @size: in: sizeof(struct sgdma_queue_batch)
+ * @flags: in: zero
+ * @entries: in: user address of the first struct sgdma_buf_xfer
+ * @count: in: entries, 1 to SGDMA_QUEUE_MAX_DEPTH
+ * @stride: in: bytes from one entry to the next; every entry's own @size
+ *          must equal it (sizeof(struct sgdma_buf_xfer) for an array)
+ *
+ * Submits the entries in order, each as SGDMA_IOC_QUEUE_SUBMIT would, and
+ * returns how many were submitted. It stops at the first entry that fails
+ * and returns that entry's negative errno if it was the first, else the
+ * count before it: entries past the count were not looked at (submit them
+ * again to learn why). One system call for a batch, as io_uring_enter()
+ * takes many submissions at once.
+ */
+struct sgdma_queue_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 entries;
+	__u32 count;
+	__u32 stride;
+};
+
+#define SGDMA_QUEUE_BATCH_SIZE_VER0	24
+
 /* On /dev/sgdmaN */
 #define SGDMA_IOC_INFO		_IOWR(SGDMA_IOC_MAGIC, 0x00, struct sgdma_info)
 #define SGDMA_IOC_XFER		_IOWR(SGDMA_IOC_MAGIC, 0x01, struct sgdma_xfer)
@@ -492,5 +520,7 @@ struct sgdma_queue_reap {
 /* On a queue */
 #define SGDMA_IOC_QUEUE_SUBMIT	_IOW(SGDMA_IOC_MAGIC, 0x07, struct sgdma_buf_xfer)
 #define SGDMA_IOC_QUEUE_REAP	_IOWR(SGDMA_IOC_MAGIC, 0x08, struct sgdma_queue_reap)
+#define SGDMA_IOC_QUEUE_SUBMIT_BATCH \
+	_IOW(SGDMA_IOC_MAGIC, 0x09, struct sgdma_queue_batch)
 
 #endif /* _UAPI_LINUX_SGDMA_H */

@@ -725,6 +725,31 @@ int sgdma_bufq_submit(int qfd, struct sgdma_buf_xfer *x)
 	return 0;
 }
 
+int sgdma_bufq_submit_batch(int qfd, struct sgdma_buf_xfer *x, unsigned int n)
+{
+	struct sgdma_queue_batch b = {
+		.size = sizeof(b),
+		.entries = (uintptr_t)x,
+		.count = n,
+		.stride = sizeof(*x),
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++)
+		x[i].size = sizeof(*x);
+	ret = ioctl(qfd, SGDMA_IOC_QUEUE_SUBMIT_BATCH, &b);
+	if (ret >= 0 || errno != ENOTTY)
+		return ret < 0 ? -errno : ret;
+	/* A driver before ABI 4: one at a time. */
+	for (i = 0; i < n; i++) {
+		ret = sgdma_bufq_submit(qfd, &x[i]);
+		if (ret)
+			return i ? (int)i : ret;
+	}
+	return (int)n;
+}
+
 int sgdma_bufq_reap(int qfd, struct sgdma_completion *c, unsigned int max,
 		    uint32_t flags)
 {

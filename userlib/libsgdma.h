@@ -243,6 +243,13 @@ int sgdma_bufq_create(struct sgdma_dev *dev, uint32_t depth, uint32_t flags,
 /* Starts @x on queue @qfd (sets @x->size). */
 int sgdma_bufq_submit(int qfd, struct sgdma_buf_xfer *x);
 /*
+ * Starts @x[0] to @x[@n - 1] in order, in one system call (sets their
+ * size): returns how many started, stopping at the first that failed, or
+ * that one's negative errno if it was the first. @n is at most
+ * SGDMA_QUEUE_MAX_DEPTH. Drivers before ABI 4 get them one at a time.
+ */
+int sgdma_bufq_submit_batch(int qfd, struct sgdma_buf_xfer *x, unsigned int n);
+/*
  * Collects up to @max completions into @c; with SGDMA_REAP_WAIT waits for
  * one while any is in flight. Returns how many.
  */

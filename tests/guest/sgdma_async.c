@@ -3,9 +3,9 @@
  * sgdma_async: queued transfers. Many in flight across channels (the
  * driver's trace shows two channels busy at once), every completion
  * delivered once with its data right, through read(), the reap ioctl,
- * epoll and an eventfd; a buffer in flight cannot be freed; a
- * stalled transfer times out; close, kill -9 and fork with transfers in
- * flight leave nothing pinned and nothing broken.
+ * epoll and an eventfd; many submitted in one call; a buffer in flight
+ * cannot be freed; a stalled transfer times out; close, kill -9 and fork
+ * with transfers in flight leave nothing pinned and nothing broken.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -369,9 +369,112 @@ static bool test_fork_in_flight(void)
 	return ok;
 }
 
+/* SGDMA_IOC_QUEUE_SUBMIT_BATCH with @b, raw: the errno, 0 or the count. */
+static int batch_ioctl(int q, struct sgdma_queue_batch b)
+{
+	int r = ioctl(q, SGDMA_IOC_QUEUE_SUBMIT_BATCH, &b);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * A batch submits its entries as single submissions would, in one call:
+ * up to the first that fails (a bad handle, a full queue), which the next
+ * call reports; entries follow each other at the stride given; the
+ * header is checked before any entry is.
+ */
+static bool test_batch(void)
+{
+	size_t len = 16 * SLOT;
+	unsigned char *a = backed(len), *b = backed(len);
+	struct sgdma_buf_xfer x[16];
+	struct got g[16] = { { 0 } };
+	struct sgdma_completion c;
+	struct {
+		struct sgdma_buf_xfer x;
+		uint64_t tail;	/* a later ABI's field, zero */
+	} wide[2] = { 0 };
+	struct sgdma_queue_batch bt = {
+		.size = sizeof(bt), .entries = (uintptr_t)x, .count = 1,
+		.stride = sizeof(x[0]),
+	}, bad;
+	uint32_t ha = 0, hb = 0;
+	bool ok = a && b;
+	int q;
+
+	fill_random(a, len);
+	ok &= EXPECT(reg(a, len, 0, &ha) == 0 && reg(b, len, 0, &hb) == 0);
+	q = sgdma_bufq_create(dev, 12, 0, -1);
+	ok &= EXPECT(q >= 0);
+	if (!ok)
+		return false;
+	for (int i = 0; i < 16; i++)
+		x[i] = (struct sgdma_buf_xfer){
+			.size = sizeof(x[0]), .op = SGDMA_OP_H2H,
+			.src_handle = ha, .src_offset = i * SLOT,
+			.dst_handle = hb, .dst_offset = i * SLOT, .len = SLOT,
+			.user_data = i,
+		};
+
+	/* The header: nothing is submitted when it is wrong. */
+	bad = bt, bad.flags = 1;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.count = 0;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.count = SGDMA_QUEUE_MAX_DEPTH + 1;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.stride = SGDMA_BUF_XFER_SIZE_VER0 - 8;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.stride = sizeof(x[0]) + 8;	/* not the entry's size */
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.size = SGDMA_QUEUE_BATCH_SIZE_VER0 - 8;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EINVAL);
+	bad = bt, bad.entries = 0;
+	ok &= EXPECT(batch_ioctl(q, bad) == -EFAULT);
+	ok &= EXPECT(ioctl(fd, SGDMA_IOC_QUEUE_SUBMIT_BATCH, &bt) == -1 &&
+		     errno == ENOTTY);
+	ok &= EXPECT(sgdma_bufq_reap(q, &c, 1, 0) == 0);
+
+	/* Entry 5 names no buffer: five start, and it fails on its own. */
+	x[5].src_handle = ha + 5;
+	ok &= EXPECT(sgdma_bufq_submit_batch(q, x, 16) == 5);
+	ok &= EXPECT(sgdma_bufq_submit_batch(q, x + 5, 11) == -ENOENT);
+	x[5].src_handle = ha;
+	/* Depth 12: seven more fit, the eighth finds the queue full. */
+	ok &= EXPECT(sgdma_bufq_submit_batch(q, x + 5, 9) == 7);
+	ok &= EXPECT(sgdma_bufq_submit_batch(q, x + 12, 4) == -EAGAIN);
+	ok &= EXPECT(reap_n(q, g, 16, 12, 10.0));
+
+	/* Entries longer than this ABI's, zero beyond it, at their stride. */
+	for (int i = 0; i < 2; i++) {
+		wide[i].x = x[12 + i];
+		wide[i].x.size = sizeof(wide[0]);
+	}
+	bt.entries = (uintptr_t)wide;
+	bt.count = 2;
+	bt.stride = sizeof(wide[0]);
+	ok &= EXPECT(batch_ioctl(q, bt) == 2);
+	ok &= EXPECT(sgdma_bufq_submit_batch(q, x + 14, 2) == 2);
+	ok &= EXPECT(reap_n(q, g, 16, 4, 10.0));
+	ok &= EXPECT(sgdma_bufq_reap(q, &c, 1, 0) == 0);
+	for (int i = 0; i < 16 && ok; i++) {
+		if (!g[i].seen || g[i].status || g[i].bytes != SLOT)
+			ktap_diag("entry %d: seen %d status %d bytes %llu", i,
+				  g[i].seen, g[i].status,
+				  (unsigned long long)g[i].bytes);
+		ok &= EXPECT(g[i].seen && !g[i].status && g[i].bytes == SLOT);
+	}
+	ok &= EXPECT(same(b, a, len));
+	close(q);
+	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
+	munmap(a, len);
+	munmap(b, len);
+	return ok;
+}
+
 int main(void)
 {
-	ktap_plan(8);
+	ktap_plan(9);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no queues");
 		return t_fail_all("setup");
@@ -384,6 +487,7 @@ int main(void)
 	RUN(test_close_in_flight(), "close_in_flight");
 	RUN(test_kill(), "kill9_in_flight");
 	RUN(test_fork_in_flight(), "fork_in_flight");
+	RUN(test_batch(), "batch_submit");
 	sgdma_close(dev);
 	return ktap_finish();
 }

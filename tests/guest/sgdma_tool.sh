@@ -90,13 +90,13 @@ card=$(sgdma info --json 2>/dev/null | sed -n 's/.*"card_size": \([0-9]*\).*/\1/
 [ -n "$card" ] || card=0
 
 info() {
-	x 0 sgdma info && has '^abi version: +3$' &&
+	x 0 sgdma info && has '^abi version: +4$' &&
 		has "^card memory: +$card bytes" &&
 		has '^capabilities: .*crc32c.* buffers mmap-card$' &&
 		has '^device: +/dev/sgdma0$' || return 1
 	x 0 sgdma -d 1 info && has '^device: +/dev/sgdma1$' || return 1
 	x 0 sgdma info -d /dev/sgdma1 && has '^device: +/dev/sgdma1$' || return 1
-	x 0 sgdma info --json && has '^\{"device": "/dev/sgdma0", "abi_version": 3, ' &&
+	x 0 sgdma info --json && has '^\{"device": "/dev/sgdma0", "abi_version": 4, ' &&
 		has '"irq_mode": "(intx|msi|msi-x)"\}$' &&
 		[ "$card" -ge 4194304 ]
 }
