@@ -614,8 +614,10 @@ def qd_report(qrows, lats, cells, p):
     p()
     p("Depth N: sgdma's pinned path through libsgdma's queue (N synchronous "
       "transfers on N threads, the device's channels shared), registered "
-      "buffers through the driver's own queue, NVMe `O_DIRECT` through "
-      "io_uring, N in flight each; one buffer and card range for all of "
+      "buffers through the driver's own queue (every free slot submitted "
+      "in one `QUEUE_SUBMIT_BATCH`), NVMe `O_DIRECT` through io_uring "
+      "(every free slot in one `io_uring_enter`), N in flight each; one "
+      "buffer and card range for all of "
       "sgdma's slots, one per slot for NVMe.")
     p()
     p("| cell | size | dir | depth | pinned | registered | NVMe O_DIRECT | "
