@@ -250,6 +250,13 @@ class CommandLine(FakeBoots):
         self.assertEqual(props, ["sgdma_devprops=" + harness.CELLS[
             "strict"]["sgdma"].lstrip(",")])
 
+    def test_an_oops_ends_the_boot(self):
+        self.boot(CLEAN, cell="no-iommu")
+        self.assertIn("oops=panic", self.cmdline())
+        self.assertIn("panic=-1", self.cmdline())
+        with open(os.path.join(self.logdir, "qemu.cmd")) as f:
+            self.assertIn("-no-reboot", f.read().split())
+
     def test_no_devprops_without_sgdma_props(self):
         self.boot(CLEAN, cell="no-iommu")
         words = self.cmdline()
