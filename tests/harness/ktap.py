@@ -41,6 +41,7 @@ class Node:
     plan: int = None
     number: int = None
     diag: list = field(default_factory=list)
+    first: bool = False     # the first result of its document
 
     @property
     def skip(self):
@@ -98,7 +99,8 @@ def parse_ktap(text):
                     children=pending.pop(indent + 4, []),
                     plan=plans.pop(indent + 4, None),
                     number=int(m.group(2)),
-                    diag=diags.pop(indent, []))
+                    diag=diags.pop(indent, []),
+                    first=not pending.get(indent))
         diags.pop(indent + 4, None)
         pending.setdefault(indent, []).append(node)
     doc.nodes = pending.pop(0, [])
@@ -129,16 +131,34 @@ def judge_skip(directive, provides):
     return None
 
 
-# A failed case without a directive says why in its last diagnostics.
+# A failed case without a directive says why in its diagnostics: from its
+# first failed expectation (EXPECT() prints "file:line: expected EXPR"),
+# which the failures after it usually follow from, with the line before
+# it (what the case saw: "3 in flight, 8 wanted"); else its last lines.
 FAILURE_DIAG_LINES = 3
 FAILURE_DETAIL_MAX = 400
+EXPECTATION = re.compile(r":\d+: expected ")
+
+
+def failure_lines(node):
+    """The diagnostics that say why @node (failed, no directive) failed."""
+    diag = node.diag
+    first = next((i for i, line in enumerate(diag)
+                  if EXPECTATION.search(line)), None)
+    if first is None:
+        return diag[-FAILURE_DIAG_LINES:]
+    # Before a document's first result, its first line may be the
+    # program's own preamble rather than the case's.
+    if first and not (node.first and first == 1):
+        first -= 1
+    return diag[first:first + FAILURE_DIAG_LINES]
 
 
 def failure_detail(node):
-    """Why @node failed: its directive, else its last diagnostics."""
+    """Why @node failed: its directive, else its diagnostics."""
     if node.directive:
         return node.directive
-    detail = " / ".join(node.diag[-FAILURE_DIAG_LINES:])
+    detail = " / ".join(failure_lines(node))
     if len(detail) > FAILURE_DETAIL_MAX:
         detail = detail[:FAILURE_DETAIL_MAX - 3] + "..."
     return detail

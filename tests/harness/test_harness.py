@@ -431,6 +431,35 @@ class Manifest(FakeBoots):
                          "expected most >= full_ring()")
         self.assertNotIn("earlier", cases["prog_a/two"].detail)
 
+    def test_failure_detail_starts_at_the_first_failed_expectation(self):
+        """The first failed EXPECT and what follows it, not the last
+        lines (consequences), nor the program's preamble before its first
+        case, nor a later case's."""
+        said = [program(2, "prog_a", [
+            "# sgdma0: 4 channels, card 65536 KiB, dma_bits 64",
+            "# a.c:40: expected batch(q, x, 16) == 5",
+            "# a.c:41: expected batch(q, x + 5, 11) == -ENOENT",
+            "# data differs at byte 327680",
+            "# a.c:58: expected reap_n(q, g, 16, 4, 10.0)",
+            "# a.c:60: expected same(b, a, len)", "not ok one",
+            "# b.c:7: expected x", "# noted after", "not ok two"],
+            plan=2), program(3, "prog_b", ["ok three"])]
+        cases, _ = self.boot(results(said))
+        one = cases["prog_a/one"].detail
+        self.assertTrue(one.startswith("a.c:40: expected batch"), one)
+        self.assertIn("data differs", one)
+        self.assertNotIn("sgdma0:", one)
+        self.assertNotIn("a.c:58", one)
+        self.assertFails(cases, "prog_a/two", "b.c:7: expected x")
+        self.assertNotIn("a.c:", cases["prog_a/two"].detail)
+
+    def test_failure_without_expectation_says_its_last_lines(self):
+        said = [program(2, "prog_a", [
+            "# first", "# second", "# third", "# fourth", "not ok one"])]
+        cases, _ = self.boot(results(said))
+        self.assertEqual(cases["prog_a/one"].detail,
+                         "second / third / fourth")
+
     def test_unfinished_boot_says_what_was_running(self):
         hung = clean_programs()[0] + [harness.RUNNING_PREFIX + "prog_b"]
         cases, _ = self.boot(results([hung], done=False))
