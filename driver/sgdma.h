@@ -391,6 +391,13 @@ unsigned int sgdma_chan_depth(struct sgdma_chan *chan);
 int sgdma_chan_post(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait(struct sgdma_chan *chan, struct sgdma_desc *d);
 int sgdma_chan_wait_or_kick(struct sgdma_chan *chan, struct sgdma_desc *d);
+/* @d ended (sgdma_chan_wait() will not sleep for it); any context. */
+static inline bool sgdma_desc_done(struct sgdma_desc *d)
+{
+	/* Pairs with sgdma_desc_end(): @status and @crc are valid after. */
+	return smp_load_acquire(&d->done);
+}
+
 void sgdma_chan_kick(struct sgdma_chan *chan);
 void sgdma_chan_cancel(struct sgdma_chan *chan, int err);
 bool sgdma_chan_lost_all(struct sgdma_chan *chan, int err);
@@ -578,12 +585,15 @@ struct sgdma_bufpipe;
  *          the oldest piece completes: whoever gives it one kicks the
  *          channel (sgdma_chan_kick()), which wakes the wait so that they
  *          are posted at once. NULL: never.
+ * @flush: the pipeline is about to wait for its oldest piece, or returns:
+ *         what @end heard of may be passed on now. NULL: nothing to do.
  */
 struct sgdma_bufpipe_ops {
 	struct sgdma_bufreq *(*next)(struct sgdma_bufpipe *bp);
 	void (*end)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
 	void (*retry)(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r);
 	bool (*hungry)(struct sgdma_bufpipe *bp);
+	void (*flush)(struct sgdma_bufpipe *bp);
 };
 
 /**

@@ -17,7 +17,12 @@
  * request at once, not once that piece completed. Back-pressure is the
  * queue's depth: a submission beyond it fails with -EAGAIN. A batch
  * (SGDMA_IOC_QUEUE_SUBMIT_BATCH) makes the same submissions in one system
- * call.
+ * call, and kicks each engine once, after all of them: an engine woken by
+ * the first would otherwise post it alone and sleep again per entry.
+ *
+ * Completions. The engine delivers the requests it ended to their queues
+ * together, once before it waits for the device again: one wake-up of the
+ * queue's reader for all of them, not one per request.
  *
  * Fairness. The engine holds its channel only while it has work, and for
  * at most SGDMA_ENGINE_BATCH requests; then it lets what it posted
@@ -119,6 +124,8 @@ struct sgdma_async {
  * @cur: the request @work posts pieces of, or NULL; @work's only
  * @budget: requests @work may still take in this hold of the channel
  * @taken: requests @work took in this hold (tracing)
+ * @ended: requests the pipeline ended, delivered to their queues together
+ *         before @work waits again (sgdma_engine_flush()); @work's only
  */
 struct sgdma_engine {
 	struct sgdma_dev *sdev;
@@ -130,6 +137,7 @@ struct sgdma_engine {
 	struct sgdma_async *cur;
 	unsigned int budget;
 	unsigned int taken;
+	struct list_head ended;
 };
 
 static void sgdma_eventfd_signal(struct eventfd_ctx *efd)
@@ -141,26 +149,56 @@ static void sgdma_eventfd_signal(struct eventfd_ctx *efd)
 #endif
 }
 
-/* Complete @a with @ret: deliver its completion to its queue. */
-static void sgdma_async_complete(struct sgdma_async *a, int ret)
+/* Set @a's completion from @ret and let go of its buffers. */
+static void sgdma_async_finish(struct sgdma_async *a, int ret)
 {
-	struct sgdma_queue *q = a->q;
-
 	a->c.status = ret;
 	a->c.bytes = ret ? 0 : a->r.len;
 	a->c.crc = ret ? 0 : a->r.crc;
 	/* The buffers are free to go before user space hears of it. */
 	sgdma_bufreq_put(&a->r);
+}
 
+/*
+ * Deliver the finished requests on @list, leaving it empty: each queue's
+ * in a row under one lock and with one wake-up (its eventfd still counts
+ * every completion).
+ */
+static void sgdma_async_deliver(struct list_head *list)
+{
+	struct sgdma_async *a, *tmp;
+	struct sgdma_queue *q = NULL;
+
+	list_for_each_entry_safe(a, tmp, list, node) {
+		if (a->q != q) {
+			if (q) {
+				wake_up_all(&q->wq);
+				spin_unlock(&q->lock);
+			}
+			q = a->q;
+			spin_lock(&q->lock);
+		}
+		list_move_tail(&a->node, &q->done);
+		q->inflight--;
+		q->ready++;
+		if (q->efd)
+			sgdma_eventfd_signal(q->efd);
+	}
 	/* Last touch of @q: release may free it once @inflight drops. */
-	spin_lock(&q->lock);
-	list_add_tail(&a->node, &q->done);
-	q->inflight--;
-	q->ready++;
-	if (q->efd)
-		sgdma_eventfd_signal(q->efd);
-	wake_up_all(&q->wq);
-	spin_unlock(&q->lock);
+	if (q) {
+		wake_up_all(&q->wq);
+		spin_unlock(&q->lock);
+	}
+}
+
+/* Complete @a with @ret: deliver its completion to its queue. */
+static void sgdma_async_complete(struct sgdma_async *a, int ret)
+{
+	LIST_HEAD(one);
+
+	sgdma_async_finish(a, ret);
+	list_add(&a->node, &one);
+	sgdma_async_deliver(&one);
 }
 
 /* The oldest pending request, taken off the list, or NULL. */
@@ -255,7 +293,16 @@ static void sgdma_engine_end(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r)
 
 	if (eng->cur == a)
 		eng->cur = NULL;
-	sgdma_async_complete(a, r->status);
+	sgdma_async_finish(a, r->status);
+	list_add_tail(&a->node, &eng->ended);
+}
+
+/* Before the pipeline waits: what it ended reaches its queues. */
+static void sgdma_engine_flush(struct sgdma_bufpipe *bp)
+{
+	struct sgdma_engine *eng = container_of(bp, struct sgdma_engine, bp);
+
+	sgdma_async_deliver(&eng->ended);
 }
 
 /* Back to the front: the pipeline gives them back newest first. */
@@ -283,6 +330,7 @@ static const struct sgdma_bufpipe_ops sgdma_engine_ops = {
 	.end = sgdma_engine_end,
 	.retry = sgdma_engine_retry,
 	.hungry = sgdma_engine_hungry,
+	.flush = sgdma_engine_flush,
 };
 
 /* Hold the channel for a batch of the pending requests. */
@@ -352,17 +400,15 @@ int sgdma_engines_init(struct sgdma_dev *sdev)
 		eng->index = i;
 		spin_lock_init(&eng->lock);
 		INIT_LIST_HEAD(&eng->pending);
+		INIT_LIST_HEAD(&eng->ended);
 		INIT_WORK(&eng->work, sgdma_engine_work);
 	}
 	return 0;
 }
 
-/*
- * Append @a to its channel's engine and kick the engine: its work item if
- * idle, else the channel, which the engine may be waiting on with room in
- * the ring.
- */
-static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
+/* Append @a to its channel's engine; returns the engine's channel. */
+static unsigned int sgdma_engine_append(struct sgdma_dev *sdev,
+					struct sgdma_async *a)
 {
 	unsigned int n = sdev->lim.channels;
 	struct sgdma_engine *eng;
@@ -375,77 +421,158 @@ static void sgdma_engine_submit(struct sgdma_dev *sdev, struct sgdma_async *a)
 	spin_lock(&eng->lock);
 	list_add_tail(&a->node, &eng->pending);
 	spin_unlock(&eng->lock);
-	queue_work(sdev->wq, &eng->work);
-	sgdma_chan_kick(&sdev->chans[eng->index]);
+	return eng->index;
 }
 
 /*
- * Submit the transfer at @uarg to @q. @stride, if not 0, is the size the
- * entry of a batch must claim.
+ * Kick the engines in @kick: each one's work item if idle, else its
+ * channel, which the engine may be waiting on with room in the ring.
  */
-static int sgdma_queue_submit(struct sgdma_queue *q, const void __user *uarg,
-			      u32 stride)
+static void sgdma_engines_kick(struct sgdma_dev *sdev, const unsigned long *kick)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, kick, sdev->lim.channels) {
+		queue_work(sdev->wq, &sdev->engines[i].work);
+		sgdma_chan_kick(&sdev->chans[i]);
+	}
+}
+
+/*
+ * Submit @x to @q, the device held live: append it to its engine and mark
+ * that engine in @kick.
+ */
+static int sgdma_queue_submit(struct sgdma_queue *q,
+			      const struct sgdma_buf_xfer *x,
+			      unsigned long *kick)
 {
 	struct sgdma_dev *sdev = q->sf->sdev;
-	struct sgdma_buf_xfer x;
 	struct sgdma_async *a;
-	u32 usize;
 	int ret;
 
-	ret = sgdma_copy_struct_in(&x, sizeof(x), SGDMA_BUF_XFER_SIZE_VER0,
-				   uarg, &usize);
-	if (ret)
-		return ret;
-	if (stride && usize != stride)
-		return -EINVAL;
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-
-	ret = sgdma_get_live(sdev);
+	ret = sgdma_buf_xfer_check(sdev, x, &a->r);
+	if (!ret)
+		ret = sgdma_bufreq_get(q->sf, &a->r, x->src_handle,
+				       x->dst_handle);
 	if (ret)
 		goto out_free;
-	ret = sgdma_buf_xfer_check(sdev, &x, &a->r);
-	if (!ret)
-		ret = sgdma_bufreq_get(q->sf, &a->r, x.src_handle,
-				       x.dst_handle);
-	if (ret)
-		goto out_live;
 
 	spin_lock(&q->lock);
 	if (q->inflight + q->ready >= q->depth) {
 		spin_unlock(&q->lock);
 		sgdma_bufreq_put(&a->r);
 		ret = -EAGAIN;
-		goto out_live;
+		goto out_free;
 	}
 	q->inflight++;
 	spin_unlock(&q->lock);
 
 	a->q = q;
-	a->c.user_data = x.user_data;
+	a->c.user_data = x->user_data;
 	sgdma_bufreq_start(&a->r);
-	sgdma_engine_submit(sdev, a);
-	sgdma_put_live(sdev);
+	__set_bit(sgdma_engine_append(sdev, a), kick);
 	return 0;
 
-out_live:
-	sgdma_put_live(sdev);
 out_free:
 	kfree(a);
 	return ret;
 }
 
+/* Entries copied in per hold of the device in a batch. */
+#define SGDMA_SUBMIT_CHUNK	64
+
 /*
- * SGDMA_IOC_QUEUE_SUBMIT_BATCH: the entries in order, up to the first that
- * fails. Returns how many were submitted, or the first one's errno.
+ * Copy in up to @n entries from @entry on, @stride bytes apart (0: one
+ * entry of any size). Returns how many; *@err tells why fewer.
  */
+static u32 sgdma_queue_entries_in(struct sgdma_buf_xfer *xs,
+				  const void __user *entry, u32 n, u32 stride,
+				  int *err)
+{
+	u32 usize, i;
+
+	for (i = 0; i < n; i++, entry += stride) {
+		*err = sgdma_copy_struct_in(&xs[i], sizeof(xs[i]),
+					    SGDMA_BUF_XFER_SIZE_VER0, entry,
+					    &usize);
+		if (!*err && stride && usize != stride)
+			*err = -EINVAL;
+		if (*err)
+			break;
+	}
+	return i;
+}
+
+/*
+ * Submit the @n entries copied in, with the device held live, then kick
+ * each engine they went to once. Returns how many were submitted; *@err
+ * tells why fewer.
+ */
+static u32 sgdma_queue_submit_live(struct sgdma_queue *q,
+				   const struct sgdma_buf_xfer *xs, u32 n,
+				   int *err)
+{
+	struct sgdma_dev *sdev = q->sf->sdev;
+	DECLARE_BITMAP(kick, SGDMA_CHAN_MAX) = {};
+	u32 i;
+	int ret;
+
+	ret = sgdma_get_live(sdev);
+	if (ret) {
+		*err = ret;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		ret = sgdma_queue_submit(q, &xs[i], kick);
+		if (ret) {
+			*err = ret;
+			break;
+		}
+	}
+	sgdma_engines_kick(sdev, kick);
+	sgdma_put_live(sdev);
+	return i;
+}
+
+/*
+ * Submit @count transfers from @entry on, @stride bytes apart (0: a
+ * single one of any size), in order up to the first that fails. Entries
+ * are copied in before the device is held: a fault on them may wait on
+ * user space (userfaultfd), which must not hold off removal. Returns how
+ * many were submitted, or the first one's errno.
+ */
+static long sgdma_queue_submit_n(struct sgdma_queue *q,
+				 const void __user *entry, u32 count,
+				 u32 stride)
+{
+	struct sgdma_buf_xfer *xs;
+	u32 done = 0, n, copied;
+	int err = 0;
+
+	xs = kmalloc_array(min_t(u32, count, SGDMA_SUBMIT_CHUNK), sizeof(*xs),
+			   GFP_KERNEL);
+	if (!xs)
+		return -ENOMEM;
+	while (!err && done < count) {
+		n = min_t(u32, count - done, SGDMA_SUBMIT_CHUNK);
+		copied = sgdma_queue_entries_in(xs, entry + (size_t)done * stride,
+						n, stride, &err);
+		if (copied)
+			done += sgdma_queue_submit_live(q, xs, copied, &err);
+		cond_resched();
+	}
+	kfree(xs);
+	return done ? (long)done : err;
+}
+
+/* SGDMA_IOC_QUEUE_SUBMIT_BATCH */
 static long sgdma_queue_submit_batch(struct sgdma_queue *q,
 				     const void __user *uarg)
 {
 	struct sgdma_queue_batch b;
-	const void __user *entry;
-	unsigned int i;
 	u32 usize;
 	int ret;
 
@@ -456,15 +583,8 @@ static long sgdma_queue_submit_batch(struct sgdma_queue *q,
 	if (b.flags || !b.count || b.count > SGDMA_QUEUE_MAX_DEPTH ||
 	    b.stride < SGDMA_BUF_XFER_SIZE_VER0 || b.stride > PAGE_SIZE)
 		return -EINVAL;
-
-	entry = u64_to_user_ptr(b.entries);
-	for (i = 0; i < b.count; i++, entry += b.stride) {
-		ret = sgdma_queue_submit(q, entry, b.stride);
-		if (ret)
-			return i ? i : ret;
-		cond_resched();
-	}
-	return i;
+	return sgdma_queue_submit_n(q, u64_to_user_ptr(b.entries), b.count,
+				    b.stride);
 }
 
 /* Something to collect, or nothing that could ever come. */
@@ -609,7 +729,7 @@ static long sgdma_queue_ioctl(struct file *file, unsigned int cmd,
 	case _IOC_NR(SGDMA_IOC_QUEUE_SUBMIT):
 		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_SUBMIT))
 			return -ENOTTY;
-		return sgdma_queue_submit(q, uarg, 0);
+		return min(sgdma_queue_submit_n(q, uarg, 1, 0), 0L);
 	case _IOC_NR(SGDMA_IOC_QUEUE_SUBMIT_BATCH):
 		if (_IOC_DIR(cmd) != _IOC_DIR(SGDMA_IOC_QUEUE_SUBMIT_BATCH))
 			return -ENOTTY;

@@ -324,6 +324,11 @@ void sgdma_bufpipe_run(struct sgdma_bufpipe *bp)
 			sgdma_bufpipe_fail(bp, r, ret);
 			continue;
 		}
+		if (bp->ops->flush &&
+		    (bp->first == bp->next ||
+		     !sgdma_desc_done(&bp->pieces[bp->first %
+						       SGDMA_LIST_SETS].d)))
+			bp->ops->flush(bp);
 		if (bp->first == bp->next)
 			return;
 		sgdma_bufpipe_reap(bp, hungry);

@@ -73,12 +73,6 @@ static bool sgdma_chan_was_reset(struct sgdma_chan *chan)
 	return atomic_read(&chan->sdev->resets) != chan->resets_seen;
 }
 
-static bool sgdma_desc_done(struct sgdma_desc *d)
-{
-	/* Pairs with sgdma_desc_end(): @status and @crc are valid after. */
-	return smp_load_acquire(&d->done);
-}
-
 /* End @d with @status; its owner may free it from here on. */
 static void sgdma_desc_end(struct sgdma_desc *d, int status)
 {
