@@ -51,11 +51,17 @@
 #define SGDMA_LIST_ENTRIES	4096
 /*
  * Pairs of segment lists (source, destination) per channel: a channel's
- * owner has at most this many descriptors that use lists in flight. At
- * 4096 entries a pair is 128 KiB of coherent memory; sets are allocated
- * when first used (sgdma_chan_lists()).
+ * owner has at most this many descriptors in flight. Sets are allocated
+ * when first used (sgdma_chan_lists()). The first SGDMA_FULL_LIST_SETS
+ * hold SGDMA_LIST_ENTRIES each (a pair is 128 KiB of coherent memory at
+ * 4096): the copy and pinned paths use no others. The rest, which only a
+ * queue of many transfers in flight reaches, hold SGDMA_SHORT_LIST_ENTRIES
+ * (2 KiB a pair, all in one block): a piece posted in one is cut where
+ * its list fills.
  */
-#define SGDMA_LIST_SETS		8
+#define SGDMA_LIST_SETS		32
+#define SGDMA_FULL_LIST_SETS	8
+#define SGDMA_SHORT_LIST_ENTRIES	64
 /* Per-channel bounce buffer of the copy path (capped by the DMA layer). */
 #define SGDMA_BOUNCE_SIZE	SZ_128K
 /* Most memory the pinned path pins per side and descriptor. */
@@ -66,11 +72,13 @@
  * @seg: the entries
  * @dma: bus address of @seg
  * @n: entries in use
+ * @cap: entries @seg has room for
  */
 struct sgdma_seglist {
 	struct sgdma_hw_seg *seg;
 	dma_addr_t dma;
 	unsigned int n;
+	unsigned int cap;
 };
 
 /**

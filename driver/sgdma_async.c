@@ -6,8 +6,12 @@
  * A queue is an anonymous file created from an open node; it holds that
  * file, so the buffers its transfers name outlive them. Each channel has
  * an engine: a submission joins the pending list of its channel's engine
- * (the channel it names, else the next one round-robin) and kicks the
- * engine's work item on the device's workqueue. The engine takes its
+ * (the channel it names, else the queue's own, chosen round-robin when
+ * the queue was made) and kicks the engine's work item on the device's
+ * workqueue. A queue's transfers thus fill one channel's ring, which a
+ * single engine keeps full and reaps with few interrupts, as NVMe's
+ * queues are per CPU; transfers spread over channels would each share an
+ * engine's wake-ups with fewer others. The engine takes its
  * channel and feeds the pending requests, in submission order, to the
  * same pipeline as synchronous transfers on buffers (sgdma_bufpipe.c),
  * which keeps the ring full with their pieces: a queue of small transfers
@@ -78,6 +82,7 @@ static_assert(sizeof(struct sgdma_completion) == 32);
  * @wq: readers, pollers, and release waiting for the work to drain
  * @done: completed requests not yet collected
  * @depth: most requests in flight and completed at once
+ * @chan: the channel of the transfers that name none
  * @inflight: requests submitted and not completed
  * @ready: requests on @done
  * @closing: the queue is being released
@@ -90,6 +95,7 @@ struct sgdma_queue {
 	wait_queue_head_t wq;
 	struct list_head done;
 	unsigned int depth;
+	unsigned int chan;
 	unsigned int inflight;
 	unsigned int ready;
 	bool closing;
@@ -410,14 +416,9 @@ int sgdma_engines_init(struct sgdma_dev *sdev)
 static unsigned int sgdma_engine_append(struct sgdma_dev *sdev,
 					struct sgdma_async *a)
 {
-	unsigned int n = sdev->lim.channels;
 	struct sgdma_engine *eng;
 
-	if (a->r.channel >= 0)
-		eng = &sdev->engines[a->r.channel];
-	else
-		eng = &sdev->engines[(unsigned int)
-				     atomic_inc_return(&sdev->next_chan) % n];
+	eng = &sdev->engines[a->r.channel >= 0 ? a->r.channel : a->q->chan];
 	spin_lock(&eng->lock);
 	list_add_tail(&a->node, &eng->pending);
 	spin_unlock(&eng->lock);
@@ -795,6 +796,8 @@ static struct sgdma_queue *sgdma_queue_new(struct sgdma_file *sf,
 	INIT_LIST_HEAD(&q->done);
 	q->sf = sf;
 	q->depth = qc->depth;
+	q->chan = (unsigned int)atomic_inc_return(&sf->sdev->next_chan) %
+		  sf->sdev->lim.channels;
 	if (qc->eventfd >= 0) {
 		q->efd = eventfd_ctx_fdget(qc->eventfd);
 		if (IS_ERR(q->efd)) {

@@ -58,31 +58,67 @@ void sgdma_chan_put(struct sgdma_chan *chan)
 	mutex_unlock(&chan->lock);
 }
 
+/* Allocate @l with room for @cap entries, unless it exists. */
+static int sgdma_seglist_alloc(struct sgdma_chan *chan,
+			       struct sgdma_seglist *l, unsigned int cap)
+{
+	if (l->seg)
+		return 0;
+	l->seg = dmam_alloc_coherent(&chan->sdev->pdev->dev,
+				     cap * sizeof(*l->seg), &l->dma,
+				     GFP_KERNEL);
+	if (!l->seg)
+		return -ENOMEM;
+	l->cap = cap;
+	return 0;
+}
+
+/* Every short set at once, in one coherent block (2 KiB a pair). */
+static int sgdma_chan_short_lists(struct sgdma_chan *chan)
+{
+	unsigned int cap = min_t(unsigned int, chan->sdev->lim.list_entries,
+				 SGDMA_SHORT_LIST_ENTRIES);
+	unsigned int n = 2 * (SGDMA_LIST_SETS - SGDMA_FULL_LIST_SETS), i;
+	size_t size = cap * sizeof(struct sgdma_hw_seg);
+	struct sgdma_hw_seg *seg;
+	dma_addr_t dma;
+
+	seg = dmam_alloc_coherent(&chan->sdev->pdev->dev, n * size, &dma,
+				  GFP_KERNEL);
+	if (!seg)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		unsigned int set = SGDMA_FULL_LIST_SETS + i / 2;
+		struct sgdma_seglist *l = i & 1 ? &chan->dst[set] :
+						  &chan->src[set];
+
+		l->seg = (void *)seg + i * size;
+		l->dma = dma + i * size;
+		l->cap = cap;
+	}
+	return 0;
+}
+
 /**
  * sgdma_chan_lists() - make sure list set @set of the channel exists
  * @chan: the channel, held by the caller (or being set up)
  * @set: the set, below SGDMA_LIST_SETS
  *
- * Sets are allocated on first use and kept with the device: a pair is
- * 128 KiB of coherent memory at 4096 entries, and most channels never
- * need more than the first.
+ * Sets are allocated on first use and kept with the device: a full pair
+ * (below SGDMA_FULL_LIST_SETS) is 128 KiB of coherent memory at 4096
+ * entries; the short ones come together, 48 KiB for all. Most channels
+ * never need more than the first.
  *
  * Return: 0 or -ENOMEM.
  */
 int sgdma_chan_lists(struct sgdma_chan *chan, unsigned int set)
 {
-	struct device *dev = &chan->sdev->pdev->dev;
-	size_t size = chan->sdev->lim.list_entries * sizeof(struct sgdma_hw_seg);
+	unsigned int cap = chan->sdev->lim.list_entries;
 
-	if (!chan->src[set].seg)
-		chan->src[set].seg = dmam_alloc_coherent(dev, size,
-							 &chan->src[set].dma,
-							 GFP_KERNEL);
-	if (!chan->dst[set].seg)
-		chan->dst[set].seg = dmam_alloc_coherent(dev, size,
-							 &chan->dst[set].dma,
-							 GFP_KERNEL);
-	return chan->src[set].seg && chan->dst[set].seg ? 0 : -ENOMEM;
+	if (set >= SGDMA_FULL_LIST_SETS)
+		return chan->src[set].seg ? 0 : sgdma_chan_short_lists(chan);
+	return sgdma_seglist_alloc(chan, &chan->src[set], cap) ?:
+	       sgdma_seglist_alloc(chan, &chan->dst[set], cap);
 }
 
 static int sgdma_chan_alloc(struct sgdma_dev *sdev, struct sgdma_chan *chan,

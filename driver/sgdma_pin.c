@@ -273,6 +273,7 @@ static int sgdma_pin_max_segment(struct sgdma_dev *sdev, u64 *max)
  * moving the earlier ones.
  */
 #define SGDMA_PIN_DEPTH	4
+static_assert(SGDMA_PIN_DEPTH <= SGDMA_FULL_LIST_SETS);
 
 /**
  * struct sgdma_pinpiece - one descriptor's worth of a pinned transfer

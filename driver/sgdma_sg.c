@@ -154,7 +154,7 @@ int sgdma_side_add_upto(struct sgdma_dev *sdev, struct sgdma_side *side,
 				      (addr | lim->seg_boundary) - addr + 1);
 		if (!IS_ALIGNED(addr | piece, lim->seg_align))
 			return -EINVAL;
-		if (l->n >= lim->list_entries)
+		if (l->n >= l->cap)
 			return -E2BIG;
 
 		seg = &l->seg[l->n++];

@@ -401,8 +401,10 @@ struct sgdma_buf_xfer {
  * SGDMA_IOC_QUEUE_CREATE on the node returns a new file descriptor, the
  * queue. SGDMA_IOC_QUEUE_SUBMIT on the queue starts a buffer transfer and
  * returns at once (SGDMA_IOC_QUEUE_SUBMIT_BATCH, ABI 4, starts many);
- * transfers of a queue run on every channel of the device (the driver
- * dispatches them as channels come free) and may complete in any order.
+ * transfers of a queue run on the channel they name, else on the queue's
+ * own (the driver gives queues the device's channels in turn, so a
+ * program spreads its work over channels with a queue per thread), and
+ * may complete in any order.
  * Each completion is a struct sgdma_completion, collected with read(2) on
  * the queue (whole records only) or SGDMA_IOC_QUEUE_REAP; poll reports
  * EPOLLIN while completions wait and EPOLLOUT while the queue takes

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * sgdma_async: queued transfers. Many in flight across channels (the
- * driver's trace shows two channels busy at once), every completion
- * delivered once with its data right, through read(), the reap ioctl,
- * epoll and an eventfd; many submitted in one call; a buffer in flight
- * cannot be freed; a stalled transfer times out; close, kill -9 and fork
- * with transfers in flight leave nothing pinned and nothing broken.
+ * sgdma_async: queued transfers. Many in flight, each queue's on its own
+ * channel and queues on channels in turn (the driver's trace shows which
+ * were used and how many were busy at once), every completion delivered
+ * once with its data right, through read(), the reap ioctl, epoll and an
+ * eventfd; many submitted in one call; a buffer in flight cannot be
+ * freed; a stalled transfer times out; close, kill -9 and fork with
+ * transfers in flight leave nothing pinned and nothing broken.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -26,7 +27,7 @@ static bool roundtrip(int how)
 	unsigned char *a = backed(len), *b = backed(len);
 	bool seen[2 * NSLOT] = { false };
 	uint32_t ha = 0, hb = 0, crcs[NSLOT];
-	int q = -1, ep = -1, left, err = 0, busiest;
+	int q = -1, ep = -1, left, err = 0, used;
 	bool ok = a && b;
 
 	if (!ok)
@@ -98,10 +99,10 @@ static bool roundtrip(int how)
 		}
 	}
 	ok &= EXPECT(same(b, a, len));
-	/* The queue kept several channels busy at once. */
-	busiest = trace_max_channels_busy(info.minor);
-	ktap_diag("at most %d channels busy at once", busiest);
-	ok &= EXPECT(busiest >= 2);
+	/* Naming no channel, they all ran on the queue's own. */
+	used = trace_channels_used(info.minor);
+	ktap_diag("%d channels used by one queue", used);
+	ok &= EXPECT(used == 1);
 	ok &= EXPECT(trace_sgdma(false));
 	/* Nothing in flight, nothing waiting: a read returns at once. */
 	ok &= EXPECT(read(q, crcs, sizeof(struct sgdma_completion)) == 0);
@@ -111,6 +112,57 @@ static bool roundtrip(int how)
 		close(ep);
 	munmap(a, len);
 	munmap(b, len);
+	return ok;
+}
+
+/*
+ * Queues are given the device's channels in turn: as many queues as
+ * channels (up to 4), their transfers naming none, use that many channels
+ * and keep several busy at once (each queue's submitted whole, 4 MiB of
+ * work for the device, before the next queue's).
+ */
+static bool test_queues_spread(void)
+{
+	enum { PER_Q = 4, MAXQ = 4, BIG = 1 * MiB };
+	unsigned int k = info.channels < MAXQ ? info.channels : MAXQ;
+	size_t len = (size_t)MAXQ * PER_Q * BIG;
+	unsigned char *a = backed(len);
+	int q[MAXQ] = { -1, -1, -1, -1 }, used, busiest;
+	struct got g[MAXQ][PER_Q * MAXQ] = { { { false } } };
+	uint32_t ha = 0;
+	bool ok = a;
+
+	if (!ok)
+		return false;
+	fill_random(a, len);
+	ok &= EXPECT(reg(a, len, 0, &ha) == 0);
+	for (unsigned int i = 0; i < k && ok; i++) {
+		q[i] = sgdma_bufq_create(dev, PER_Q, 0, -1);
+		ok &= EXPECT(q[i] >= 0);
+	}
+	ok = ok && EXPECT(trace_sgdma(true));
+	for (unsigned int i = 0; i < k * PER_Q && ok; i++)
+		ok &= EXPECT(sub(q[i / PER_Q], SGDMA_OP_H2C, 0, 0,
+				 16 * MiB + i * BIG, ha, i * BIG, 0, 0, BIG,
+				 i) == 0);
+	for (unsigned int i = 0; i < k && ok; i++) {
+		ok &= reap_n(q[i], g[i], k * PER_Q, PER_Q, 15);
+		for (unsigned int j = i * PER_Q; j < (i + 1) * PER_Q && ok; j++)
+			ok &= EXPECT(g[i][j].seen && g[i][j].status == 0 &&
+				     g[i][j].bytes == BIG);
+	}
+	used = trace_channels_used(info.minor);
+	busiest = trace_max_channels_busy(info.minor);
+	ktap_diag("%u queues used %d channels, at most %d busy at once", k,
+		  used, busiest);
+	ok &= EXPECT(used == (int)k);
+	ok &= EXPECT(k < 2 || busiest >= 2);
+	ok &= EXPECT(trace_sgdma(false));
+	for (unsigned int i = 0; i < k; i++)
+		if (q[i] >= 0)
+			close(q[i]);
+	ok &= EXPECT(unreg(ha) == 0);
+	munmap(a, len);
 	return ok;
 }
 
@@ -474,7 +526,7 @@ static bool test_batch(void)
 
 int main(void)
 {
-	ktap_plan(9);
+	ktap_plan(10);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no queues");
 		return t_fail_all("setup");
@@ -482,6 +534,7 @@ int main(void)
 	RUN(roundtrip(0), "queue_reap");
 	RUN(roundtrip(1), "queue_read");
 	RUN(roundtrip(2), "queue_epoll");
+	RUN(test_queues_spread(), "queues_spread_over_channels");
 	RUN(test_eventfd_and_full(), "eventfd_poll_full_and_errors");
 	RUN(test_busy_and_timeout(), "free_in_flight_busy_and_timeout");
 	RUN(test_close_in_flight(), "close_in_flight");

@@ -189,7 +189,7 @@ static double irqs_per_completion(struct run *r, unsigned int chan,
 }
 
 /*
- * Bursts of a full ring (8 transfers of 4 KiB on one channel, 4 on a
+ * Bursts of a full ring (32 transfers of 4 KiB on one channel, 4 on a
  * ring of 4 entries), the device holding the first until all are posted
  * (LATE): it raises an interrupt for every completion with coalescing
  * off (coalesce_max 1), and with it on (coalesce_max 4, a time bound of

@@ -17,7 +17,7 @@
 
 #define FAULT_LATE	6
 #define HOLD_MS		300	/* LATE: the device holds a descriptor */
-#define LIST_SETS	8	/* pieces the driver keeps in flight per channel */
+#define LIST_SETS	32	/* pieces the driver keeps in flight per channel */
 
 /* Descriptors a queue should keep in flight on one channel of sgdma0. */
 static inline long full_ring(void)

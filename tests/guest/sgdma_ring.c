@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sgdma_ring: full rings (issue 16), the engine posting queued requests
- * itself. A queue keeps up to 8 descriptors in flight on one channel; a
+ * itself. A queue keeps up to 32 descriptors in flight on one channel; a
  * ring wraps several times while full; a few hundred mixed
  * submissions (every direction, 512 B to 5 MiB, odd offsets, CRCs, every
  * channel) each complete once with their data; a failed submission spares
@@ -83,7 +83,7 @@ static bool held_started(unsigned int chan)
 /*
  * 32 transfers of 4 KiB to one channel; the rest are submitted once the
  * device holds the first (LATE). The engine, waiting for the first with
- * room in the ring, must post them as they come: up to 8 descriptors in
+ * room in the ring, must post them as they come: up to 32 descriptors in
  * flight (fewer only on a ring with fewer slots) while the first is still
  * held, nothing collected yet. An engine that posts more only once its
  * oldest completed, or that runs one request at a time, has one.

@@ -258,6 +258,33 @@ static inline int trace_max_channels_busy(unsigned int minor)
 	return most;
 }
 
+/* Channels of sgdma<minor> that the trace shows a descriptor posted on. */
+static inline int trace_channels_used(unsigned int minor)
+{
+	FILE *f = fopen(TRACING "/trace", "r");
+	char line[512], dev[32];
+	bool used[64] = { false };
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(dev, sizeof(dev), "sgdma%u ch=", minor);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, dev);
+		unsigned int ch;
+
+		if (!p || !strstr(line, "sgdma_submit:"))
+			continue;
+		ch = strtoul(p + strlen(dev), NULL, 10);
+		if (ch < ARRAY_LEN(used) && !used[ch]) {
+			used[ch] = true;
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 /* ---- random data ---- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
