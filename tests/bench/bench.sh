@@ -5,7 +5,8 @@
 # queue depth ("qcsv: ...") with per-transfer latencies ("lat: ..."),
 # registered ones again without interrupt coalescing, the device's
 # counters around registered runs at the deepest depth ("qperf: ",
-# "qperfcsv: "),
+# "qperfcsv: ") and the guest's context switches and interrupts an
+# operation there, registered against NVMe ("qguest: "),
 # polled against interrupt-driven completion at depth 1 ("pcsv: ",
 # "plat: "), the device's counters around a depth-1 run ("perf: ",
 # "perfcsv: "), then the cost breakdown of one pinned transfer ("cost: ...")
@@ -92,6 +93,35 @@ queue_device_perf() {
     [ -z "$max" ] || echo "$max" >$param
 }
 
+# The guest's context switches and interrupts (/proc/stat) around runs of
+# 4 KiB at depth $1, both directions: the driver's queue on registered
+# buffers, then NVMe O_DIRECT through io_uring, with the operations each
+# timed ("qguest: PATH,DEPTH,OPS,<ctxt>,<intr> before,<ctxt>,<intr>
+# after"): what an operation costs the guest.
+guest_counters() {
+    awk '$1 == "ctxt" { c = $2 } $1 == "intr" { i = $2 }
+         END { print c "," i }' /proc/stat
+}
+queue_guest_cost() {
+    for path in registered nvme-odirect; do
+        rm -f /tmp/glat
+        before=$(guest_counters)
+        if [ $path = registered ]; then
+            sgdma_bench -s 4k -D h2c,c2h -P registered -q "$1" -L /tmp/glat
+        else
+            ./sgdma_diobench -s 4k -r "$reps" -t "$ms" -q "$1" -L /tmp/glat \
+                -l nvme-odirect /dev/nvme0n1
+        fi >/dev/null 2>/tmp/err || {
+            echo "# error: $path (qguest) failed: $(head -c 300 /tmp/err)"
+            continue
+        }
+        after=$(guest_counters)
+        # The latency rows' "ops" column: the operations timed.
+        ops=$(awk -F, 'NR > 1 { n += $5 } END { print n + 0 }' /tmp/glat)
+        echo "qguest: $path,$1,$ops,$before,$after"
+    done
+}
+
 # Queue depths, at each: sgdma's pinned path through libsgdma's queue
 # (DEPTH synchronous transfers on as many threads) and registered buffers
 # through the driver's own queue, then NVMe O_DIRECT through io_uring,
@@ -112,6 +142,7 @@ queue_depths() {
         -t "$ms" -q "$sgdma_bench_depths" -L /tmp/lat -l nvme-odirect \
         /dev/nvme0n1
     [ ! -f /tmp/lat ] || sed 's/^/lat: /' /tmp/lat
+    queue_guest_cost "${sgdma_bench_depths##*,}"
 }
 if [ "$sgdma_bench_mode" != qd ]; then
     rows csv sgdma sgdma_bench -s "$sizes" -P copy,pinned

@@ -60,6 +60,15 @@ def qperf_row(cell, line):
             **counters_before_after(v)}
 
 
+def qguest_row(cell, line):
+    """A "qguest: path,depth,ops,<ctxt>,<intr> before,<ctxt>,<intr> after"
+    row: the guest's context switches and interrupts (/proc/stat) around
+    the runs of one path at depth, both directions, and their operations."""
+    path, qd, ops, c0, i0, c1, i1 = line.split(",")
+    return {"cell": cell, "path": path, "qd": int(qd), "ops": int(ops),
+            "ctxt": int(c1) - int(c0), "intr": int(i1) - int(i0)}
+
+
 def find(rows, **key):
     return next((r for r in rows if all(r[k] == v for k, v in key.items())),
                 None)
@@ -237,21 +246,64 @@ def qperf_table(qperf, qperfrows, cells, p):
     p()
 
 
-def device_share(qperf, qperfrows, cell, d):
-    """What the device's counters say of a registered run at depth in
-    @cell, direction @d, for a missed target; None if not measured."""
+def per_op(r):
+    """(context switches, interrupts) an operation of a "qguest" row."""
+    return r["ctxt"] / r["ops"], r["intr"] / r["ops"]
+
+
+def qguest_table(qguest, cells, p):
+    rows = [r for r in qguest if r["ops"]]
+    if not rows:
+        return
+    p("## The guest at depth: registered 4 KiB against NVMe")
+    p()
+    p("The guest's context switches and interrupts (`/proc/stat`, every "
+      "CPU and every source) around the driver's queue on registered "
+      "buffers and around NVMe `O_DIRECT` through io_uring at the deepest "
+      "depth, both directions, divided by the operations each timed: what "
+      "an operation costs the guest when the device is not what it waits "
+      "on. A context switch is a CPU going from one task to another: a "
+      "thread that sleeps and is woken costs two.")
+    p()
+    p("| cell | path | depth | operations | context switches/op | "
+      "interrupts/op |")
+    p("|---|---|---:|---:|---:|---:|")
+    for r in sorted(rows, key=lambda r: (cells.index(r["cell"]),
+                                         r["path"] != "registered")):
+        p("| %s | %s | %d | %d | %.2f | %.2f |"
+          % ((r["cell"], r["path"], r["qd"], r["ops"]) + per_op(r)))
+    p()
+
+
+def guest_share(qguest, cell):
+    """The guest's cost an operation, registered against NVMe, in @cell;
+    None if not measured."""
+    a, b = (find(qguest, cell=cell, path=x)
+            for x in ("registered", "nvme-odirect"))
+    if not (a and b and a["ops"] and b["ops"]):
+        return None
+    return "%.2f context switches and %.2f interrupts an operation against " \
+        "NVMe's %.2f and %.2f" % (per_op(a) + per_op(b))
+
+
+def device_share(qperf, qperfrows, cell, d, qguest=()):
+    """What the device's counters (and the guest's, if measured) say of a
+    registered run at depth in @cell, direction @d, for a missed target;
+    None if not measured."""
     r = find(qperf, cell=cell, path="registered", direction=d)
     f = r and qperf_figures(r, qperfrows)
     if not f:
         return None
+    guest = guest_share(qguest, cell)
     return "not the device: it was busy %.0f%% of the run at depth %d " \
         "(%.1f µs processing and %.0f µs from doorbell to start a " \
         "descriptor, %.2f interrupts a descriptor) while an operation took " \
         "%.0f µs (depth / operations per second): the rest is the guest's " \
         "own path (submission, the engine's work item, the interrupt, the " \
-        "reap) on its 2 vCPUs under TCG" % (
+        "reap) on its 2 vCPUs under TCG%s" % (
             100 * f["busy"], r["qd"], f["move"], f["wait"], f["irqs"],
-            r["qd"] * 1e6 / f["ops"])
+            r["qd"] * 1e6 / f["ops"],
+            ", " + guest + " (both directions)" if guest else "")
 
 
 def poll_cases(prows, plats):

@@ -102,7 +102,7 @@ BLOCKS = {"csv": ("rows", figure), "qcsv": ("qrows", figure),
           "plat": ("plats", latency), "perfcsv": ("perfrows", figure),
           "qperfcsv": ("qperfrows", figure)}
 LINES = {"cost": "costs", "ovl": "overlap", "perf": "perf",
-         "qperf": "qperf"}
+         "qperf": "qperf", "qguest": "qguest"}
 
 
 def cost_row(cell, line):
@@ -112,7 +112,7 @@ def cost_row(cell, line):
 
 
 LINE_ROW = {"cost": cost_row, "ovl": ring.overlap_row, "perf": ring.perf_row,
-            "qperf": ring.qperf_row}
+            "qperf": ring.qperf_row, "qguest": ring.qguest_row}
 
 
 def parse_guest(text, cell):
@@ -366,6 +366,7 @@ def ring_sections(got, cells, p):
     the cost breakdown."""
     ring.coalesce_table(got["qrows"], got["lats"], cells, p)
     ring.qperf_table(got["qperf"], got["qperfrows"], cells, p)
+    ring.qguest_table(got["qguest"], cells, p)
     ring.overlap_table(got["overlap"], cells, p)
     ring.perf_table(got["perf"], got["perfrows"], cells, p)
     ring.poll_table(got["prows"], got["plats"], cells, p, got["poll_absent"])
@@ -376,7 +377,7 @@ def small_targets(got, cells):
     """Issue 16's targets that every run measures (queue depths, overlap,
     polled mode)."""
     out = qd_targets(got["qrows"], got["lats"], got["costs"], cells,
-                     got["qperf"], got["qperfrows"]) \
+                     got["qperf"], got["qperfrows"], got["qguest"]) \
         if got["qrows"] else []
     out += ring.coalesce_summary(got["qrows"], got["lats"], cells)
     out += ring.overlap_target(got["overlap"], cells)
@@ -548,16 +549,17 @@ def dominant_cost(costs, cell, size, d):
                                100 * us / total if total else 0)
 
 
-def small_cost(costs, path, cell, d, qperf=(), qperfrows=()):
+def small_cost(costs, path, cell, d, qperf=(), qperfrows=(), qguest=()):
     """Why a small-transfer target is missed, where the run can tell."""
     if path == "pinned":
         return dominant_cost(costs, cell, 4 << 10, d)
-    return ring.device_share(qperf, qperfrows, cell, d) or \
+    return ring.device_share(qperf, qperfrows, cell, d, qguest) or \
         "no breakdown of the registered path (the trace times the " \
         "pinned one)"
 
 
-def qd_targets(qrows, lats, costs, cells, qperf=(), qperfrows=()):
+def qd_targets(qrows, lats, costs, cells, qperf=(), qperfrows=(),
+               qguest=()):
     """Issue 16's small-transfer targets, each path, cell and direction:
     the issue names no path, so both of sgdma's are held to them."""
     out, small = [], 4 << 10
@@ -578,7 +580,7 @@ def qd_targets(qrows, lats, costs, cells, qperf=(), qperfrows=()):
                             for x in (path, "nvme-odirect")))
                     if a < 2 * b:
                         line += "; " + small_cost(costs, path, cell, d, qperf,
-                                                    qperfrows)
+                                                    qperfrows, qguest)
                 else:
                     line = "not measured"
                 out.append("4 KiB at depth %d, %s >= 2x NVMe O_DIRECT in "
@@ -710,7 +712,7 @@ OUTPUTS = {"rows": "results.csv", "costs": "costs.csv",
            "overlap": "overlap.csv", "perf": "perf.csv",
            "perfrows": "perf-results.csv", "prows": "poll-results.csv",
            "plats": "poll-latency.csv", "qperf": "qd-perf.csv",
-           "qperfrows": "qd-perf-results.csv"}
+           "qperfrows": "qd-perf-results.csv", "qguest": "qd-guest.csv"}
 TEXTS = {"notes": "notes.txt", "poll_absent": "poll-absent.txt"}
 
 
