@@ -4,7 +4,8 @@
  * itself. A queue keeps up to 32 descriptors in flight on one channel; a
  * ring wraps several times while full; a few hundred mixed
  * submissions (every direction, 512 B to 5 MiB, odd offsets, CRCs, every
- * channel) each complete once with their data; a failed submission spares
+ * channel) each complete once with their data; pieces past the first 8
+ * list sets are cut where their short lists fill; a failed submission spares
  * those queued behind it; busy queues do not starve a synchronous
  * transfer; unbinding sgdma1 under full queues delivers every completion
  * (0 or -ENODEV) and leaves nothing pinned.
@@ -171,6 +172,87 @@ static bool test_ring_wraps(void)
 	}
 	ok &= held_end(&h);
 	free(g);
+	return ok;
+}
+
+/*
+ * Memory whose pages are scattered: each faulted in between two of another
+ * mapping, which then goes, so that without an IOMMU no two of its pages
+ * are likely to be contiguous and each is a segment of its own.
+ */
+static void *scattered(size_t len)
+{
+	unsigned char *p = unbacked(len), *q = unbacked(len);
+
+	if (!p || !q || madvise(p, len, MADV_NOHUGEPAGE) ||
+	    madvise(q, len, MADV_NOHUGEPAGE)) {
+		if (p)
+			munmap(p, len);
+		if (q)
+			munmap(q, len);
+		return NULL;
+	}
+	for (size_t off = 0; off < len; off += 4096) {
+		p[off] = 0;
+		q[off] = 0;
+	}
+	munmap(q, len);
+	return p;
+}
+
+/*
+ * 16 H2H transfers of 512 KiB between buffers of scattered pages, in one
+ * batch on the queue's channel: the pieces posted past the first 8 list
+ * sets, whose lists hold 64 entries, are cut where their lists fill, and
+ * every byte arrives. A driver that fills a short list past its room
+ * writes the source's entries over the destination's, or the next set's,
+ * in flight.
+ */
+static bool test_short_lists(void)
+{
+	enum { N = 16, LEN = 512 * KiB };
+	size_t len = (size_t)N * LEN;
+	unsigned char *a = scattered(len), *b = scattered(len);
+	struct sgdma_buf_xfer x[N];
+	struct got g[N] = { { false } };
+	uint32_t ha = 0, hb = 0;
+	long most;
+	int q = -1;
+	bool ok = a && b;
+
+	if (ok) {
+		fill_random(a, len);
+		ok &= EXPECT(reg(a, len, 0, &ha) == 0 &&
+			     reg(b, len, 0, &hb) == 0);
+		q = sgdma_bufq_create(dev, N, 0, -1);
+		ok &= EXPECT(q >= 0);
+		ok &= EXPECT(write_str("/sys/class/sgdma/sgdma0/inflight_max",
+				       "0\n"));
+	}
+	for (int i = 0; i < N; i++)
+		x[i] = (struct sgdma_buf_xfer){
+			.op = SGDMA_OP_H2H, .src_handle = ha,
+			.src_offset = (uint64_t)i * LEN, .dst_handle = hb,
+			.dst_offset = (uint64_t)i * LEN, .len = LEN,
+			.user_data = i,
+		};
+	ok = ok && EXPECT(sgdma_bufq_submit_batch(q, x, N) == N) &&
+	     reap_all(q, g, N, 20);
+	for (int i = 0; i < N && ok; i++)
+		ok &= EXPECT(g[i].status == 0 && g[i].bytes == LEN);
+	most = dev_stat(0, "inflight_max");
+	ktap_diag("%ld descriptors in flight at most", most);
+	ok &= EXPECT(same(b, a, len));
+	if (q >= 0)
+		close(q);
+	if (ha)
+		ok &= EXPECT(unreg(ha) == 0);
+	if (hb)
+		ok &= EXPECT(unreg(hb) == 0);
+	if (a)
+		munmap(a, len);
+	if (b)
+		munmap(b, len);
 	return ok;
 }
 
@@ -639,7 +721,7 @@ static bool test_unbind_full(void)
 
 int main(void)
 {
-	ktap_plan(6);
+	ktap_plan(7);
 	if (!t_open(0) || !(info.caps & SGDMA_CAP_BUFS)) {
 		ktap_diag("no device or no queues");
 		return t_fail_all("setup");
@@ -647,6 +729,7 @@ int main(void)
 	RUN(test_fills_ring(), "queue_fills_ring");
 	RUN(test_ring_wraps(), "ring_wraps_full");
 	RUN(test_mixed(), "mixed_sizes_all_channels");
+	RUN(test_short_lists(), "short_lists_cut_where_full");
 	RUN(test_failure_spares_others(), "failure_spares_other_submissions");
 	RUN(test_sync_not_starved(), "sync_not_starved_by_busy_queues");
 	RUN(test_unbind_full(), "unbind_full_queues");
