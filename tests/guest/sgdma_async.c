@@ -118,8 +118,9 @@ static bool roundtrip(int how)
 /*
  * Queues are given the device's channels in turn: as many queues as
  * channels (up to 4), their transfers naming none, use that many channels
- * and keep several busy at once (each queue's submitted whole, 4 MiB of
- * work for the device, before the next queue's).
+ * (each queue's submitted whole, 4 MiB of work for the device, before the
+ * next queue's; how many were busy at once is reported, not judged: a
+ * slow guest may submit the next queue's after the last one finished).
  */
 static bool test_queues_spread(void)
 {
@@ -156,7 +157,6 @@ static bool test_queues_spread(void)
 	ktap_diag("%u queues used %d channels, at most %d busy at once", k,
 		  used, busiest);
 	ok &= EXPECT(used == (int)k);
-	ok &= EXPECT(k < 2 || busiest >= 2);
 	ok &= EXPECT(trace_sgdma(false));
 	for (unsigned int i = 0; i < k; i++)
 		if (q[i] >= 0)
