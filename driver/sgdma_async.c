@@ -549,14 +549,17 @@ static long sgdma_queue_submit_n(struct sgdma_queue *q,
 				 const void __user *entry, u32 count,
 				 u32 stride)
 {
-	struct sgdma_buf_xfer *xs;
+	struct sgdma_buf_xfer one, *xs = &one;
 	u32 done = 0, n, copied;
 	int err = 0;
 
-	xs = kmalloc_array(min_t(u32, count, SGDMA_SUBMIT_CHUNK), sizeof(*xs),
-			   GFP_KERNEL);
-	if (!xs)
-		return -ENOMEM;
+	/* A single submission, the common case, allocates nothing here. */
+	if (count > 1) {
+		xs = kmalloc_array(min_t(u32, count, SGDMA_SUBMIT_CHUNK),
+				   sizeof(*xs), GFP_KERNEL);
+		if (!xs)
+			return -ENOMEM;
+	}
 	while (!err && done < count) {
 		n = min_t(u32, count - done, SGDMA_SUBMIT_CHUNK);
 		copied = sgdma_queue_entries_in(xs, entry + (size_t)done * stride,
@@ -565,7 +568,8 @@ static long sgdma_queue_submit_n(struct sgdma_queue *q,
 			done += sgdma_queue_submit_live(q, xs, copied, &err);
 		cond_resched();
 	}
-	kfree(xs);
+	if (xs != &one)
+		kfree(xs);
 	return done ? (long)done : err;
 }
 

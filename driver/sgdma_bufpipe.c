@@ -282,6 +282,13 @@ void sgdma_bufpipe_stop(struct sgdma_bufpipe *bp, struct sgdma_bufreq *r,
 		sgdma_bufpipe_end(bp, r, err);
 }
 
+/* Let the feed deliver what ended before the pipeline waits or returns. */
+static void sgdma_bufpipe_flush(struct sgdma_bufpipe *bp)
+{
+	if (bp->ops->flush)
+		bp->ops->flush(bp);
+}
+
 /**
  * sgdma_bufpipe_run() - run what the feed gives until it gives nothing
  * @bp: the pipeline, set up with sgdma_bufpipe_init()
@@ -324,13 +331,13 @@ void sgdma_bufpipe_run(struct sgdma_bufpipe *bp)
 			sgdma_bufpipe_fail(bp, r, ret);
 			continue;
 		}
-		if (bp->ops->flush &&
-		    (bp->first == bp->next ||
-		     !sgdma_desc_done(&bp->pieces[bp->first %
-						       SGDMA_LIST_SETS].d)))
-			bp->ops->flush(bp);
-		if (bp->first == bp->next)
+		if (bp->first == bp->next) {
+			sgdma_bufpipe_flush(bp);
 			return;
+		}
+		if (!sgdma_desc_done(&bp->pieces[bp->first %
+						 SGDMA_LIST_SETS].d))
+			sgdma_bufpipe_flush(bp);
 		sgdma_bufpipe_reap(bp, hungry);
 	}
 }

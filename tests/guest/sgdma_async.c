@@ -27,7 +27,8 @@ static bool roundtrip(int how)
 	unsigned char *a = backed(len), *b = backed(len);
 	bool seen[2 * NSLOT] = { false };
 	uint32_t ha = 0, hb = 0, crcs[NSLOT];
-	int q = -1, ep = -1, left, err = 0, used;
+	int q = -1, ep = -1, left, err = 0;
+	struct trace_channels tc;
 	bool ok = a && b;
 
 	if (!ok)
@@ -100,9 +101,9 @@ static bool roundtrip(int how)
 	}
 	ok &= EXPECT(same(b, a, len));
 	/* Naming no channel, they all ran on the queue's own. */
-	used = trace_channels_used(info.minor);
-	ktap_diag("%d channels used by one queue", used);
-	ok &= EXPECT(used == 1);
+	ok &= EXPECT(trace_channel_stats(info.minor, &tc));
+	ktap_diag("%d channels used by one queue", tc.used);
+	ok &= EXPECT(tc.used == 1);
 	ok &= EXPECT(trace_sgdma(false));
 	/* Nothing in flight, nothing waiting: a read returns at once. */
 	ok &= EXPECT(read(q, crcs, sizeof(struct sgdma_completion)) == 0);
@@ -128,7 +129,8 @@ static bool test_queues_spread(void)
 	unsigned int k = info.channels < MAXQ ? info.channels : MAXQ;
 	size_t len = (size_t)MAXQ * PER_Q * BIG;
 	unsigned char *a = backed(len);
-	int q[MAXQ] = { -1, -1, -1, -1 }, used, busiest;
+	int q[MAXQ] = { -1, -1, -1, -1 };
+	struct trace_channels tc;
 	struct got g[MAXQ][PER_Q * MAXQ] = { { { false } } };
 	uint32_t ha = 0;
 	bool ok = a;
@@ -152,11 +154,10 @@ static bool test_queues_spread(void)
 			ok &= EXPECT(g[i][j].seen && g[i][j].status == 0 &&
 				     g[i][j].bytes == BIG);
 	}
-	used = trace_channels_used(info.minor);
-	busiest = trace_max_channels_busy(info.minor);
+	ok &= EXPECT(trace_channel_stats(info.minor, &tc));
 	ktap_diag("%u queues used %d channels, at most %d busy at once", k,
-		  used, busiest);
-	ok &= EXPECT(used == (int)k);
+		  tc.used, tc.most_busy);
+	ok &= EXPECT(tc.used == (int)k);
 	ok &= EXPECT(trace_sgdma(false));
 	for (unsigned int i = 0; i < k; i++)
 		if (q[i] >= 0)

@@ -223,20 +223,28 @@ static inline int trace_count(const char *a, const char *b)
 	return n;
 }
 
+/* What the trace shows of the channels of one sgdma device. */
+struct trace_channels {
+	int used;	/* channels a descriptor was posted on */
+	int most_busy;	/* most with a transfer in flight at once */
+};
+
 /*
- * The most channels of sgdma<minor> that had a transfer in flight at the
- * same time (between its sgdma_submit and its sgdma_complete or
- * sgdma_error), as the trace shows them in time order.
+ * Read the trace of sgdma<minor> in time order: a channel is busy from an
+ * sgdma_submit to its sgdma_complete or sgdma_error. False when the trace
+ * cannot be read.
  */
-static inline int trace_max_channels_busy(unsigned int minor)
+static inline bool trace_channel_stats(unsigned int minor,
+				       struct trace_channels *tc)
 {
 	FILE *f = fopen(TRACING "/trace", "r");
+	bool used[64] = { false }, busy[64] = { false };
 	char line[512], dev[32];
-	bool busy[64] = { false };
-	int n = 0, most = 0;
+	int n = 0;
 
+	*tc = (struct trace_channels){ 0 };
 	if (!f)
-		return -1;
+		return false;
 	snprintf(dev, sizeof(dev), "sgdma%u ch=", minor);
 	while (fgets(line, sizeof(line), f)) {
 		char *p = strstr(line, dev);
@@ -247,42 +255,21 @@ static inline int trace_max_channels_busy(unsigned int minor)
 			   !strstr(line, "sgdma_error:")))
 			continue;
 		ch = strtoul(p + strlen(dev), NULL, 10);
-		if (ch >= ARRAY_LEN(busy) || busy[ch] == submit)
+		if (ch >= ARRAY_LEN(busy))
+			continue;
+		if (submit && !used[ch]) {
+			used[ch] = true;
+			tc->used++;
+		}
+		if (busy[ch] == submit)
 			continue;
 		busy[ch] = submit;
 		n += submit ? 1 : -1;
-		if (n > most)
-			most = n;
+		if (n > tc->most_busy)
+			tc->most_busy = n;
 	}
 	fclose(f);
-	return most;
-}
-
-/* Channels of sgdma<minor> that the trace shows a descriptor posted on. */
-static inline int trace_channels_used(unsigned int minor)
-{
-	FILE *f = fopen(TRACING "/trace", "r");
-	char line[512], dev[32];
-	bool used[64] = { false };
-	int n = 0;
-
-	if (!f)
-		return -1;
-	snprintf(dev, sizeof(dev), "sgdma%u ch=", minor);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, dev);
-		unsigned int ch;
-
-		if (!p || !strstr(line, "sgdma_submit:"))
-			continue;
-		ch = strtoul(p + strlen(dev), NULL, 10);
-		if (ch < ARRAY_LEN(used) && !used[ch]) {
-			used[ch] = true;
-			n++;
-		}
-	}
-	fclose(f);
-	return n;
+	return true;
 }
 
 /* ---- random data ---- */
