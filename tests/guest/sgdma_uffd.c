@@ -12,7 +12,9 @@
  *    transfer completes with the right data;
  *  - unbind_*: a transfer (copy, pinned), a write(2), an XFER whose
  *    argument structure faults, and a buffer registration stalled in their
- *    fault: unbinding the device completes within 10 s, its other open
+ *    fault, and a queue submission whose entry faults (a batch's entries
+ *    are copied in the same way): unbinding the device completes within
+ *    10 s, its other open
  *    file fails with ENODEV and closes at once, the other device works,
  *    and once answered the stalled call ends with ENODEV; the device binds
  *    again and works. The registration's pin waits for the userfaultfd
@@ -219,7 +221,8 @@ static void *unbind_run(void *arg)
 /*
  * What stalls: @call (UFFD_XFER: H2C with @flags) on a region of @len
  * bytes; UFFD_IOCTL_ARG: ioctl @cmd whose argument, @arg_len bytes of
- * @arg, is the region's.
+ * @arg, is the region's; with @queue, on a queue of the file, the
+ * argument a submission that queue_entry_in() makes.
  */
 struct unbind_case {
 	enum uffd_call call;
@@ -228,7 +231,31 @@ struct unbind_case {
 	unsigned long cmd;
 	const void *arg;
 	size_t arg_len;
+	bool queue;
 };
+
+/*
+ * A queue of @fd, with an H2C of a buffer registered on @fd as the
+ * region's first bytes. Returns the queue's file descriptor, or -1.
+ */
+static int queue_entry_in(int fd, struct uffd_region *r)
+{
+	static unsigned char buf[PAGE] __attribute__((aligned(PAGE)));
+	struct sgdma_buf_reg br = { .size = sizeof(br),
+				    .addr = (uintptr_t)buf,
+				    .len = sizeof(buf) };
+	struct sgdma_queue_create qc = { .size = sizeof(qc), .depth = 4,
+					 .eventfd = -1 };
+	struct sgdma_buf_xfer x = { .size = sizeof(x), .op = SGDMA_OP_H2C,
+				    .len = sizeof(buf) };
+
+	if (!EXPECT(ioctl(fd, SGDMA_IOC_BUF_REGISTER, &br) == 0) ||
+	    !EXPECT(ioctl(fd, SGDMA_IOC_QUEUE_CREATE, &qc) == 0))
+		return -1;
+	x.src_handle = br.handle;
+	memcpy(r->data, &x, sizeof(x));
+	return qc.fd;
+}
 
 static bool test_unbind(const struct unbind_case *uc)
 {
@@ -237,8 +264,8 @@ static bool test_unbind(const struct unbind_case *uc)
 	struct uffd_region r;
 	struct uffd_caller c;
 	char path_buf[PATH_MAX];
-	bool ok = true, stalled, unbound = false;
-	int fa, fb;
+	bool ok = true, stalled = false, unbound = false;
+	int fa, fb, fq = -1;
 	double t;
 
 	if (!EXPECT(pci_path(1, path_buf, sizeof(path_buf))))
@@ -253,11 +280,15 @@ static bool test_unbind(const struct unbind_case *uc)
 	}
 	if (uc->arg)
 		memcpy(r.data, uc->arg, uc->arg_len);
-	c = (struct uffd_caller){ .call = uc->call, .fd = fa,
+	if (uc->queue)
+		fq = queue_entry_in(fa, &r);
+	c = (struct uffd_caller){ .call = uc->call,
+				  .fd = uc->queue ? fq : fa,
 				  .op = SGDMA_OP_H2C,
 				  .flags = uc->flags | SGDMA_XFER_CHANNEL,
 				  .cmd = uc->cmd, .r = &r };
-	stalled = EXPECT(uffd_caller_start(&c));
+	if (!uc->queue || fq >= 0)
+		stalled = EXPECT(uffd_caller_start(&c));
 
 	if (stalled) {
 		t = now();
@@ -288,6 +319,8 @@ static bool test_unbind(const struct unbind_case *uc)
 		ktap_diag("the stalled call ended with %s",
 			  c.err > 0 ? strerror(c.err) : "success");
 	ok &= EXPECT(c.err == ENODEV);
+	if (fq >= 0)
+		ok &= EXPECT(close(fq) == 0);
 	if (u.thread && (unbound || wait_flag(&u.done, 3 * BOUND_S)))
 		pthread_join(u.thread, NULL);
 	else if (u.thread)
@@ -338,9 +371,11 @@ int main(void)
 		reg_pin = { .call = UFFD_REGISTER, .len = PIN_LEN },
 		reg_arg = { .call = UFFD_IOCTL_ARG, .len = PAGE,
 			    .cmd = SGDMA_IOC_BUF_REGISTER, .arg = &ra,
-			    .arg_len = sizeof(ra) };
+			    .arg_len = sizeof(ra) },
+		queued = { .call = UFFD_IOCTL_ARG, .len = PAGE,
+			   .cmd = SGDMA_IOC_QUEUE_SUBMIT, .queue = true };
 
-	ktap_plan(9);
+	ktap_plan(10);
 	/* SIGUSR1 only interrupts a call that never came back. */
 	sigaction(SIGUSR1, &sa, NULL);
 	RUN(test_stall(SGDMA_OP_H2C, SGDMA_XFER_COPY), "stall_copy_h2c");
@@ -355,5 +390,6 @@ int main(void)
 		RUN(test_unbind(&reg_pin), "unbind_register");
 	else
 		RUN(test_unbind(&reg_arg), "unbind_register");
+	RUN(test_unbind(&queued), "unbind_queue_submit");
 	return ktap_finish();
 }
