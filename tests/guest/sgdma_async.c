@@ -371,23 +371,61 @@ static bool test_kill(void)
 	return ok;
 }
 
+/* Buffer a, of random bytes, and b, both registered, and a queue. */
+struct pair {
+	size_t len;
+	unsigned char *a, *b;
+	uint32_t ha, hb;
+	int q;
+};
+
+static bool pair_open(struct pair *p, size_t len, uint32_t depth)
+{
+	*p = (struct pair){ .len = len, .a = backed(len), .b = backed(len),
+			    .q = -1 };
+	if (!EXPECT(p->a && p->b))
+		return false;
+	fill_random(p->a, len);
+	if (!EXPECT(reg(p->a, len, 0, &p->ha) == 0) ||
+	    !EXPECT(reg(p->b, len, 0, &p->hb) == 0))
+		return false;
+	p->q = sgdma_bufq_create(dev, depth, 0, -1);
+	return EXPECT(p->q >= 0);
+}
+
+/* Close the queue, then free the buffers: false if one will not go. */
+static bool pair_close(struct pair *p)
+{
+	bool ok = true;
+
+	if (p->q >= 0)
+		close(p->q);
+	if (p->ha)
+		ok &= EXPECT(unreg(p->ha) == 0);
+	if (p->hb)
+		ok &= EXPECT(unreg(p->hb) == 0);
+	if (p->a)
+		munmap(p->a, p->len);
+	if (p->b)
+		munmap(p->b, p->len);
+	return ok;
+}
+
 /* fork with transfers in flight: the parent gets everything, intact. */
 static bool test_fork_in_flight(void)
 {
-	size_t len = 32 * SLOT;
-	unsigned char *a = backed(len), *b = backed(len);
 	struct sgdma_completion c[32];
-	uint32_t ha = 0, hb = 0;
+	struct pair p;
+	uint32_t ha, hb;
 	int q, got = 0;
-	bool ok = a && b;
+	bool ok = true;
 	pid_t pid;
 
-	fill_random(a, len);
-	ok &= EXPECT(reg(a, len, 0, &ha) == 0 && reg(b, len, 0, &hb) == 0);
-	q = sgdma_bufq_create(dev, 64, 0, -1);
-	ok &= EXPECT(q >= 0);
-	if (!ok)
+	if (!pair_open(&p, 32 * SLOT, 64)) {
+		pair_close(&p);
 		return false;
+	}
+	q = p.q, ha = p.ha, hb = p.hb;
 	for (int i = 0; i < 32 && ok; i++)
 		ok &= EXPECT(sub(q, SGDMA_OP_H2H, 0, 0, 0, ha, i * SLOT, hb,
 				 i * SLOT, SLOT, i) == 0);
@@ -414,12 +452,8 @@ static bool test_fork_in_flight(void)
 	}
 	ok &= EXPECT(child_ok(pid));
 	ok &= EXPECT(sgdma_bufq_reap(q, c, 32, SGDMA_REAP_WAIT) == 0);
-	ok &= EXPECT(same(b, a, len));
-	close(q);
-	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
-	munmap(a, len);
-	munmap(b, len);
-	return ok;
+	ok &= EXPECT(same(p.b, p.a, p.len));
+	return pair_close(&p) && ok;
 }
 
 /* SGDMA_IOC_QUEUE_SUBMIT_BATCH with @b, raw: the errno, 0 or the count. */
@@ -438,8 +472,6 @@ static int batch_ioctl(int q, struct sgdma_queue_batch b)
  */
 static bool test_batch(void)
 {
-	size_t len = 16 * SLOT;
-	unsigned char *a = backed(len), *b = backed(len);
 	struct sgdma_buf_xfer x[16];
 	struct got g[16] = { { 0 } };
 	struct sgdma_completion c;
@@ -451,16 +483,16 @@ static bool test_batch(void)
 		.size = sizeof(bt), .entries = (uintptr_t)x, .count = 1,
 		.stride = sizeof(x[0]),
 	}, bad;
-	uint32_t ha = 0, hb = 0;
-	bool ok = a && b;
+	struct pair p;
+	uint32_t ha, hb;
+	bool ok = true;
 	int q;
 
-	fill_random(a, len);
-	ok &= EXPECT(reg(a, len, 0, &ha) == 0 && reg(b, len, 0, &hb) == 0);
-	q = sgdma_bufq_create(dev, 12, 0, -1);
-	ok &= EXPECT(q >= 0);
-	if (!ok)
+	if (!pair_open(&p, 16 * SLOT, 12)) {
+		pair_close(&p);
 		return false;
+	}
+	q = p.q, ha = p.ha, hb = p.hb;
 	for (int i = 0; i < 16; i++)
 		x[i] = (struct sgdma_buf_xfer){
 			.size = sizeof(x[0]), .op = SGDMA_OP_H2H,
@@ -517,12 +549,8 @@ static bool test_batch(void)
 				  (unsigned long long)g[i].bytes);
 		ok &= EXPECT(g[i].seen && !g[i].status && g[i].bytes == SLOT);
 	}
-	ok &= EXPECT(same(b, a, len));
-	close(q);
-	ok &= EXPECT(unreg(ha) == 0 && unreg(hb) == 0);
-	munmap(a, len);
-	munmap(b, len);
-	return ok;
+	ok &= EXPECT(same(p.b, p.a, p.len));
+	return pair_close(&p) && ok;
 }
 
 int main(void)
