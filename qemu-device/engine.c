@@ -43,8 +43,6 @@ enum {
  */
 #define SGDMA_DESCS_PER_RUN     64
 #define SGDMA_WORK_PER_RUN      1024
-/* Segment list entries read per access. */
-#define SGDMA_SEG_BATCH         64
 
 /*
  * Bus address checks (spec 6). Whether an access reaches the device
@@ -257,10 +255,57 @@ static bool sgdma_side_check(SgdmaState *s, SgdmaSide *side, uint32_t length,
     return true;
 }
 
-/* Make the side's current segment non-empty, loading the next entry. */
+/*
+ * Read the list entries from side->next on, at most SGDMA_SEG_BATCH and
+ * no further than the list, in one access: a per-entry read would cost
+ * the data pass two translations per segment. An access that fails part
+ * way still yields the entries before the failure; the entry that failed
+ * is read again, and fails as it would alone, when it is needed.
+ */
+static bool sgdma_side_fetch(SgdmaState *s, SgdmaSide *side, SgdmaErr *err)
+{
+    uint64_t addr = side->base + (uint64_t)side->next * SGDMA_SEG_ENTRY_SIZE;
+    uint64_t last = s->dma_bits < 64 ? MAKE_64BIT_MASK(0, s->dma_bits) :
+                    UINT64_MAX;
+    uint32_t n = MIN(side->count - side->next, SGDMA_SEG_BATCH);
+    uint64_t moved;
+
+    side->ents_first = side->next;
+    side->ents_count = 0;
+    if (!sgdma_check_host_range(s, addr, SGDMA_SEG_ENTRY_SIZE, err)) {
+        return false;
+    }
+    /* No entry beyond dma-bits: the batch stops short of it. */
+    n = MIN(n, (last - addr - (SGDMA_SEG_ENTRY_SIZE - 1)) /
+               SGDMA_SEG_ENTRY_SIZE + 1);
+    sgdma_dma_rw(s, pci_get_address_space(PCI_DEVICE(s)), addr, side->ents,
+                 (uint64_t)n * SGDMA_SEG_ENTRY_SIZE, DMA_DIRECTION_TO_DEVICE,
+                 &moved, err);
+    side->ents_count = moved / SGDMA_SEG_ENTRY_SIZE;
+    if (side->ents_count) {
+        return true;
+    }
+    /* Not even the first: as sgdma_dma_struct() reports it. */
+    if (err->status == SGDMA_ST_DMA_FAULT) {
+        err->status = SGDMA_ST_DESC_FETCH;
+        err->addr = addr;
+    }
+    return false;
+}
+
+/* Forget the entries read ahead: the side is read again from next. */
+static void sgdma_side_forget(SgdmaSide *side)
+{
+    side->ents_count = 0;
+}
+
+/*
+ * Make the side's current segment non-empty, loading the next entry,
+ * from the entries read ahead if it is among them; it is checked now,
+ * when it is used.
+ */
 static bool sgdma_side_load(SgdmaState *s, SgdmaSide *side, SgdmaErr *err)
 {
-    uint8_t e[SGDMA_SEG_ENTRY_SIZE];
     uint32_t len;
 
     if (side->seg_left) {
@@ -275,8 +320,13 @@ static bool sgdma_side_load(SgdmaState *s, SgdmaSide *side, SgdmaErr *err)
         side->next = 1;
         return true;
     }
-    if (!sgdma_read_entries(s, side, side->next, 1, e, err) ||
-        !sgdma_decode_entry(s, e, &side->seg_addr, &len, err)) {
+    if (side->next - side->ents_first >= side->ents_count &&
+        !sgdma_side_fetch(s, side, err)) {
+        return false;
+    }
+    if (!sgdma_decode_entry(s, side->ents + (side->next - side->ents_first) *
+                            SGDMA_SEG_ENTRY_SIZE, &side->seg_addr, &len,
+                            err)) {
         return false;
     }
     side->seg_left = len;
@@ -303,6 +353,7 @@ static void sgdma_side_init(SgdmaSide *side, bool list, uint64_t base,
     side->base = base;
     side->count = list ? n : 1;
     side->inline_len = list ? 0 : n;
+    sgdma_side_forget(side);
 }
 
 /* Channel state */
@@ -379,6 +430,8 @@ void sgdma_chan_stop(SgdmaChannel *ch)
     ch->pending_irqs = 0;
     ch->ready_at = 0;
     ch->pf_next = ch->head;     /* forget prefetched descriptors */
+    sgdma_side_forget(&ch->src);
+    sgdma_side_forget(&ch->dst);
     timer_del(ch->coalesce_timer);
     timer_del(ch->pace_timer);
 }
@@ -817,6 +870,7 @@ static bool sgdma_chan_run(SgdmaState *s, SgdmaChannel *ch)
             ch->done = 0;
             ch->dst.next = 0;
             ch->dst.seg_left = 0;
+            sgdma_side_forget(&ch->dst);    /* read the list again */
             continue;
         }
         sgdma_complete(s, ch, &err);

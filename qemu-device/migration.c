@@ -37,6 +37,10 @@ static int sgdma_post_load(void *opaque, int version_id)
         /* A COALESCE_RACE hold starts again, for its whole time. */
         sgdma_chan_race_arm(s, ch);
 
+        /* List entries read ahead are not migrated: none are left. */
+        ch->src.ents_count = 0;
+        ch->dst.ents_count = 0;
+
         /* More prefetched than the cache holds: trust none of it. */
         if (ch->pf_next - ch->head > s->desc_prefetch) {
             ch->pf_next = ch->head;

@@ -82,6 +82,9 @@ enum {
 /* Doorbells remembered per channel for PERF_WAIT_US (perf.c) */
 #define SGDMA_PERF_DOORBELLS    64
 
+/* Segment list entries read per access (engine.c) */
+#define SGDMA_SEG_BATCH         64
+
 /* One host side of a transfer: an inline segment or a segment list. */
 typedef struct SgdmaSide {
     bool host;              /* host memory, not the card or a pattern */
@@ -94,6 +97,10 @@ typedef struct SgdmaSide {
     uint32_t inline_len;
     uint32_t checked;       /* entries checked before the data moves */
     uint64_t total;         /* their bytes */
+    /* The data pass's entries read ahead: from ents_first, ents_count */
+    uint32_t ents_first;
+    uint32_t ents_count;    /* 0: none; never migrated */
+    uint8_t ents[SGDMA_SEG_BATCH * SGDMA_SEG_ENTRY_SIZE];
 } SgdmaSide;
 
 /* A translation obtained through ATS, kept until the IOMMU invalidates it */
