@@ -1,9 +1,10 @@
 #!/bin/bash
 # The Debian packages and DKMS, as a distribution user meets them: build the
 # packages from the repository's files with dpkg-buildpackage, check them
-# with lintian (no errors, no warnings), unpack them into a throw-away root, use the
-# library there through pkg-config and run the tool, and build the driver
-# through DKMS from the packaged source against a guest kernel's headers.
+# with lintian (no errors, no warnings), unpack them into a throw-away
+# root, use the library there through pkg-config and run the tool, and
+# build the driver through DKMS from the packaged source against a guest
+# kernel's headers.
 # Prints TAP, one case per step, and the DKMS-built module's path.
 #
 #   ci/packages.sh            the checks; TAP on stdout, ending with

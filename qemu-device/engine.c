@@ -294,7 +294,7 @@ static bool sgdma_side_fetch(SgdmaState *s, SgdmaSide *side, SgdmaErr *err)
 }
 
 /* Forget the entries read ahead: the side is read again from next. */
-static void sgdma_side_forget(SgdmaSide *side)
+void sgdma_side_forget(SgdmaSide *side)
 {
     side->ents_count = 0;
 }

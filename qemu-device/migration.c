@@ -38,8 +38,8 @@ static int sgdma_post_load(void *opaque, int version_id)
         sgdma_chan_race_arm(s, ch);
 
         /* List entries read ahead are not migrated: none are left. */
-        ch->src.ents_count = 0;
-        ch->dst.ents_count = 0;
+        sgdma_side_forget(&ch->src);
+        sgdma_side_forget(&ch->dst);
 
         /* More prefetched than the cache holds: trust none of it. */
         if (ch->pf_next - ch->head > s->desc_prefetch) {

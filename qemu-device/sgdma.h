@@ -255,6 +255,7 @@ uint64_t sgdma_desc_addr(SgdmaChannel *ch, uint32_t index);
 void sgdma_chan_halt(SgdmaState *s, SgdmaChannel *ch, const SgdmaErr *err);
 bool sgdma_chan_runnable(SgdmaChannel *ch);
 void sgdma_chan_stop(SgdmaChannel *ch);
+void sgdma_side_forget(SgdmaSide *side);
 void sgdma_chan_reset(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_chan_race_arm(SgdmaState *s, SgdmaChannel *ch);
 void sgdma_chan_race_overtaken(SgdmaState *s, SgdmaChannel *ch);

@@ -14,14 +14,13 @@
  *    argument structure faults, and a buffer registration stalled in their
  *    fault, and a queue submission whose entry faults (a batch's entries
  *    are copied in the same way): unbinding the device completes within
- *    10 s, its other open
- *    file fails with ENODEV and closes at once, the other device works,
- *    and once answered the stalled call ends with ENODEV; the device binds
- *    again and works. The registration's pin waits for the userfaultfd
- *    from Linux 6.3 on; before, a long-term pin that meets one fails at
- *    once (no FAULT_FLAG_ALLOW_RETRY, and a stack trace with
- *    CONFIG_DEBUG_VM), so there the registration's argument structure is
- *    what faults.
+ *    10 s, its other open file fails with ENODEV and closes at once, the
+ *    other device works, and once answered the stalled call ends with
+ *    ENODEV; the device binds again and works. The registration's pin
+ *    waits for the userfaultfd from Linux 6.3 on; before, a long-term pin
+ *    that meets one fails at once (no FAULT_FLAG_ALLOW_RETRY, and a stack
+ *    trace with CONFIG_DEBUG_VM), so there the registration's argument
+ *    structure is what faults.
  *
  * A driver that touches user memory under its device or channel locks
  * fails each case by a bounded wait (the transfer on the same channel,
