@@ -79,6 +79,21 @@ gate() {
     step "$@" || blocked=${blocked:-$1}
 }
 
+# prints [-F] PATTERN CMD...: CMD succeeds and prints a line matching
+# PATTERN. Its whole output is taken before the search: under pipefail,
+# "CMD | grep -q" fails when grep stops reading at the match while CMD
+# still writes (ldd then exits 1: 4 times in 200 on a busy machine).
+prints() {
+    local opt=() output
+    if [ "$1" = -F ]; then
+        opt=(-F)
+        shift
+    fi
+    local pattern=$1
+    shift
+    output=$("$@") && grep -q "${opt[@]}" -- "$pattern" <<<"$output"
+}
+
 # Every place that states the version agrees with meson.build's.
 versions() {
     local dkms changelog manual
@@ -149,9 +164,9 @@ contents() {
     local src=/usr/src/sgdma-$version execs
     has sgdma-dkms "$src/dkms.conf" "$src/driver/Kbuild" \
         "$src/driver/sgdma_main.c" "$src/uapi/sgdma.h" &&
-    dpkg-deb -I "$(deb sgdma-dkms)" postinst | grep -q 'dkms' &&
+    prints 'dkms' dpkg-deb -I "$(deb sgdma-dkms)" postinst &&
     has libsgdma0 "$libdir/libsgdma.so.0" "$libdir/libsgdma.so.$version" &&
-    dpkg-deb -I "$(deb libsgdma0)" symbols | grep -q sgdma_open &&
+    prints sgdma_open dpkg-deb -I "$(deb libsgdma0)" symbols &&
     has libsgdma-dev /usr/include/sgdma/libsgdma.h \
         /usr/include/sgdma/sgdma.h "$libdir/libsgdma.so" \
         "$libdir/libsgdma.a" "$libdir/pkgconfig/libsgdma.pc" &&
@@ -177,9 +192,9 @@ unpack() {
 
 # The packaged tool runs on the packaged shared library.
 tool() {
-    readelf -d "$root/usr/bin/sgdma" | grep -q 'NEEDED.*\[libsgdma\.so\.0\]' &&
-    LD_LIBRARY_PATH=$root$libdir ldd "$root/usr/bin/sgdma" |
-        grep -qF "libsgdma.so.0 => $root$libdir/libsgdma.so.0" &&
+    prints 'NEEDED.*\[libsgdma\.so\.0\]' readelf -d "$root/usr/bin/sgdma" &&
+    prints -F "libsgdma.so.0 => $root$libdir/libsgdma.so.0" \
+        env LD_LIBRARY_PATH="$root$libdir" ldd "$root/usr/bin/sgdma" &&
     LD_LIBRARY_PATH=$root$libdir "$root/usr/bin/sgdma" -V |
         grep "^sgdma $version (libsgdma $version,"
 }
@@ -187,8 +202,8 @@ tool() {
 # The manual page renders without a complaint from groff.
 manual() {
     local page=$root/usr/share/man/man1/sgdma.1.gz
-    LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$page" \
-        2>"$out/man.err" | grep -q 'sgdma - move data' &&
+    prints 'sgdma - move data' env LC_ALL=C.UTF-8 MANWIDTH=80 \
+        man --warnings -E UTF-8 -l "$page" 2>"$out/man.err" &&
     ! grep . "$out/man.err"
 }
 
@@ -211,8 +226,8 @@ dkms_build() {
     module=$(find "$dkms_tree/sgdma/$version/$KVER" -name 'sgdma.ko*' | head -n1)
     echo "module: $module"
     [ -n "$module" ] &&
-        modinfo -F vermagic "$module" | grep -q "^$KVER " &&
-        dkms status "${args[@]}" -k "$KVER" | grep -q ': built$'
+        prints "^$KVER " modinfo -F vermagic "$module" &&
+        prints ': built$' dkms status "${args[@]}" -k "$KVER"
 }
 
 # pkgconfig: tests/host/pkgconfig.sh on the unpacked root, its cases a
